@@ -1,0 +1,55 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { createRuntime, StartupError, type Runtime, type RuntimeOptions } from '../server/runtime.js';
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, awaitingApproval: 3 } as const;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const RUNTIME_FLAGS = {
+  config: { type: 'string' },
+  memory: { type: 'string' },
+  persona: { type: 'string' },
+  'read-only': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export interface RuntimeFlags {
+  config?: string | undefined;
+  memory?: string | undefined;
+  persona?: string | undefined;
+  'read-only'?: boolean | undefined;
+}
+
+/** Load config and build the runtime from the common flags; every failure is a clean message. */
+export function runtimeFromFlags(flags: RuntimeFlags, extra: Partial<RuntimeOptions> = {}): Runtime {
+  const { config, path } = loadConfig(flags.config ? { path: flags.config } : {});
+  return createRuntime({
+    config,
+    ...(path ? { configPath: path } : {}),
+    ...(flags.memory ? { memoryPath: flags.memory } : {}),
+    ...(flags.persona ? { persona: flags.persona } : {}),
+    readOnly: flags['read-only'] ?? false,
+    ...extra,
+  });
+}
+
+/** Errors a user can fix (bad flags, config, persona) exit 2 with their message only. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof UsageError || error instanceof ConfigError || error instanceof StartupError ? EXIT.badInput : EXIT.failed;
+}
+
+export function printError(error: unknown): void {
+  process.stderr.write(`release-mcp: ${(error as Error).message ?? String(error)}\n`);
+}

@@ -1,0 +1,66 @@
+import { serveHttp } from '../server/http.js';
+import { serveStdio } from '../server/stdio.js';
+import { parseFlags, RUNTIME_FLAGS, runtimeFromFlags, UsageError } from './common.js';
+
+export const SERVE_HELP = `Usage: release-mcp serve [options]
+
+Serve MCP over stdio (default) or Streamable HTTP at /mcp.
+
+Options:
+  --http               serve HTTP instead of stdio
+  --host HOST          HTTP bind address (default: config http.host, 127.0.0.1)
+  --port PORT          HTTP port (default: config http.port, 3000; 0 picks a free one)
+  --http-token TOKEN   bearer token for HTTP (or RELEASE_MCP_HTTP_TOKEN); required off loopback
+  --persona NAME       persona at start (or RELEASE_MCP_PERSONA, config default_persona)
+  --read-only          hide and refuse every tool that is not read-only
+  --config FILE        config file (or RELEASE_MCP_CONFIG, ./config.json, ~/.config/release-mcp/config.json)
+  --memory FILE        memory database (default: config memory.path, ~/.local/share/release-mcp/memory.db)
+  -h, --help           show this help
+`;
+
+export async function serveCommand(argv: string[]): Promise<number | 'running'> {
+  const { values, positionals } = parseFlags(argv, {
+    ...RUNTIME_FLAGS,
+    http: { type: 'boolean' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'http-token': { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`serve takes no arguments (got ${positionals.join(' ')})`);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected an integer 0-65535, got "${values.port}"`);
+
+  const runtime = runtimeFromFlags(values);
+  let handle: { close(): Promise<void> };
+  try {
+    if (values.http) {
+      const token = values['http-token'] ?? runtime.secrets.RELEASE_MCP_HTTP_TOKEN;
+      const { http } = runtime.config;
+      const served = await serveHttp(runtime, {
+        host: values.host ?? http.host,
+        port: port ?? http.port,
+        ...(token ? { token } : {}),
+        allowedHosts: http.allowed_hosts,
+        allowedOrigins: http.allowed_origins,
+      });
+      process.stderr.write(`release-mcp listening on ${served.url}\n`);
+      handle = served;
+    } else {
+      handle = await serveStdio(runtime);
+    }
+  } catch (error) {
+    runtime.close();
+    throw new UsageError((error as Error).message);
+  }
+  const stop = (signal: string) => {
+    runtime.logger.info(`received ${signal}, closing sessions and memory`);
+    void handle.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return 'running';
+}

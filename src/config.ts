@@ -1,0 +1,249 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { formatIssues } from './validation.js';
+
+const url = () => z.url({ error: 'expected a URL' });
+const positiveMs = (fallback: number) => z.number().int().positive().default(fallback);
+
+const repositorySchema = z.strictObject({
+  path: z.string().min(1).describe('Local checkout, relative to the config file or absolute'),
+  remote: z.string().default('origin').describe('Remote that release branches are pushed to'),
+  upstream: z.string().default('upstream').describe('Remote that holds the canonical history'),
+  default_branch: z.string().default('master'),
+  gitlab_project: z.string().optional().describe('GitLab project path, e.g. service/app-interface'),
+});
+
+const prometheusEnvironmentSchema = z.strictObject({
+  url: url(),
+  namespace: z.string().min(1),
+  blocking_alerts: z.array(z.string()).default([]).describe('Alert names that block a deploy at any severity'),
+});
+
+const healActionSchema = z.strictObject({
+  tool: z.string().optional().describe('Tool to call as the heal action'),
+  args: z.record(z.string(), z.unknown()).default({}),
+  command: z.array(z.string()).min(1).optional().describe('argv of a command to run as the heal action (no shell)'),
+  timeout_ms: positiveMs(60_000),
+});
+
+export const configSchema = z.strictObject({
+  default_persona: z.string().default('release'),
+  repositories: z.record(z.string(), repositorySchema).default({}),
+  workspace_roots: z.array(z.string()).default([]).describe('Folders whose git repositories tools may use'),
+  git: z
+    .strictObject({
+      allow_any_path: z.boolean().default(false),
+      user_name: z.string().optional(),
+      user_email: z.string().optional(),
+      timeout_ms: positiveMs(120_000),
+      diff_max_bytes: positiveMs(50_000),
+    })
+    .prefault({}),
+  commit_format: z
+    .strictObject({
+      template: z.string().default('{type}({scope}): {subject}\n\n{issue_key}'),
+      types: z.array(z.string()).default(['feat', 'fix', 'chore', 'docs', 'refactor', 'test', 'ci', 'build', 'perf', 'revert']),
+      issue_key_pattern: z.string().default('[A-Z][A-Z0-9]+-\\d+'),
+    })
+    .prefault({}),
+  app_interface: z
+    .strictObject({
+      repo: z.string().default('app-interface').describe('Name in `repositories` of the app-interface checkout'),
+      deploy_file: z.string().default('data/services/insights/tower-analytics/cicd/deploy-clowder.yml'),
+      prod_namespace: z.string().default('tower-analytics-prod'),
+      billing_namespace: z.string().default('tower-analytics-prod-billing'),
+      target_branch: z.string().default('master'),
+      gitlab_project: z.string().default('service/app-interface'),
+      validate_command: z.array(z.string()).min(1).optional().describe('argv, e.g. ["make", "bundle", "validate"]'),
+      validate_timeout_ms: positiveMs(600_000),
+      branch_prefix: z.string().default('aa-release-'),
+    })
+    .prefault({}),
+  quay: z
+    .strictObject({
+      url: url().default('https://quay.io'),
+      repositories: z.record(z.string(), z.string()).default({}).describe('Short names for Quay repositories (namespace/repo)'),
+      timeout_ms: positiveMs(30_000),
+      cve_list_limit: z.number().int().positive().default(50),
+    })
+    .prefault({}),
+  jira: z
+    .strictObject({
+      url: url().optional(),
+      flavor: z.enum(['cloud', 'server']).default('cloud').describe('cloud: JIRA_EMAIL + JIRA_TOKEN; server: JIRA_TOKEN as a personal access token'),
+      project: z.string().default('AAP'),
+      default_issue_type: z.string().default('Story'),
+      timeout_ms: positiveMs(30_000),
+    })
+    .prefault({}),
+  gitlab: z
+    .strictObject({
+      url: url().optional(),
+      default_target_branch: z.string().default('master'),
+      timeout_ms: positiveMs(30_000),
+    })
+    .prefault({}),
+  konflux: z
+    .strictObject({
+      kubeconfig: z.string().optional().describe('Path of a kubeconfig; KUBECONFIG or in-cluster when absent'),
+      context: z.string().optional(),
+      namespace: z.string().default('aap-aa-tenant'),
+      release_plan: z.string().optional(),
+      login_hint: z.string().default('log in to the Konflux cluster again (oc login) and retry'),
+      timeout_ms: positiveMs(30_000),
+      poll_interval_ms: positiveMs(10_000),
+    })
+    .prefault({}),
+  prometheus: z
+    .strictObject({
+      environments: z.record(z.string(), prometheusEnvironmentSchema).default({}),
+      timeout_ms: positiveMs(15_000),
+    })
+    .prefault({}),
+  slack: z
+    .strictObject({
+      webhook_url: url().optional().describe('Prefer SLACK_WEBHOOK_URL: the webhook URL is a secret'),
+      channel_label: z.string().optional(),
+      timeout_ms: positiveMs(10_000),
+    })
+    .prefault({}),
+  namespaces: z.record(z.string(), z.string()).default({}),
+  memory: z.strictObject({ path: z.string().optional() }).prefault({}),
+  skills_dirs: z.array(z.string()).default([]),
+  knowledge_dirs: z.array(z.string()).default([]),
+  skills: z
+    .strictObject({
+      expression_timeout_ms: positiveMs(1_000),
+      expression_memory_mb: z.number().int().positive().default(32),
+      step_timeout_ms: positiveMs(600_000),
+    })
+    .prefault({}),
+  heal: z.record(z.string(), healActionSchema).default({}).describe('Heal action per error class, for on_error: auto_heal'),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(3000),
+      allowed_hosts: z.array(z.string()).default([]),
+      allowed_origins: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Secrets are read from the environment only, never from config.json. */
+export const SECRET_ENV_VARS = [
+  'GITLAB_TOKEN',
+  'JIRA_TOKEN',
+  'JIRA_EMAIL',
+  'QUAY_TOKEN',
+  'KUBECONFIG',
+  'PROMETHEUS_TOKEN',
+  'SLACK_WEBHOOK_URL',
+  'RELEASE_MCP_HTTP_TOKEN',
+] as const;
+
+export type SecretName = (typeof SECRET_ENV_VARS)[number];
+export type Secrets = Partial<Record<SecretName, string>>;
+
+export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
+  const secrets: Secrets = {};
+  for (const name of SECRET_ENV_VARS) {
+    const value = env[name];
+    if (value) secrets[name] = value;
+  }
+  return secrets;
+}
+
+/** Values that must never reach output, logs or memory (KUBECONFIG and JIRA_EMAIL are not secret). */
+export function secretValues(secrets: Secrets, config?: Config): string[] {
+  const values = [secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url];
+  return values.filter((v): v is string => typeof v === 'string' && v.length >= 4);
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(problems.length ? `${message}\n${problems.join('\n')}` : message);
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from; undefined when none was found and defaults apply. */
+  path: string | undefined;
+}
+
+export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'release-mcp');
+}
+
+export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'release-mcp');
+}
+
+/** `--config`, then RELEASE_MCP_CONFIG, then ./config.json, then the user's config directory. */
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (explicit) return resolve(cwd, explicit);
+  if (env.RELEASE_MCP_CONFIG) return resolve(cwd, env.RELEASE_MCP_CONFIG);
+  const local = resolve(cwd, 'config.json');
+  if (existsSync(local)) return local;
+  const user = join(userConfigDir(env), 'config.json');
+  return existsSync(user) ? user : undefined;
+}
+
+export function parseConfig(raw: unknown, baseDir: string): Config {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError('invalid config:', formatIssues(parsed.error.issues));
+  return resolvePaths(parsed.data, baseDir);
+}
+
+export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const path = findConfigFile(options.path, env, cwd);
+  if (!path) return { config: parseConfig({}, cwd), path: undefined };
+  if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return { config: parseConfig(raw, dirname(path)), path };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`invalid config ${path}:`, error.problems);
+    throw error;
+  }
+}
+
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+/** Relative paths in config are relative to the config file, so a checked-in config works from any cwd. */
+function resolvePaths(config: Config, baseDir: string): Config {
+  const abs = (p: string) => (isAbsolute(expandHome(p)) ? expandHome(p) : resolve(baseDir, p));
+  return {
+    ...config,
+    repositories: Object.fromEntries(Object.entries(config.repositories).map(([name, repo]) => [name, { ...repo, path: abs(repo.path) }])),
+    workspace_roots: config.workspace_roots.map(abs),
+    skills_dirs: config.skills_dirs.map(abs),
+    knowledge_dirs: config.knowledge_dirs.map(abs),
+    memory: { ...config.memory, ...(config.memory.path ? { path: abs(config.memory.path) } : {}) },
+    konflux: { ...config.konflux, ...(config.konflux.kubeconfig ? { kubeconfig: abs(config.konflux.kubeconfig) } : {}) },
+  };
+}
+
+/** Config as skills see it: no secret-bearing fields. */
+export function publicConfig(config: Config): Record<string, unknown> {
+  const { slack, ...rest } = config;
+  const { webhook_url: _omit, ...publicSlack } = slack;
+  return { ...rest, slack: publicSlack };
+}

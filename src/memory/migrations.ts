@@ -1,0 +1,93 @@
+/**
+ * Numbered schema migrations, applied in order at open inside one transaction each.
+ * Never edit a migration that has shipped: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'session log, learned fixes, known issues, key-value lists',
+    sql: `
+      CREATE TABLE session_log (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        action TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'tool'
+      );
+      CREATE INDEX session_log_ts ON session_log(ts);
+
+      CREATE TABLE learned_fixes (
+        id INTEGER PRIMARY KEY,
+        tool TEXT NOT NULL,
+        error_pattern TEXT NOT NULL,
+        root_cause TEXT NOT NULL,
+        fix TEXT NOT NULL,
+        times_matched INTEGER NOT NULL DEFAULT 0,
+        times_fixed INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (tool, error_pattern)
+      );
+      CREATE VIRTUAL TABLE learned_fixes_fts USING fts5(
+        tool, error_pattern, root_cause, fix, content='learned_fixes', content_rowid='id'
+      );
+      CREATE TRIGGER learned_fixes_ai AFTER INSERT ON learned_fixes BEGIN
+        INSERT INTO learned_fixes_fts(rowid, tool, error_pattern, root_cause, fix)
+        VALUES (new.id, new.tool, new.error_pattern, new.root_cause, new.fix);
+      END;
+      CREATE TRIGGER learned_fixes_ad AFTER DELETE ON learned_fixes BEGIN
+        INSERT INTO learned_fixes_fts(learned_fixes_fts, rowid, tool, error_pattern, root_cause, fix)
+        VALUES ('delete', old.id, old.tool, old.error_pattern, old.root_cause, old.fix);
+      END;
+      CREATE TRIGGER learned_fixes_au AFTER UPDATE OF tool, error_pattern, root_cause, fix ON learned_fixes BEGIN
+        INSERT INTO learned_fixes_fts(learned_fixes_fts, rowid, tool, error_pattern, root_cause, fix)
+        VALUES ('delete', old.id, old.tool, old.error_pattern, old.root_cause, old.fix);
+        INSERT INTO learned_fixes_fts(rowid, tool, error_pattern, root_cause, fix)
+        VALUES (new.id, new.tool, new.error_pattern, new.root_cause, new.fix);
+      END;
+
+      CREATE TABLE known_issues (
+        id INTEGER PRIMARY KEY,
+        topic TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        meaning TEXT NOT NULL,
+        fix TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        times_matched INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (topic, pattern)
+      );
+      CREATE VIRTUAL TABLE known_issues_fts USING fts5(
+        topic, pattern, meaning, fix, content='known_issues', content_rowid='id'
+      );
+      CREATE TRIGGER known_issues_ai AFTER INSERT ON known_issues BEGIN
+        INSERT INTO known_issues_fts(rowid, topic, pattern, meaning, fix)
+        VALUES (new.id, new.topic, new.pattern, new.meaning, new.fix);
+      END;
+      CREATE TRIGGER known_issues_ad AFTER DELETE ON known_issues BEGIN
+        INSERT INTO known_issues_fts(known_issues_fts, rowid, topic, pattern, meaning, fix)
+        VALUES ('delete', old.id, old.topic, old.pattern, old.meaning, old.fix);
+      END;
+      CREATE TRIGGER known_issues_au AFTER UPDATE OF topic, pattern, meaning, fix ON known_issues BEGIN
+        INSERT INTO known_issues_fts(known_issues_fts, rowid, topic, pattern, meaning, fix)
+        VALUES ('delete', old.id, old.topic, old.pattern, old.meaning, old.fix);
+        INSERT INTO known_issues_fts(rowid, topic, pattern, meaning, fix)
+        VALUES (new.id, new.topic, new.pattern, new.meaning, new.fix);
+      END;
+
+      CREATE TABLE kv_items (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        list TEXT NOT NULL,
+        item TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX kv_items_key_list ON kv_items(key, list, id);
+    `,
+  },
+];

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { redactSecrets, redactValue } from '../logger.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenMemoryOptions {
+  /** File path, or ':memory:' for tests. */
+  path: string;
+  /** Secret values to mask in anything written. */
+  secrets?: readonly string[];
+  /** Extra migrations (numbered after the core ones) from later layers. */
+  migrations?: readonly Migration[];
+}
+
+/**
+ * The SQLite connection and its schema. WAL plus a busy timeout let several server
+ * processes write to one file: a writer waits for the lock instead of failing.
+ */
+export class MemoryDb {
+  readonly db: Db;
+  readonly path: string;
+  private readonly secrets: readonly string[];
+
+  constructor(options: OpenMemoryOptions) {
+    this.path = options.path;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path, { timeout: 10_000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.secrets = options.secrets ?? [];
+    migrate(this.db, [...MIGRATIONS, ...(options.migrations ?? [])]);
+  }
+
+  /** Mask secrets in text bound for the database. */
+  redact(text: string): string {
+    return redactSecrets(text, this.secrets);
+  }
+
+  /** Mask secrets in a JSON-able value and serialise it. */
+  json(value: unknown): string {
+    return JSON.stringify(redactValue(value, this.secrets) ?? null);
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  ok(): boolean {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Db, migrations: readonly Migration[]): void {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const seen = new Set<number>();
+  for (const m of sorted) {
+    if (seen.has(m.version)) throw new Error(`duplicate memory migration number ${m.version}`);
+    seen.add(m.version);
+  }
+  // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
+  for (const migration of sorted) {
+    const apply = db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (migration.version <= current) return;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    apply.immediate();
+  }
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

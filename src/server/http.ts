@@ -1,0 +1,186 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { healthReport } from './health.js';
+import { McpSession } from './mcp.js';
+import type { Runtime } from './runtime.js';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Bearer token; required when binding a non-loopback address. */
+  token?: string;
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
+  maxBodyBytes?: number;
+}
+
+export interface HttpHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+function jsonRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, headers);
+}
+
+async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpProblem(413, `request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpProblem(400, 'request body is not valid JSON');
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Hosts a loopback server answers to: anything else is a DNS-rebinding attempt. */
+function defaultAllowedHosts(host: string, port: number): string[] {
+  const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host];
+  return names.flatMap((name) => [name, `${name}:${port}`]);
+}
+
+/**
+ * Streamable HTTP at /mcp with one McpSession per MCP session id, plus GET /health.
+ * Refuses to start on a non-loopback address without a token.
+ */
+export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpHandle> {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token or set RELEASE_MCP_HTTP_TOKEN`);
+  }
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; session: McpSession }>();
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  let allowedHosts: Set<string> | undefined;
+  let allowedOrigins: Set<string> | undefined;
+
+  const checkHostAndOrigin = (req: IncomingMessage) => {
+    const host = req.headers.host;
+    if (allowedHosts && (!host || !allowedHosts.has(host.toLowerCase()))) throw new HttpProblem(403, `host ${host ?? '(none)'} is not allowed`);
+    const origin = req.headers.origin;
+    if (origin && allowedOrigins && !allowedOrigins.has(origin.toLowerCase())) throw new HttpProblem(403, `origin ${origin} is not allowed`);
+  };
+
+  const checkToken = (req: IncomingMessage) => {
+    if (!options.token) return;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !sameSecret(match[1]!.trim(), options.token)) {
+      throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
+    }
+  };
+
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    checkToken(req);
+    const sessionId = req.headers['mcp-session-id'];
+    const id = Array.isArray(sessionId) ? sessionId[0] : sessionId;
+    if (req.method === 'POST') {
+      const body = await readJsonBody(req, maxBody);
+      const existing = id ? sessions.get(id) : undefined;
+      if (existing) return existing.transport.handleRequest(req, res, body);
+      if (id) throw new HttpProblem(404, 'session not found: start a new session with initialize');
+      if (!isInitializeRequest(body)) throw new HttpProblem(400, 'no session: the first request must be initialize');
+      const session = new McpSession(runtime);
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (newId) => {
+          sessions.set(newId, { transport, session });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      await session.server.connect(transport);
+      return transport.handleRequest(req, res, body);
+    }
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      const existing = id ? sessions.get(id) : undefined;
+      if (!existing) throw new HttpProblem(id ? 404 : 400, id ? 'session not found' : 'missing mcp-session-id header');
+      return existing.transport.handleRequest(req, res);
+    }
+    throw new HttpProblem(405, `method ${req.method} not allowed`, { allow: 'GET, POST, DELETE' });
+  };
+
+  const server: HttpServer = createHttpServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    void (async () => {
+      try {
+        checkHostAndOrigin(req);
+        if (path === '/health' && req.method === 'GET') return sendJson(res, 200, healthReport(runtime, sessions.size));
+        if (path === '/mcp') return await handleMcp(req, res);
+        throw new HttpProblem(404, `no route ${req.method} ${path}`);
+      } catch (error) {
+        if (res.headersSent) return void res.end();
+        if (error instanceof HttpProblem) return jsonRpcError(res, error.status, error.message, error.headers);
+        runtime.logger.error('http request failed', { path, message: (error as Error).message });
+        return jsonRpcError(res, 500, 'internal server error');
+      }
+    })();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostList = options.allowedHosts?.length ? options.allowedHosts : isLoopback(options.host) ? defaultAllowedHosts(options.host, port) : [];
+  allowedHosts = hostList.length ? new Set(hostList.map((h) => h.toLowerCase())) : undefined;
+  // A browser page from any other origin must not drive a local server (DNS rebinding, CSRF).
+  const originList = options.allowedOrigins?.length
+    ? options.allowedOrigins
+    : hostList.filter((h) => h.includes(':') && !h.endsWith(']')).flatMap((h) => [`http://${h}`, `https://${h}`]);
+  allowedOrigins = originList.length ? new Set(originList.map((o) => o.toLowerCase())) : undefined;
+
+  const displayHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${displayHost}:${port}/mcp`;
+  runtime.logger.info('release-mcp serving on http', { url, persona: runtime.defaultPersona, auth: options.token ? 'bearer' : 'none' });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const { transport, session } of sessions.values()) {
+        await transport.close().catch(() => undefined);
+        await session.close();
+      }
+      sessions.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      runtime.close();
+    })());
+  return { url, port, close };
+}

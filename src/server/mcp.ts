@@ -1,0 +1,168 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { ToolError } from '../errors.js';
+import { isToolVisible, selectTools, unknownPersonaMessage, type Persona } from '../personas/index.js';
+import {
+  renderError,
+  unknownToolError,
+  type AnyToolDefinition,
+  type ConfirmFn,
+  type PersonaSummary,
+  type Progress,
+  type SessionControl,
+  type ToolContext,
+  type ToolOutcome,
+} from '../tools/index.js';
+import type { Runtime } from './runtime.js';
+
+export interface SessionOptions {
+  persona?: string;
+  readOnly?: boolean;
+}
+
+/** One client's view of the server: its persona, and what its client can do. */
+export class McpSession implements SessionControl {
+  persona: string;
+  readonly readOnly: boolean;
+  readonly server: Server;
+
+  constructor(
+    readonly runtime: Runtime,
+    options: SessionOptions = {},
+  ) {
+    this.persona = options.persona ?? runtime.defaultPersona;
+    this.readOnly = options.readOnly ?? runtime.readOnly;
+    this.server = new Server(
+      { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
+      {
+        capabilities: { tools: { listChanged: true }, logging: {} },
+        instructions:
+          'Release engineering tools. Tools are grouped into personas (persona_list, persona_load). Skills (skill_list, skill_run) chain tools into whole release procedures; run them with dry_run first. On a failure, check_known_issues shows what fixed it before.',
+      },
+    );
+    this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.visibleTools().map((tool) => this.describe(tool)) }));
+    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const progressToken = request.params._meta?.progressToken;
+      const progress = async (update: Progress) => {
+        if (progressToken === undefined) return;
+        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } });
+      };
+      const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: extra.signal, progress });
+      return toCallToolResult(outcome);
+    });
+  }
+
+  private get filter() {
+    return { core: this.personaNamed('core'), persona: this.personaNamed(this.persona), readOnly: this.readOnly };
+  }
+
+  private personaNamed(name: string): Persona {
+    const persona = this.runtime.personas.get(name);
+    if (!persona) throw new ToolError('not_found', unknownPersonaMessage(name, this.runtime.personas));
+    return persona;
+  }
+
+  visibleTools(): AnyToolDefinition[] {
+    return selectTools(this.runtime.catalog.all, this.filter);
+  }
+
+  private describe(tool: AnyToolDefinition): Tool {
+    const { catalog } = this.runtime;
+    return {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: catalog.inputSchema(tool.name),
+      outputSchema: catalog.outputSchema(tool.name),
+      annotations: { title: tool.title, ...tool.annotations },
+    };
+  }
+
+  /** A call from the client: the persona filter applies, and hidden tools look unknown. */
+  async call(name: string, args: unknown, options: { signal: AbortSignal; progress?: (p: Progress) => Promise<void> }): Promise<ToolOutcome> {
+    const tool = this.runtime.catalog.get(name);
+    if (!tool || !isToolVisible(tool, this.filter)) {
+      const error = unknownToolError(name).toJSON();
+      return { ok: false, error, text: renderError(name, error) };
+    }
+    return this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);
+  }
+
+  /** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
+  context(options: { signal: AbortSignal; progress?: (p: Progress) => Promise<void> }): ToolContext {
+    const { runtime } = this;
+    const ctx: ToolContext = {
+      config: runtime.config,
+      secrets: runtime.secrets,
+      memory: runtime.memory,
+      logger: runtime.logger,
+      clients: runtime.clients,
+      services: runtime.services,
+      session: this,
+      signal: options.signal,
+      progress: options.progress ?? (async () => {}),
+      callTool: (name, args, inner = {}) =>
+        runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues),
+    };
+    return ctx;
+  }
+
+  async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
+    const persona = this.personaNamed(name);
+    const changed = persona.name !== this.persona;
+    this.persona = persona.name;
+    if (changed) await this.server.sendToolListChanged().catch(() => undefined);
+    this.runtime.logger.info('persona loaded', { persona: persona.name });
+    return { persona: persona.name, tools: this.visibleTools().map((t) => t.name) };
+  }
+
+  listPersonas(): PersonaSummary[] {
+    const core = this.personaNamed('core');
+    return [...this.runtime.personas.values()].map((persona) => ({
+      name: persona.name,
+      description: persona.description,
+      families: persona.families,
+      tools: persona.tools,
+      skills: persona.skills,
+      active: persona.name === this.persona,
+      tool_count: selectTools(this.runtime.catalog.all, { core, persona, readOnly: this.readOnly }).length,
+    }));
+  }
+
+  /** Present only when the client declared elicitation support. */
+  get confirm(): ConfirmFn | undefined {
+    if (!this.server.getClientCapabilities()?.elicitation) return undefined;
+    return async (message) => {
+      const result = await this.server.elicitInput({
+        message,
+        requestedSchema: {
+          type: 'object',
+          properties: { confirm: { type: 'boolean', title: 'Proceed', description: 'Proceed with this step' } },
+          required: ['confirm'],
+        },
+      });
+      if (result.action !== 'accept') return result.action;
+      return result.content?.confirm === false ? 'decline' : 'accept';
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.server.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A failure carries its code and hint in the text and in `_meta` (not in structuredContent:
+ * clients validate structuredContent against the tool's outputSchema, even on errors).
+ */
+export function toCallToolResult(outcome: ToolOutcome): CallToolResult {
+  if (outcome.ok) {
+    return { content: [{ type: 'text', text: `${outcome.text}\n${JSON.stringify(outcome.data)}` }], structuredContent: outcome.data };
+  }
+  return { content: [{ type: 'text', text: outcome.text }], isError: true, _meta: { 'release-mcp/error': outcome.error } };
+}

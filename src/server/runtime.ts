@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
+import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
+import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
+import { VERSION } from '../version.js';
+
+/** Everything a server process shares across its sessions. */
+export interface Runtime {
+  version: string;
+  config: Config;
+  configPath: string | undefined;
+  secrets: Secrets;
+  /** Values masked in every result, log line and memory row. */
+  secretValues: string[];
+  memory: MemoryDb;
+  logger: Logger;
+  catalog: ToolCatalog;
+  personas: ReadonlyMap<string, Persona>;
+  clients: ClientCache;
+  services: ServiceMap;
+  defaultPersona: string;
+  readOnly: boolean;
+  close(): void;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `--memory`; else config memory.path; else the user's data directory. */
+  memoryPath?: string;
+  persona?: string;
+  readOnly?: boolean;
+  logger?: Logger;
+  /** Replace the tool list (tests register purpose-made tools this way). */
+  tools?: readonly AnyToolDefinition[];
+  migrations?: readonly Migration[];
+  /** Hooks that later layers use to add services (skills engine) once the runtime exists. */
+  extend?: ReadonlyArray<(runtime: Runtime) => void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export function resolveMemoryPath(options: Pick<RuntimeOptions, 'memoryPath' | 'config' | 'env'>): string {
+  return options.memoryPath ?? options.config.memory.path ?? join(userDataDir(options.env), 'memory.db');
+}
+
+/**
+ * Build the shared runtime. Every problem that would make a tool misbehave later (an unknown
+ * persona, a persona naming a missing tool) fails here, at startup, with the list of choices.
+ */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const env = options.env ?? process.env;
+  const { config } = options;
+  const secrets = readSecrets(env);
+  const masked = secretValues(secrets, config);
+  const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+
+  const catalog = new ToolCatalog(options.tools ?? ALL_TOOLS);
+  const personas = loadPersonas();
+  checkPersonas(personas, new Set(catalog.names), catalog.families);
+  const defaultPersona = options.persona ?? env.RELEASE_MCP_PERSONA ?? config.default_persona;
+  if (!personas.has(defaultPersona)) throw new StartupError(unknownPersonaMessage(defaultPersona, personas));
+
+  const memory = new MemoryDb({ path: resolveMemoryPath({ ...options, env }), secrets: masked, ...(options.migrations ? { migrations: options.migrations } : {}) });
+  try {
+    syncKnownIssues(memory, config.knowledge_dirs);
+  } catch (error) {
+    memory.close();
+    throw new StartupError((error as Error).message);
+  }
+
+  const runtime: Runtime = {
+    version: VERSION,
+    config,
+    configPath: options.configPath,
+    secrets,
+    secretValues: masked,
+    memory,
+    logger,
+    catalog,
+    personas,
+    clients: createClientCache(),
+    services: {} as ServiceMap,
+    defaultPersona,
+    readOnly: options.readOnly ?? false,
+    close: () => memory.close(),
+  };
+  for (const extend of options.extend ?? []) extend(runtime);
+  return runtime;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ToolError } from '../errors.js';
+import { addSessionLog, appendItem, findKnowledgeFile, findKnownIssues, learnFix, readLists, selectSection } from '../memory/index.js';
+import { defineTool } from './registry.js';
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+const appendOnly = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
+
+const name = (what: string) => z.string().trim().min(1, `expected a non-empty ${what}`).max(200);
+
+const issueMatchSchema = z.object({
+  kind: z.enum(['learned_fix', 'known_issue']),
+  id: z.number().int(),
+  tool: z.string().describe('Tool of a learned fix, topic of a known issue'),
+  pattern: z.string(),
+  root_cause: z.string(),
+  fix: z.string(),
+  score: z.number(),
+  why: z.array(z.string()).describe('Why this matched'),
+  times_matched: z.number().int(),
+  times_fixed: z.number().int(),
+});
+
+export const memorySessionLog = defineTool({
+  name: 'memory_session_log',
+  family: 'memory',
+  title: 'Log to the session journal',
+  description: 'Record an action and its details in the session journal (secrets are masked).',
+  input: z.object({
+    action: name('action').describe('What happened, e.g. "Created Konflux release"'),
+    details: z.string().max(20_000).default('').describe('Free text details'),
+  }),
+  output: z.object({ id: z.number().int(), ts: z.string(), action: z.string(), details: z.string() }),
+  annotations: appendOnly,
+  handler: ({ action, details }, ctx) => {
+    const entry = addSessionLog(ctx.memory, action, details);
+    return { id: entry.id, ts: entry.ts, action: entry.action, details: entry.details };
+  },
+  summarize: (r) => `logged #${r.id}: ${r.action}`,
+});
+
+export const memoryAppend = defineTool({
+  name: 'memory_append',
+  family: 'memory',
+  title: 'Append to a memory list',
+  description: 'Append an item (any JSON value) to a named list under a key, e.g. key "state/releases", list "release_history".',
+  input: z.object({
+    key: name('key').describe('Namespace, e.g. state/releases'),
+    list: name('list').describe('List name, e.g. release_history'),
+    item: z.unknown().refine((v) => v !== undefined, 'required').describe('The item to append: any JSON value'),
+  }),
+  output: z.object({ key: z.string(), list: z.string(), id: z.number().int(), length: z.number().int() }),
+  annotations: appendOnly,
+  handler: ({ key, list, item }, ctx) => ({ key, list, ...appendItem(ctx.memory, key, list, item) }),
+  summarize: (r) => `${r.key}/${r.list} now has ${r.length} item(s)`,
+});
+
+export const memoryRead = defineTool({
+  name: 'memory_read',
+  family: 'memory',
+  title: 'Read memory lists',
+  description: 'Read the lists under a key (or one list), oldest first, keeping the newest `limit` items of each.',
+  input: z.object({
+    key: name('key'),
+    list: name('list').optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  output: z.object({
+    key: z.string(),
+    lists: z.record(z.string(), z.array(z.object({ id: z.number().int(), item: z.unknown(), created_at: z.string() }))),
+  }),
+  annotations: readOnly,
+  handler: ({ key, list, limit }, ctx) => ({ key, lists: readLists(ctx.memory, key, list, limit) }),
+  summarize: (r) => `${Object.keys(r.lists).length} list(s) under ${r.key}`,
+});
+
+export const learnToolFix = defineTool({
+  name: 'learn_tool_fix',
+  family: 'memory',
+  title: 'Remember a fix',
+  description: 'Record what fixed a tool failure, so the next failure with the same error shows the fix. Upserts by (tool_name, error_pattern) and counts how often it was recorded.',
+  input: z.object({
+    tool_name: name('tool name'),
+    error_pattern: name('error pattern').describe('Text (or regular expression) found in the error'),
+    root_cause: z.string().trim().min(1).max(2000),
+    fix_description: z.string().trim().min(1).max(4000),
+  }),
+  output: z.object({ id: z.number().int(), created: z.boolean(), times_fixed: z.number().int(), times_matched: z.number().int() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  handler: ({ tool_name, error_pattern, root_cause, fix_description }, ctx) => {
+    const { fix, created } = learnFix(ctx.memory, { tool: tool_name, error_pattern, root_cause, fix: fix_description });
+    return { id: fix.id, created, times_fixed: fix.times_fixed, times_matched: fix.times_matched };
+  },
+  summarize: (r) => (r.created ? `learned fix #${r.id}` : `updated fix #${r.id} (recorded ${r.times_fixed} times)`),
+});
+
+export const checkKnownIssues = defineTool({
+  name: 'check_known_issues',
+  family: 'memory',
+  title: 'Check known issues',
+  description: 'Find learned fixes and known issues for a tool (or topic such as "quay") and/or an error text, ranked, each with why it matched.',
+  input: z
+    .object({
+      tool_name: z.string().trim().max(200).optional().describe('Tool name or topic'),
+      error_text: z.string().max(20_000).optional(),
+      limit: z.number().int().min(1).max(50).default(5),
+    }),
+  output: z.object({ matches: z.array(issueMatchSchema), count: z.number().int() }),
+  annotations: readOnly,
+  handler: ({ tool_name, error_text, limit }, ctx) => {
+    if (!tool_name && !error_text) {
+      throw new ToolError('invalid_input', 'check_known_issues needs tool_name or error_text', { hint: 'give the failing tool name, the error text, or both' });
+    }
+    const matches = findKnownIssues(ctx.memory, {
+      ...(tool_name ? { tool: tool_name } : {}),
+      ...(error_text ? { error_text } : {}),
+      limit,
+    });
+    return { matches, count: matches.length };
+  },
+  summarize: (r) => (r.count ? `${r.count} match(es); best: ${r.matches[0]!.fix}` : 'no known issues match'),
+});
+
+export const knowledgeQuery = defineTool({
+  name: 'knowledge_query',
+  family: 'memory',
+  title: 'Query project knowledge',
+  description: 'Read project knowledge from YAML files under config knowledge_dirs (<dir>/<project>/<persona>.yaml), optionally one section by dot path (e.g. "gotchas.quay").',
+  input: z.object({
+    project: name('project').regex(/^[A-Za-z0-9._-]+$/, 'expected a project name (letters, digits, . _ -)'),
+    persona: name('persona').regex(/^[A-Za-z0-9._-]+$/, 'expected a persona name (letters, digits, . _ -)'),
+    section: z.string().trim().max(200).optional().describe('Dot path inside the file'),
+  }),
+  output: z.object({ project: z.string(), persona: z.string(), section: z.string().optional(), file: z.string(), content: z.unknown() }),
+  annotations: readOnly,
+  handler: ({ project, persona, section }, ctx) => {
+    const file = findKnowledgeFile(ctx.config.knowledge_dirs, project, persona);
+    if (!file) {
+      throw new ToolError('not_found', `no knowledge for project "${project}" and persona "${persona}"`, {
+        hint: ctx.config.knowledge_dirs.length ? `add ${project}/${persona}.yaml under one of: ${ctx.config.knowledge_dirs.join(', ')}` : 'set knowledge_dirs in config.json',
+      });
+    }
+    const content = selectSection(parse(readFileSync(file, 'utf8')), section);
+    if (content === undefined) throw new ToolError('not_found', `no section "${section}" in ${file}`);
+    return { project, persona, ...(section ? { section } : {}), file, content };
+  },
+  summarize: (r) => `knowledge ${r.project}/${r.persona}${r.section ? ` § ${r.section}` : ''}`,
+});
+
+export const memoryTools = [memorySessionLog, memoryAppend, memoryRead, learnToolFix, checkKnownIssues, knowledgeQuery] as const;

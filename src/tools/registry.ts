@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import type { Config, Secrets } from '../config.js';
+import { ToolError, toToolError, type ToolErrorJSON } from '../errors.js';
+import { redactValue, type Logger } from '../logger.js';
+import type { MemoryDb } from '../memory/store.js';
+import { coerceToSchema, formatIssues } from '../validation.js';
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** What a client can be asked directly (MCP elicitation); absent when the client cannot. */
+export type ConfirmFn = (message: string) => Promise<'accept' | 'decline' | 'cancel'>;
+
+/** Per-connection state: the active persona and what the client can do. */
+export interface SessionControl {
+  readonly persona: string;
+  readonly readOnly: boolean;
+  /** Switch persona; the server announces the new tool list. */
+  loadPersona(name: string): Promise<{ persona: string; tools: string[] }>;
+  /** Every persona, for persona_list. */
+  listPersonas(): PersonaSummary[];
+  /** Ask the user to confirm, when the client supports elicitation. */
+  confirm?: ConfirmFn;
+}
+
+export interface PersonaSummary {
+  name: string;
+  description: string;
+  families: string[];
+  tools: string[];
+  skills: string[];
+  active: boolean;
+  tool_count: number;
+}
+
+/** Memoised lazy construction of integration clients: built at first use, never at startup. */
+export interface ClientCache {
+  get<T>(key: string, create: () => T): T;
+}
+
+export interface ToolContext {
+  config: Config;
+  secrets: Secrets;
+  memory: MemoryDb;
+  logger: Logger;
+  clients: ClientCache;
+  session: SessionControl;
+  signal: AbortSignal;
+  progress(update: Progress): Promise<void>;
+  /** Call another tool by name through the registry (persona filter off, read-only still enforced). */
+  callTool(name: string, args: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<ToolOutcome>;
+  /** Named services that later layers register (skills engine, personas catalog). */
+  services: ServiceMap;
+}
+
+/** Services shared by tools, typed where they are declared through module augmentation. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ServiceMap {}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> {
+  name: string;
+  family: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
+  /** One line for the text content; the structured result carries the rest. */
+  summarize?: (result: z.output<O>) => string;
+}
+
+// A tool list mixes definitions of different schemas; the handler is checked where it is defined.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyToolDefinition = ToolDefinition<any, any>;
+
+const TOOL_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/;
+
+/** A tool is data: this checks its shape and keeps its types; nothing is registered on import. */
+export function defineTool<I extends AnyObject, O extends AnyObject>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  if (!TOOL_NAME.test(definition.name)) throw new Error(`tool name "${definition.name}" must be snake_case with a family prefix`);
+  return definition;
+}
+
+export type ToolOutcome =
+  | { ok: true; data: Record<string, unknown>; text: string }
+  | { ok: false; error: ToolErrorJSON; text: string };
+
+export interface JsonSchemaObject {
+  type: 'object';
+  properties?: Record<string, object>;
+  required?: string[];
+  [key: string]: unknown;
+}
+
+/** JSON Schema of a zod object as MCP publishes it (no $schema key). */
+export function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): JsonSchemaObject {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchemaObject & { $schema?: string };
+  return rest;
+}
+
+/** The tools of a server: their schemas converted once, and the one call path used by MCP and skills. */
+export class ToolCatalog {
+  private readonly byName = new Map<string, AnyToolDefinition>();
+  private readonly inputSchemas = new Map<string, JsonSchemaObject>();
+  private readonly outputSchemas = new Map<string, JsonSchemaObject>();
+
+  constructor(tools: readonly AnyToolDefinition[]) {
+    for (const tool of tools) {
+      if (this.byName.has(tool.name)) throw new Error(`duplicate tool name "${tool.name}"`);
+      this.byName.set(tool.name, tool);
+    }
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  get all(): AnyToolDefinition[] {
+    return [...this.byName.values()];
+  }
+
+  get families(): Set<string> {
+    return new Set(this.all.map((t) => t.family));
+  }
+
+  get(name: string): AnyToolDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  inputSchema(name: string): JsonSchemaObject {
+    let schema = this.inputSchemas.get(name);
+    if (!schema) {
+      schema = jsonSchemaOf(this.require(name).input, 'input');
+      this.inputSchemas.set(name, schema);
+    }
+    return schema;
+  }
+
+  outputSchema(name: string): JsonSchemaObject {
+    let schema = this.outputSchemas.get(name);
+    if (!schema) {
+      schema = jsonSchemaOf(this.require(name).output, 'output');
+      this.outputSchemas.set(name, schema);
+    }
+    return schema;
+  }
+
+  private require(name: string): AnyToolDefinition {
+    const tool = this.byName.get(name);
+    if (!tool) throw new Error(`unknown tool ${name}`);
+    return tool;
+  }
+
+  /** Coerce and validate arguments; every problem is reported with its field path. */
+  parseArgs(name: string, raw: unknown): Record<string, unknown> {
+    const tool = this.require(name);
+    const coerced = coerceToSchema(raw ?? {}, this.inputSchema(name) as Parameters<typeof coerceToSchema>[1]);
+    const parsed = tool.input.safeParse(coerced);
+    if (!parsed.success) {
+      const problems = formatIssues(parsed.error.issues);
+      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${problems.join('; ')}`, {
+        hint: 'fix the named fields and call again; nothing was changed',
+        details: { problems },
+      });
+    }
+    return parsed.data as Record<string, unknown>;
+  }
+
+  /**
+   * Run one tool: validate input, run the handler, validate output, mask secrets. A throw of any
+   * kind becomes a failed outcome, so nothing that failed is reported as success.
+   */
+  async invoke(name: string, raw: unknown, ctx: ToolContext, secrets: readonly string[]): Promise<ToolOutcome> {
+    const tool = this.byName.get(name);
+    try {
+      if (!tool) throw unknownToolError(name);
+      if (ctx.session.readOnly && !tool.annotations.readOnlyHint) throw unknownToolError(name);
+      const args = this.parseArgs(name, raw);
+      ctx.signal.throwIfAborted();
+      const result = await tool.handler(args, ctx);
+      const checked = tool.output.safeParse(result);
+      if (!checked.success) {
+        throw new ToolError('internal', `${name} produced a result that does not match its output schema: ${formatIssues(checked.error.issues).join('; ')}`, {
+          hint: 'this is a bug in release-mcp; please report it with the arguments used',
+        });
+      }
+      const data = redactValue(checked.data as Record<string, unknown>, secrets);
+      const summary = tool.summarize ? tool.summarize(data as never) : `${name} succeeded`;
+      return { ok: true, data, text: redactValue(summary, secrets) };
+    } catch (thrown) {
+      const error = redactValue(toToolError(thrown).toJSON(), secrets);
+      if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });
+      return { ok: false, error, text: renderError(name, error) };
+    }
+  }
+}
+
+/** The same error for a tool that does not exist and for one hidden by persona or read-only mode. */
+export function unknownToolError(name: string): ToolError {
+  return new ToolError('not_found', `unknown tool: ${name}`, { hint: 'call persona_list to see which persona provides it' });
+}
+
+export function renderError(name: string, error: ToolErrorJSON): string {
+  const lines = [`${name} failed [${error.code}]: ${error.message}`];
+  if (error.hint) lines.push(`Hint: ${error.hint}`);
+  return lines.join('\n');
+}
+
+/** A simple memoising ClientCache. */
+export function createClientCache(): ClientCache {
+  const cache = new Map<string, unknown>();
+  return {
+    get<T>(key: string, create: () => T): T {
+      if (!cache.has(key)) cache.set(key, create());
+      return cache.get(key) as T;
+    },
+  };
+}

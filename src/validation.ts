@@ -1,0 +1,75 @@
+import type { z } from 'zod';
+
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  additionalProperties?: JsonSchema | boolean;
+};
+
+/** One line per problem, each naming the field path: `jira.url: expected a URL`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    return `${path || '(root)'}: ${describeIssue(issue)}`;
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `required (expected ${issue.expected})`;
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+function typesOf(schema: JsonSchema): string[] {
+  const own = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  const alternatives = [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].flatMap(typesOf);
+  return [...own, ...alternatives];
+}
+
+function objectSchemaOf(schema: JsonSchema): JsonSchema | undefined {
+  if (schema.properties) return schema;
+  return [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].find((s) => s.properties);
+}
+
+/**
+ * Assistants often send "5" for 5, "true" for true, or "a,b" for ["a","b"]. Coerce such strings
+ * by the JSON schema of the tool's input, before validation; anything ambiguous is left as is
+ * so that validation reports it.
+ */
+export function coerceToSchema(value: unknown, schema: JsonSchema): unknown {
+  const types = typesOf(schema);
+  if (typeof value === 'string' && !types.includes('string')) {
+    const text = value.trim();
+    if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+    if (types.includes('boolean') && /^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+    if (types.includes('array') || types.includes('object')) {
+      if (/^[[{]/.test(text)) {
+        try {
+          return coerceToSchema(JSON.parse(text), schema);
+        } catch {
+          return value;
+        }
+      }
+      if (types.includes('array')) {
+        const parts = text === '' ? [] : text.split(',').map((part) => part.trim());
+        return coerceToSchema(parts, schema);
+      }
+    }
+    return value;
+  }
+  if (Array.isArray(value) && schema.items) return value.map((item) => coerceToSchema(item, schema.items as JsonSchema));
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const objectSchema = objectSchemaOf(schema);
+    if (!objectSchema?.properties) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const propertySchema = objectSchema.properties[key];
+      out[key] = propertySchema ? coerceToSchema(item, propertySchema) : item;
+    }
+    return out;
+  }
+  return value;
+}
