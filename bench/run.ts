@@ -1,0 +1,7 @@
+// `npm run bench`: every benchmark, in order; each prints its numbers and its ratio to a baseline.
+import { benchColdStart } from './cold-start.js';
+import { benchKnownIssues } from './known-issues.js';
+
+await benchColdStart();
+console.log();
+benchKnownIssues();

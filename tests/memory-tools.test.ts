@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, errorOf, tempDir, testRuntime, type ConnectedClient } from './helpers/harness.js';
+import type { Runtime } from '../src/server/runtime.js';
+
+describe('memory tools through an MCP client', () => {
+  let runtime: Runtime;
+  let c: ConnectedClient;
+  let dir: ReturnType<typeof tempDir>;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    mkdirSync(join(dir.path, 'knowledge', 'automation-analytics-backend'), { recursive: true });
+    writeFileSync(
+      join(dir.path, 'knowledge', 'automation-analytics-backend', 'devops.yaml'),
+      'gotchas:\n  quay:\n    - short SHAs are not tags\n  konflux: VPN required\nknown_issues:\n  - topic: quay\n    pattern: manifest unknown\n    meaning: the image was never pushed\n    fix: rebuild the component\n',
+    );
+    runtime = testRuntime({ config: { knowledge_dirs: [join(dir.path, 'knowledge')] }, env: { GITLAB_TOKEN: 'glpat-supersecret-123' } });
+    c = await connect(runtime);
+  });
+  afterEach(async () => {
+    await c.close();
+    runtime.close();
+    dir.cleanup();
+  });
+
+  it('returns structuredContent that validates against the published outputSchema', async () => {
+    const { tools } = await c.client.listTools();
+    const ajv = new Ajv({ strict: false });
+    const result = await c.call('memory_session_log', { action: 'Created Konflux release', details: 'SHA abc1234' });
+    expect(result.isError).toBeFalsy();
+    const schema = tools.find((t) => t.name === 'memory_session_log')!.outputSchema!;
+    expect(ajv.validate(schema, result.structuredContent), JSON.stringify(ajv.errors)).toBe(true);
+    expect(result.structuredContent).toMatchObject({ action: 'Created Konflux release', details: 'SHA abc1234' });
+  });
+
+  it('appends to lists and reads them back in order, coercing a numeric limit sent as a string', async () => {
+    await c.call('memory_append', { key: 'state/releases', list: 'release_history', item: { sha: 'a' } });
+    await c.call('memory_append', { key: 'state/releases', list: 'release_history', item: { sha: 'b' } });
+    const appended = await c.call('memory_append', { key: 'state/releases', list: 'other', item: 'x' });
+    expect(appended.structuredContent).toMatchObject({ length: 1 });
+    const read = await c.call('memory_read', { key: 'state/releases', list: 'release_history', limit: '1' });
+    const lists = (read.structuredContent as { lists: Record<string, Array<{ item: unknown }>> }).lists;
+    expect(Object.keys(lists)).toEqual(['release_history']);
+    expect(lists.release_history!.map((i) => i.item)).toEqual([{ sha: 'b' }]);
+  });
+
+  it('upserts learned fixes and ranks them for a matching error, saying why', async () => {
+    const first = await c.call('learn_tool_fix', { tool_name: 'quay_get_tag', error_pattern: 'image not found', root_cause: 'Image not built yet', fix_description: 'Wait for the Konflux build' });
+    expect(first.structuredContent).toMatchObject({ created: true, times_fixed: 1 });
+    const again = await c.call('learn_tool_fix', { tool_name: 'quay_get_tag', error_pattern: 'image not found', root_cause: 'Image not built yet', fix_description: 'Wait for the Konflux build, then retry' });
+    expect(again.structuredContent).toMatchObject({ created: false, times_fixed: 2 });
+    await c.call('learn_tool_fix', { tool_name: 'konflux_get_component', error_pattern: 'no route to host', root_cause: 'VPN down', fix_description: 'Connect the VPN' });
+
+    const found = await c.call('check_known_issues', { tool_name: 'quay_get_tag', error_text: 'quay_get_tag failed [not_found]: image not found for tag 0123abc' });
+    const matches = (found.structuredContent as { matches: Array<{ kind: string; fix: string; why: string[] }> }).matches;
+    expect(matches[0]).toMatchObject({ kind: 'learned_fix', fix: 'Wait for the Konflux build, then retry' });
+    expect(matches[0]!.why.join(' ')).toMatch(/contains "image not found"/);
+    expect(matches.some((m) => m.fix === 'Connect the VPN')).toBe(false);
+
+    const byTopic = await c.call('check_known_issues', { tool_name: 'quay', error_text: 'manifest unknown' });
+    expect((byTopic.structuredContent as { matches: Array<{ kind: string; fix: string }> }).matches[0]).toMatchObject({ kind: 'known_issue', fix: 'rebuild the component' });
+  });
+
+  it('refuses check_known_issues with neither tool nor error text, naming what is needed', async () => {
+    const result = await c.call('check_known_issues', {});
+    expect(errorOf(result)).toMatchObject({ code: 'invalid_input' });
+    expect(errorOf(result).message).toMatch(/tool_name or error_text/);
+  });
+
+  it('reads knowledge by project, persona and dot path, and says what is missing', async () => {
+    const found = await c.call('knowledge_query', { project: 'automation-analytics-backend', persona: 'devops', section: 'gotchas.konflux' });
+    expect(found.structuredContent).toMatchObject({ content: 'VPN required' });
+    const missing = await c.call('knowledge_query', { project: 'automation-analytics-backend', persona: 'devops', section: 'gotchas.nothing' });
+    expect(errorOf(missing).code).toBe('not_found');
+    const traversal = await c.call('knowledge_query', { project: '../etc', persona: 'devops' });
+    expect(errorOf(traversal).message).toMatch(/project: expected a project name/);
+  });
+
+  it('rejects bad input with the field named and writes nothing', async () => {
+    const result = await c.call('memory_session_log', { action: 42 });
+    expect(errorOf(result)).toMatchObject({ code: 'invalid_input' });
+    expect(errorOf(result).message).toMatch(/action: expected string/);
+    const missing = await c.call('memory_append', { key: 'k' });
+    expect(errorOf(missing).message).toMatch(/list: required/);
+    const count = runtime.memory.db.prepare('SELECT (SELECT count(*) FROM session_log) + (SELECT count(*) FROM kv_items) AS n').get() as { n: number };
+    expect(count.n).toBe(0);
+  });
+
+  it('never stores or returns a secret', async () => {
+    const result = await c.call('memory_session_log', { action: 'pushed', details: 'token glpat-supersecret-123 used' });
+    expect(JSON.stringify(result)).not.toContain('glpat-supersecret-123');
+    const rows = runtime.memory.db.prepare('SELECT details FROM session_log').all() as Array<{ details: string }>;
+    expect(rows[0]!.details).toBe('token [redacted] used');
+  });
+});
