@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { exitCodeFor, printError, UsageError } from './cli/common.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
@@ -36,6 +35,12 @@ async function main(argv: string[]): Promise<number | 'running'> {
   if (!command) throw new UsageError(`unknown command "${name}"\n${HELP}`);
   return command(rest);
 }
+
+// `release-mcp tools list | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { parse } from 'yaml';
+import { join } from 'node:path';
+import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { formatIssues } from '../validation.js';
 import { replaceKnownIssues } from './fixes.js';
@@ -23,18 +23,35 @@ function yamlFiles(dir: string): string[] {
     .sort();
 }
 
-/** Load `known_issues:` lists from every YAML file under the knowledge folders into memory. */
-export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): number {
-  let count = 0;
+/**
+ * Load `known_issues:` lists from every YAML file under the knowledge folders into memory.
+ * A file whose size and mtime are unchanged since the last sync is not read again, so a
+ * server start pays a stat per file, not a parse.
+ */
+export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): { files: number; loaded: number } {
+  const known = new Map((mem.db.prepare('SELECT source, signature FROM knowledge_sources').all() as Array<{ source: string; signature: string }>).map((r) => [r.source, r.signature]));
+  const present = new Set<string>();
+  let loaded = 0;
   for (const dir of dirs) {
     for (const file of yamlFiles(dir)) {
-      const parsed = knownIssuesFileSchema.safeParse(parse(readFileSync(file, 'utf8')) ?? {});
+      const source = `knowledge:${file}`;
+      const stat = statSync(file);
+      const signature = `${stat.size}:${stat.mtimeMs}`;
+      present.add(source);
+      if (known.get(source) === signature) continue;
+      const parsed = knownIssuesFileSchema.safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
       if (!parsed.success) throw new Error(`invalid knowledge file ${file}:\n${formatIssues(parsed.error.issues).join('\n')}`);
-      replaceKnownIssues(mem, `knowledge:${relative(dir, file)}`, parsed.data.known_issues);
-      count += parsed.data.known_issues.length;
+      replaceKnownIssues(mem, source, parsed.data.known_issues);
+      mem.db.prepare('INSERT INTO knowledge_sources (source, signature) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET signature = excluded.signature').run(source, signature);
+      loaded += parsed.data.known_issues.length;
     }
   }
-  return count;
+  for (const source of known.keys()) {
+    if (present.has(source)) continue;
+    replaceKnownIssues(mem, source, []);
+    mem.db.prepare('DELETE FROM knowledge_sources WHERE source = ?').run(source);
+  }
+  return { files: present.size, loaded };
 }
 
 /** `<dir>/<project>/<persona>.yaml`, first folder that has it wins. */

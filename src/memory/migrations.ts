@@ -88,6 +88,12 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL
       );
       CREATE INDEX kv_items_key_list ON kv_items(key, list, id);
+      CREATE INDEX learned_fixes_tool ON learned_fixes(tool, times_fixed);
+
+      CREATE TABLE knowledge_sources (
+        source TEXT PRIMARY KEY,
+        signature TEXT NOT NULL
+      );
     `,
   },
 ];

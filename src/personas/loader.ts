@@ -1,18 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseYaml } from '../lazy-yaml.js';
+import { assetPath } from '../paths.js';
 import { formatIssues } from '../validation.js';
 import { personaSchema, type Persona } from './schema.js';
 
-export const BUILTIN_PERSONAS_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+export const BUILTIN_PERSONAS_DIR = assetPath('personas/builtin');
 
 /** Load every persona file in a folder; a bad file is an error naming the file and the field. */
 export function loadPersonas(dir: string = BUILTIN_PERSONAS_DIR): Map<string, Persona> {
   const personas = new Map<string, Persona>();
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  // The build turns the YAML sources into JSON (no YAML parser on the start path); both load.
+  for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
     const path = join(dir, file);
-    const parsed = personaSchema.safeParse(parse(readFileSync(path, 'utf8')));
+    const text = readFileSync(path, 'utf8');
+    const parsed = personaSchema.safeParse(file.endsWith('.json') ? JSON.parse(text) : parseYaml(text));
     if (!parsed.success) throw new Error(`invalid persona file ${path}:\n${formatIssues(parsed.error.issues).join('\n')}`);
     if (personas.has(parsed.data.name)) throw new Error(`persona "${parsed.data.name}" is defined twice (${path})`);
     personas.set(parsed.data.name, parsed.data);

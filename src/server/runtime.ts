@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
+import { buildArtifact } from '../paths.js';
 import { VERSION } from '../version.js';
 
 /** Everything a server process shares across its sessions. */
@@ -45,6 +47,12 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+/** The build writes every tool's JSON Schema to dist/tool-schemas.json; from sources there is none. */
+function prebuiltSchemas(): ConstructorParameters<typeof ToolCatalog>[1] {
+  const file = buildArtifact('tool-schemas.json');
+  return file ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
 export function resolveMemoryPath(options: Pick<RuntimeOptions, 'memoryPath' | 'config' | 'env'>): string {
   return options.memoryPath ?? options.config.memory.path ?? join(userDataDir(options.env), 'memory.db');
 }
@@ -60,7 +68,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const masked = secretValues(secrets, config);
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
 
-  const catalog = new ToolCatalog(options.tools ?? ALL_TOOLS);
+  const catalog = options.tools ? new ToolCatalog(options.tools) : new ToolCatalog(ALL_TOOLS, prebuiltSchemas());
   const personas = loadPersonas();
   checkPersonas(personas, new Set(catalog.names), catalog.families);
   const defaultPersona = options.persona ?? env.RELEASE_MCP_PERSONA ?? config.default_persona;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { addSessionLog, appendItem, findKnowledgeFile, findKnownIssues, learnFix, readLists, selectSection } from '../memory/index.js';
@@ -142,7 +142,7 @@ export const knowledgeQuery = defineTool({
         hint: ctx.config.knowledge_dirs.length ? `add ${project}/${persona}.yaml under one of: ${ctx.config.knowledge_dirs.join(', ')}` : 'set knowledge_dirs in config.json',
       });
     }
-    const content = selectSection(parse(readFileSync(file, 'utf8')), section);
+    const content = selectSection(parseYaml(readFileSync(file, 'utf8')), section);
     if (content === undefined) throw new ToolError('not_found', `no section "${section}" in ${file}`);
     return { project, persona, ...(section ? { section } : {}), file, content };
   },

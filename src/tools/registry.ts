@@ -117,10 +117,16 @@ export class ToolCatalog {
   private readonly inputSchemas = new Map<string, JsonSchemaObject>();
   private readonly outputSchemas = new Map<string, JsonSchemaObject>();
 
-  constructor(tools: readonly AnyToolDefinition[]) {
+  /** `precomputed`: JSON Schemas the build wrote for these same definitions (saves start time). */
+  constructor(tools: readonly AnyToolDefinition[], precomputed?: Record<string, { input: JsonSchemaObject; output: JsonSchemaObject }>) {
     for (const tool of tools) {
       if (this.byName.has(tool.name)) throw new Error(`duplicate tool name "${tool.name}"`);
       this.byName.set(tool.name, tool);
+      const schemas = precomputed?.[tool.name];
+      if (schemas) {
+        this.inputSchemas.set(tool.name, schemas.input);
+        this.outputSchemas.set(tool.name, schemas.output);
+      }
     }
   }
 
