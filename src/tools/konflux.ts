@@ -134,9 +134,10 @@ export const konfluxFindSnapshot = defineTool({
     const namespace = namespaceOf(ctx, args.namespace);
     const found = await withKonflux(ctx, async (k) => {
       const labelled = await k.list('snapshots', namespace, { labelSelector: `${APPLICATION_LABEL}=${args.application}`, signal: ctx.signal });
-      // Snapshots made by hand may lack the label: fall back to spec.application.
-      const all = labelled.length ? labelled : await k.list('snapshots', namespace, { signal: ctx.signal });
-      return snapshotsForCommit(all, args.commit_sha, args.application);
+      const matches = snapshotsForCommit(labelled, args.commit_sha, args.application);
+      if (matches.length) return matches;
+      // Snapshots made by hand may lack the label: look through all of them by spec.application.
+      return snapshotsForCommit(await k.list('snapshots', namespace, { signal: ctx.signal }), args.commit_sha, args.application);
     });
     const snapshots = found.slice(0, args.limit).map((s) => ({
       name: s.metadata.name,
