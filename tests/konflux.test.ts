@@ -258,6 +258,19 @@ describe('releases', () => {
       expect(Date.now() - started).toBeLessThan(3000);
     });
 
+    it('stops when the client cancels the call', async () => {
+      const name = await created();
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 150);
+      const started = Date.now();
+      await expect(mcp.client.callTool({ name: 'konflux_wait_release', arguments: { name, poll_interval_seconds: 0.05, timeout_seconds: 30 } }, undefined, { signal: controller.signal })).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(2000);
+      await new Promise((r) => setTimeout(r, 150));
+      const polls = kube.server.requestsMatching(new RegExp(`releases/${name}$`)).length;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(kube.server.requestsMatching(new RegExp(`releases/${name}$`)).length).toBe(polls);
+    });
+
     it('reports a release that does not exist', async () => {
       expect(errorOf(await mcp.call('konflux_wait_release', { name: 'ghost', poll_interval_seconds: 0.05, timeout_seconds: 1 })).code).toBe('not_found');
     });

@@ -6,7 +6,13 @@ import type { ToolContext } from './registry.js';
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-export const resourceName = (what: string) => z.string().trim().max(253).regex(K8S_NAME, `expected a Kubernetes resource name (lowercase, digits, - and .) for the ${what}`);
+export const resourceName = (what: string) =>
+  z
+    .string()
+    .trim()
+    .max(253)
+    .regex(K8S_NAME, `expected a Kubernetes resource name (lowercase, digits, - and .) for the ${what}`)
+    .describe(`Name of the ${what}`);
 export const namespaceInput = z
   .string()
   .trim()
