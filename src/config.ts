@@ -87,8 +87,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   konflux: z
     .strictObject({
-      kubeconfig: z.string().optional().describe('Path of a kubeconfig; KUBECONFIG or in-cluster when absent'),
-      context: z.string().optional(),
+      kubeconfig: z.string().nullish().describe('Path of a kubeconfig; KUBECONFIG, then in-cluster, when null or absent'),
+      context: z.string().nullish().describe('kubeconfig context to use; the current context when null or absent'),
       namespace: z.string().default('aap-aa-tenant'),
       release_plan: z.string().optional(),
       login_hint: z.string().default('log in to the Konflux cluster again (oc login) and retry'),

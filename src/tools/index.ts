@@ -1,8 +1,11 @@
+import { konfluxTools } from './konflux.js';
 import { memoryTools } from './memory.js';
 import { metaTools } from './meta.js';
+import { prometheusTools } from './prometheus.js';
+import { quayTools } from './quay.js';
 import type { AnyToolDefinition } from './registry.js';
 
 /** Every tool of release-mcp, one flat list; personas and read-only mode filter it. */
-export const ALL_TOOLS: readonly AnyToolDefinition[] = [...metaTools, ...memoryTools];
+export const ALL_TOOLS: readonly AnyToolDefinition[] = [...metaTools, ...memoryTools, ...quayTools, ...konfluxTools, ...prometheusTools];
 
 export * from './registry.js';

@@ -1,0 +1,135 @@
+import type { QuaySecurityReport, QuayTag } from '../../src/integrations/quay.js';
+import { EmulatorServer, type EmulatedRequest, type EmulatedResponse, type Fault } from './base.js';
+
+interface Repository {
+  tags: QuayTag[];
+  security: Map<string, QuaySecurityReport>;
+}
+
+/** Quay's error body (api/v1), e.g. for 404: `{detail, error_message, error_type, title, type, status}`. */
+export function quayError(status: number, type: string, message: string): EmulatedResponse {
+  return {
+    status,
+    body: { detail: message, error_message: message, error_type: type, title: type, type: `https://quay.io/api/v1/error/${type}`, status },
+  };
+}
+
+let digestCounter = 0;
+export function fakeDigest(seed = `${Date.now()}-${++digestCounter}`): string {
+  let hex = '';
+  for (let i = 0; hex.length < 64; i++) hex += ((seed.charCodeAt(i % seed.length) * 7919 + i * 104729) % 4096).toString(16).padStart(3, '0');
+  return `sha256:${hex.slice(0, 64)}`;
+}
+
+/**
+ * Quay API v1 subset: tag listing (specificTag, onlyActiveTags, filter_tag_name, limit, page)
+ * and manifest security, with a bearer token check. State lives in memory.
+ */
+export class QuayEmulator {
+  readonly server = new EmulatorServer('quay');
+  private readonly repos = new Map<string, Repository>();
+  /** Tokens Quay accepts; requests without one are refused when `requireToken` (a private repo). */
+  readonly tokens = new Set<string>(['quay-test-token']);
+  requireToken = true;
+  /** Repositories the token may not read (403). */
+  readonly forbidden = new Set<string>();
+  private clock = 1_700_000_000;
+
+  constructor() {
+    this.server.route('GET', '/api/v1/repository/:repo*/tag', (req) => this.guard(req, () => this.listTags(req)));
+    this.server.route('GET', '/api/v1/repository/:repo*/manifest/:digest/security', (req) => this.guard(req, () => this.security(req)));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+  start(): Promise<string> {
+    return this.server.start();
+  }
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+  inject(fault: Fault): this {
+    this.server.inject(fault);
+    return this;
+  }
+
+  addRepository(path: string): this {
+    if (!this.repos.has(path)) this.repos.set(path, { tags: [], security: new Map() });
+    return this;
+  }
+
+  /** Push a tag (an existing live tag of that name ends, as in Quay); returns its manifest digest. */
+  pushTag(repo: string, name: string, options: { digest?: string; size?: number; isManifestList?: boolean } = {}): string {
+    this.addRepository(repo);
+    const r = this.repos.get(repo)!;
+    const now = ++this.clock;
+    for (const t of r.tags) if (t.name === name && t.end_ts === undefined) t.end_ts = now;
+    const digest = options.digest ?? fakeDigest(`${repo}:${name}:${now}`);
+    r.tags.push({
+      name,
+      reversion: false,
+      start_ts: now,
+      manifest_digest: digest,
+      is_manifest_list: options.isManifestList ?? false,
+      size: options.isManifestList ? null : (options.size ?? 123_456_789),
+      last_modified: new Date(now * 1000).toUTCString().replace('GMT', '-0000'),
+    });
+    return digest;
+  }
+
+  /** Delete (kill) a tag: its history entry gets an end_ts, as Quay keeps it for time machine. */
+  deleteTag(repo: string, name: string): void {
+    const now = ++this.clock;
+    for (const t of this.repos.get(repo)?.tags ?? []) if (t.name === name && t.end_ts === undefined) t.end_ts = now;
+  }
+
+  /** Set the security report of a manifest: a status, and features with vulnerabilities when scanned. */
+  setSecurity(repo: string, digest: string, report: QuaySecurityReport): void {
+    this.addRepository(repo);
+    this.repos.get(repo)!.security.set(digest, report);
+  }
+
+  private guard(req: EmulatedRequest, next: () => EmulatedResponse): EmulatedResponse {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (token !== undefined && !this.tokens.has(token)) return quayError(401, 'invalid_token', 'Invalid bearer token format');
+    if (token === undefined && this.requireToken) return quayError(401, 'invalid_token', 'Requires authentication');
+    if (this.forbidden.has(req.params.repo!)) return quayError(403, 'insufficient_scope', 'Unauthorized');
+    return next();
+  }
+
+  private listTags(req: EmulatedRequest): EmulatedResponse {
+    const repo = this.repos.get(req.params.repo!);
+    if (!repo) return quayError(404, 'not_found', 'Not Found');
+    const specific = req.query.get('specificTag');
+    const onlyActive = req.query.get('onlyActiveTags') === 'true';
+    const filter = req.query.get('filter_tag_name');
+    const limit = Math.min(Number(req.query.get('limit') ?? 50) || 50, 100);
+    const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+    let tags = [...repo.tags].sort((a, b) => (b.start_ts ?? 0) - (a.start_ts ?? 0));
+    if (specific) tags = tags.filter((t) => t.name === specific);
+    if (onlyActive) tags = tags.filter((t) => t.end_ts === undefined);
+    if (filter) {
+      const [op, value = ''] = filter.split(/:(.*)/s);
+      if (op === 'like') tags = tags.filter((t) => t.name.includes(value));
+      else if (op === 'eq') tags = tags.filter((t) => t.name === value);
+      else return quayError(400, 'invalid_request', 'Unsupported filter_tag_name operation');
+    }
+    const slice = tags.slice((page - 1) * limit, page * limit);
+    return { status: 200, body: { tags: slice, page, has_additional: tags.length > page * limit } };
+  }
+
+  private security(req: EmulatedRequest): EmulatedResponse {
+    const repo = this.repos.get(req.params.repo!);
+    const digest = req.params.digest!;
+    if (!repo || !repo.tags.some((t) => t.manifest_digest === digest)) return quayError(404, 'not_found', 'Not Found');
+    const report = repo.security.get(digest) ?? { status: 'queued', data: null };
+    const withVulns = req.query.get('vulnerabilities') === 'true';
+    if (!withVulns && report.data?.Layer?.Features) {
+      const features = report.data.Layer.Features.map(({ Vulnerabilities: _v, ...f }) => f);
+      return { status: 200, body: { status: report.status, data: { Layer: { ...report.data.Layer, Features: features } } } };
+    }
+    return { status: 200, body: report };
+  }
+}
