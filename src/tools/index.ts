@@ -1,8 +1,11 @@
+import { gitlabTools } from './gitlab.js';
+import { jiraTools } from './jira.js';
 import { memoryTools } from './memory.js';
 import { metaTools } from './meta.js';
+import { notifyTools } from './notify.js';
 import type { AnyToolDefinition } from './registry.js';
 
 /** Every tool of release-mcp, one flat list; personas and read-only mode filter it. */
-export const ALL_TOOLS: readonly AnyToolDefinition[] = [...metaTools, ...memoryTools];
+export const ALL_TOOLS: readonly AnyToolDefinition[] = [...metaTools, ...memoryTools, ...gitlabTools, ...jiraTools, ...notifyTools];
 
 export * from './registry.js';
