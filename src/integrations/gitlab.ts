@@ -211,13 +211,13 @@ export class GitlabClient {
 
 /** Build the client; @gitbeaker/rest is imported here, on first use, not at server start. */
 export async function createGitlabClient(settings: GitlabSettings): Promise<GitlabClient> {
-  const [{ Gitlab }, { createRequesterFn, defaultOptionsHandler }] = await Promise.all([import('@gitbeaker/rest'), import('@gitbeaker/requester-utils')]);
+  const [{ Gitlab }, { createRequesterFn }] = await Promise.all([import('@gitbeaker/rest'), import('@gitbeaker/requester-utils')]);
   const api = new Gitlab({
     host: settings.url,
     token: settings.token,
     queryTimeout: settings.timeoutMs,
-    // gitbeaker's own options handler builds the request (auth header, query, JSON body); its types are stricter than its use.
-    requesterFn: createRequesterFn(defaultOptionsHandler as Parameters<typeof createRequesterFn>[0], requestHandler(settings.timeoutMs)),
+    // gitbeaker builds each request (auth header, query, JSON body) as @gitbeaker/rest does; only the HTTP step is ours.
+    requesterFn: createRequesterFn((_service, options) => Promise.resolve(options), requestHandler(settings.timeoutMs)),
   });
   return new GitlabClient(api, settings);
 }
