@@ -45,6 +45,18 @@ async function readBody(response: Response): Promise<unknown> {
   return text;
 }
 
+/** A non-2xx answer, turned into a ToolError by the client call that knows what was asked. */
+class GitlabHttpFailure extends Error {
+  override readonly name = 'GitlabHttpFailure';
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    readonly retryAfter: string | null,
+  ) {
+    super(`GitLab answered ${status}`);
+  }
+}
+
 /**
  * The HTTP step of gitbeaker, replaced so that errors become ToolErrors with the status,
  * GitLab's message and Retry-After (gitbeaker's own handler retries 429 ten times in a
@@ -67,9 +79,7 @@ function requestHandler(timeoutMs: number) {
       throw toolErrorFromNetwork(error, SERVICE, timeoutMs);
     }
     const body = response.status === 204 ? null : await readBody(response);
-    if (!response.ok) {
-      throw toolErrorFromStatus(response.status, { service: SERVICE, body: gitlabErrorText(body), retryAfter: response.headers.get('retry-after'), authEnvVar: 'GITLAB_TOKEN' });
-    }
+    if (!response.ok) throw new GitlabHttpFailure(response.status, gitlabErrorText(body), response.headers.get('retry-after'));
     return { body: body as never, headers: Object.fromEntries(response.headers.entries()), status: response.status };
   };
 }
@@ -142,14 +152,10 @@ export class GitlabClient {
       try {
         return (await run()) as T;
       } catch (error) {
-        if (error instanceof ToolError) {
-          throw new ToolError(error.code, `${error.message.replace(/^GitLab /, `GitLab (${what}) `)}`, {
-            ...(error.hint ? { hint: error.hint } : {}),
-            ...(error.details ? { details: error.details } : {}),
-            ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
-            cause: error.cause,
-          });
+        if (error instanceof GitlabHttpFailure) {
+          throw toolErrorFromStatus(error.status, { service: SERVICE, what, body: error.body, retryAfter: error.retryAfter, authEnvVar: 'GITLAB_TOKEN' });
         }
+        if (error instanceof ToolError) throw error;
         throw toolErrorFromNetwork(error, SERVICE, this.settings.timeoutMs);
       }
     }, { deadline });
