@@ -1,11 +1,23 @@
+import { gitlabTools } from './gitlab.js';
+import { jiraTools } from './jira.js';
 import { konfluxTools } from './konflux.js';
 import { memoryTools } from './memory.js';
 import { metaTools } from './meta.js';
+import { notifyTools } from './notify.js';
 import { prometheusTools } from './prometheus.js';
 import { quayTools } from './quay.js';
 import type { AnyToolDefinition } from './registry.js';
 
 /** Every tool of release-mcp, one flat list; personas and read-only mode filter it. */
-export const ALL_TOOLS: readonly AnyToolDefinition[] = [...metaTools, ...memoryTools, ...quayTools, ...konfluxTools, ...prometheusTools];
+export const ALL_TOOLS: readonly AnyToolDefinition[] = [
+  ...metaTools,
+  ...memoryTools,
+  ...gitlabTools,
+  ...jiraTools,
+  ...notifyTools,
+  ...quayTools,
+  ...konfluxTools,
+  ...prometheusTools,
+];
 
 export * from './registry.js';

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { ToolError } from '../errors.js';
+import { createGitlabClient, gitlabSettings, mergeRequestSummary, type GitlabClient, type MergeRequest } from '../integrations/gitlab.js';
+import { defineTool, type ToolContext } from './registry.js';
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
+
+/** The GitLab client, built on first use; a missing URL or token fails here, at call time. */
+function gitlab(ctx: ToolContext): Promise<GitlabClient> {
+  const settings = gitlabSettings(ctx.config, ctx.secrets);
+  return ctx.clients.get('gitlab', () => createGitlabClient(settings));
+}
+
+const project = z
+  .union([z.string().trim().min(1), z.number().int().positive()])
+  .transform(String)
+  .describe('Project path (group/name, e.g. service/app-interface) or numeric id');
+const branch = z.string().trim().min(1).max(255);
+const iid = z.number().int().positive().describe('Merge request number within the project (the !N)');
+
+const mergeRequestSchema = z.object({
+  iid: z.number().int(),
+  id: z.number().int(),
+  title: z.string(),
+  state: z.string().describe('opened, closed, merged or locked'),
+  draft: z.boolean(),
+  source_branch: z.string(),
+  target_branch: z.string(),
+  web_url: z.string(),
+  author: z.string().nullable(),
+  labels: z.array(z.string()),
+  created_at: z.string().nullable(),
+});
+
+async function openMergeRequestFor(client: GitlabClient, projectId: string, sourceBranch: string): Promise<MergeRequest | undefined> {
+  const open = await client.listMergeRequests(projectId, { sourceBranch, state: 'opened', limit: 5 });
+  return open.find((mr) => mr.source_branch === sourceBranch);
+}
+
+export const gitlabMrCreate = defineTool({
+  name: 'gitlab_mr_create',
+  family: 'gitlab',
+  title: 'Open a GitLab merge request',
+  description:
+    'Open a merge request from source_branch. Idempotent: when an open MR for the same source branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
+  input: z.object({
+    project,
+    source_branch: branch.describe('Branch with the changes (already pushed)'),
+    target_branch: branch.optional().describe('Branch to merge into; default gitlab.default_target_branch from config'),
+    title: z.string().trim().min(1).max(255),
+    description: z.string().max(100_000).optional().describe('Markdown body of the MR'),
+    labels: z.array(z.string().trim().min(1)).default([]),
+    draft: z.boolean().default(false).describe('Open as a draft (title prefixed "Draft: ")'),
+    assignees: z.array(z.string().trim().min(1)).default([]).describe('GitLab usernames to assign'),
+    reviewers: z.array(z.string().trim().min(1)).default([]).describe('GitLab usernames to ask for review'),
+    remove_source_branch: z.boolean().optional().describe('Delete the source branch when merged'),
+  }),
+  output: mergeRequestSchema.extend({ existing: z.boolean().describe('true when an open MR for this source branch already existed and was returned as is') }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (args, ctx) => {
+    const client = await gitlab(ctx);
+    const found = await openMergeRequestFor(client, args.project, args.source_branch);
+    if (found) return { ...mergeRequestSummary(found), existing: true };
+    const [assigneeIds, reviewerIds] = await Promise.all([Promise.all(args.assignees.map((u) => client.userId(u))), Promise.all(args.reviewers.map((u) => client.userId(u)))]);
+    const title = args.draft && !/^draft:/i.test(args.title) ? `Draft: ${args.title}` : args.title;
+    try {
+      const created = await client.createMergeRequest(args.project, args.source_branch, args.target_branch ?? ctx.config.gitlab.default_target_branch, title, {
+        ...(args.description !== undefined ? { description: args.description } : {}),
+        labels: args.labels,
+        assigneeIds,
+        reviewerIds,
+        ...(args.remove_source_branch !== undefined ? { removeSourceBranch: args.remove_source_branch } : {}),
+      });
+      return { ...mergeRequestSummary(created), existing: false };
+    } catch (error) {
+      // Another caller opened one between our look-up and the create: GitLab answers 409.
+      if (error instanceof ToolError && error.code === 'conflict') {
+        const raced = await openMergeRequestFor(client, args.project, args.source_branch);
+        if (raced) return { ...mergeRequestSummary(raced), existing: true };
+      }
+      throw error;
+    }
+  },
+  summarize: (r) => `${r.existing ? 'existing' : 'opened'} !${r.iid} (${r.state}): ${r.web_url}`,
+});
+
+export const gitlabMrGet = defineTool({
+  name: 'gitlab_mr_get',
+  family: 'gitlab',
+  title: 'Show a GitLab merge request',
+  description: 'State, merge status, head pipeline status and approvals of one merge request.',
+  input: z.object({ project, iid }),
+  output: mergeRequestSchema.extend({
+    merge_status: z.string().nullable().describe('detailed_merge_status when GitLab gives it (mergeable, ci_must_pass, ...), else merge_status'),
+    has_conflicts: z.boolean(),
+    sha: z.string().nullable(),
+    pipeline: z.object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable() }).nullable(),
+    approvals: z
+      .object({ approved: z.boolean(), required: z.number().int(), left: z.number().int(), approved_by: z.array(z.string()) })
+      .nullable()
+      .describe('null when the approvals API is not available to this token or edition'),
+  }),
+  annotations: readOnly,
+  handler: async ({ project: projectId, iid: number }, ctx) => {
+    const client = await gitlab(ctx);
+    const [mr, approvals] = await Promise.all([
+      client.getMergeRequest(projectId, number),
+      client.getApprovals(projectId, number).catch((error: unknown) => {
+        if (error instanceof ToolError && (error.code === 'not_found' || error.code === 'forbidden')) return null;
+        throw error;
+      }),
+    ]);
+    return {
+      ...mergeRequestSummary(mr),
+      merge_status: mr.detailed_merge_status ?? mr.merge_status ?? null,
+      has_conflicts: mr.has_conflicts ?? false,
+      sha: mr.sha ?? null,
+      pipeline: mr.head_pipeline ? { id: mr.head_pipeline.id, status: mr.head_pipeline.status, web_url: mr.head_pipeline.web_url ?? null } : null,
+      approvals: approvals
+        ? { approved: approvals.approved, required: approvals.approvals_required, left: approvals.approvals_left, approved_by: approvals.approved_by.map((a) => a.user.username) }
+        : null,
+    };
+  },
+  summarize: (r) => `!${r.iid} ${r.state}, merge ${r.merge_status ?? 'unknown'}, pipeline ${r.pipeline?.status ?? 'none'}: ${r.web_url}`,
+});
+
+export const gitlabMrList = defineTool({
+  name: 'gitlab_mr_list',
+  family: 'gitlab',
+  title: 'List GitLab merge requests',
+  description: 'Merge requests of a project, newest first, filtered by source branch, state and author.',
+  input: z.object({
+    project,
+    source_branch: branch.optional(),
+    state: z.enum(['opened', 'closed', 'merged', 'locked', 'all']).default('opened'),
+    author: z.string().trim().min(1).optional().describe('Author username'),
+    limit: z.number().int().min(1).max(100).default(20),
+  }),
+  output: z.object({ project: z.string(), count: z.number().int(), merge_requests: z.array(mergeRequestSchema) }),
+  annotations: readOnly,
+  handler: async (args, ctx) => {
+    const client = await gitlab(ctx);
+    const list = await client.listMergeRequests(args.project, {
+      ...(args.source_branch ? { sourceBranch: args.source_branch } : {}),
+      ...(args.state !== 'all' ? { state: args.state } : {}),
+      ...(args.author ? { authorUsername: args.author } : {}),
+      limit: args.limit,
+    });
+    const mergeRequests = list.slice(0, args.limit).map(mergeRequestSummary);
+    return { project: args.project, count: mergeRequests.length, merge_requests: mergeRequests };
+  },
+  summarize: (r) => `${r.count} merge request(s) in ${r.project}`,
+});
+
+export const gitlabPipelineStatus = defineTool({
+  name: 'gitlab_pipeline_status',
+  family: 'gitlab',
+  title: 'Latest GitLab pipeline',
+  description: 'Status of the latest pipeline for a ref or commit SHA, with its failed jobs. status is "none" when there is no pipeline.',
+  input: z.object({
+    project,
+    ref: z.string().trim().min(1).optional().describe('Branch or tag'),
+    sha: z.string().trim().regex(/^[0-9a-f]{7,40}$/i, 'expected a commit SHA').optional(),
+  }),
+  output: z.object({
+    project: z.string(),
+    status: z.string().describe('success, failed, running, pending, canceled, skipped, manual, ... or none'),
+    pipeline: z.object({ id: z.number().int(), status: z.string(), ref: z.string(), sha: z.string(), web_url: z.string(), created_at: z.string().nullable() }).nullable(),
+    failed_jobs: z.array(z.object({ id: z.number().int(), name: z.string(), stage: z.string(), web_url: z.string(), failure_reason: z.string().nullable() })),
+  }),
+  annotations: readOnly,
+  handler: async (args, ctx) => {
+    if (!args.ref && !args.sha) throw new ToolError('invalid_input', 'give ref or sha', { hint: 'pass ref (a branch or tag) or sha (a commit)' });
+    const client = await gitlab(ctx);
+    const pipeline = await client.latestPipeline(args.project, { ...(args.ref ? { ref: args.ref } : {}), ...(args.sha ? { sha: args.sha } : {}) });
+    if (!pipeline) return { project: args.project, status: 'none', pipeline: null, failed_jobs: [] };
+    const jobs = pipeline.status === 'success' ? [] : await client.failedJobs(args.project, pipeline.id);
+    return {
+      project: args.project,
+      status: pipeline.status,
+      pipeline: { id: pipeline.id, status: pipeline.status, ref: pipeline.ref, sha: pipeline.sha, web_url: pipeline.web_url, created_at: pipeline.created_at ?? null },
+      failed_jobs: jobs.filter((j) => j.status === 'failed').map((j) => ({ id: j.id, name: j.name, stage: j.stage, web_url: j.web_url, failure_reason: j.failure_reason ?? null })),
+    };
+  },
+  summarize: (r) => `pipeline ${r.pipeline ? `#${r.pipeline.id} ` : ''}${r.status}${r.failed_jobs.length ? `, failed: ${r.failed_jobs.map((j) => j.name).join(', ')}` : ''}`,
+});
+
+export const gitlabTools = [gitlabMrCreate, gitlabMrGet, gitlabMrList, gitlabPipelineStatus] as const;

@@ -1,0 +1,288 @@
+import { EmulatorServer, type EmulatedRequest, type EmulatedResponse } from './base.js';
+
+export interface EmulatedProject {
+  id: number;
+  path_with_namespace: string;
+  name: string;
+  default_branch: string;
+  web_url: string;
+}
+
+export interface EmulatedUser {
+  id: number;
+  username: string;
+  name: string;
+}
+
+export interface EmulatedMergeRequest {
+  id: number;
+  iid: number;
+  project_id: number;
+  title: string;
+  description: string | null;
+  state: 'opened' | 'closed' | 'merged' | 'locked';
+  source_branch: string;
+  target_branch: string;
+  web_url: string;
+  draft: boolean;
+  merge_status: string;
+  detailed_merge_status: string;
+  has_conflicts: boolean;
+  author: { id: number; username: string };
+  assignees: Array<{ id: number; username: string }>;
+  reviewers: Array<{ id: number; username: string }>;
+  labels: string[];
+  sha: string;
+  force_remove_source_branch: boolean;
+  created_at: string;
+  approved_by: string[];
+  approvals_required: number;
+}
+
+export interface EmulatedPipeline {
+  id: number;
+  project_id: number;
+  status: string;
+  ref: string;
+  sha: string;
+  web_url: string;
+  created_at: string;
+}
+
+export interface EmulatedJob {
+  id: number;
+  name: string;
+  stage: string;
+  status: string;
+  failure_reason?: string;
+  web_url: string;
+}
+
+const unauthorized: EmulatedResponse = { status: 401, body: { message: '401 Unauthorized' } };
+const notFound = (what: string): EmulatedResponse => ({ status: 404, body: { message: `404 ${what} Not Found` } });
+
+/**
+ * GitLab REST v4 as @gitbeaker/rest calls it: projects by id or URL-encoded path, merge
+ * requests (create, list, show, approvals), pipelines and their jobs, users by username.
+ * Auth by PRIVATE-TOKEN or `Authorization: Bearer`, answering 401 as GitLab does.
+ */
+export class GitlabEmulator {
+  readonly server = new EmulatorServer('gitlab');
+  readonly projects: EmulatedProject[] = [];
+  readonly users: EmulatedUser[] = [];
+  readonly mergeRequests: EmulatedMergeRequest[] = [];
+  readonly pipelines: EmulatedPipeline[] = [];
+  readonly jobs = new Map<number, EmulatedJob[]>();
+  /** token -> username of its owner */
+  private readonly tokens = new Map<string, string>();
+  private nextId = 1000;
+  private clock = Date.parse('2026-01-01T00:00:00Z');
+
+  constructor() {
+    const api = '/api/v4';
+    this.server
+      .route('GET', `${api}/projects/:project`, (req) => this.authed(req, () => this.withProject(req, (p) => ({ status: 200, body: p }))))
+      .route('GET', `${api}/projects/:project/merge_requests`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listMergeRequests(p, req))))
+      .route('POST', `${api}/projects/:project/merge_requests`, (req) => this.authed(req, (user) => this.withProject(req, (p) => this.createMergeRequest(p, user, req))))
+      .route('GET', `${api}/projects/:project/merge_requests/:iid`, (req) => this.authed(req, () => this.withMergeRequest(req, (mr) => ({ status: 200, body: this.render(mr, true) }))))
+      .route('GET', `${api}/projects/:project/merge_requests/:iid/approvals`, (req) =>
+        this.authed(req, () =>
+          this.withMergeRequest(req, (mr) => ({
+            status: 200,
+            body: {
+              id: mr.id,
+              iid: mr.iid,
+              approved: mr.approved_by.length >= mr.approvals_required,
+              approvals_required: mr.approvals_required,
+              approvals_left: Math.max(0, mr.approvals_required - mr.approved_by.length),
+              approved_by: mr.approved_by.map((username) => ({ user: { username } })),
+            },
+          })),
+        ),
+      )
+      .route('GET', `${api}/projects/:project/pipelines`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listPipelines(p, req))))
+      .route('GET', `${api}/projects/:project/pipelines/:pipeline/jobs`, (req) =>
+        this.authed(req, () =>
+          this.withProject(req, (p) => {
+            const pipeline = this.pipelines.find((pl) => pl.project_id === p.id && pl.id === Number(req.params.pipeline));
+            if (!pipeline) return notFound('Pipeline');
+            const scopes = [...req.query.getAll('scope[]'), ...req.query.getAll('scope')];
+            const jobs = (this.jobs.get(pipeline.id) ?? []).filter((j) => scopes.length === 0 || scopes.includes(j.status));
+            return { status: 200, body: jobs };
+          }),
+        ),
+      )
+      .route('GET', `${api}/users`, (req) =>
+        this.authed(req, () => {
+          const username = req.query.get('username');
+          return { status: 200, body: this.users.filter((u) => !username || u.username.toLowerCase() === username.toLowerCase()) };
+        }),
+      );
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  addToken(token: string, username: string): this {
+    this.tokens.set(token, username);
+    if (!this.users.some((u) => u.username === username)) this.addUser(username);
+    return this;
+  }
+
+  addUser(username: string): EmulatedUser {
+    const user = { id: this.nextId++, username, name: username };
+    this.users.push(user);
+    return user;
+  }
+
+  addProject(path: string, options: { id?: number; default_branch?: string } = {}): EmulatedProject {
+    const project = { id: options.id ?? this.nextId++, path_with_namespace: path, name: path.split('/').pop()!, default_branch: options.default_branch ?? 'master', web_url: `${this.server.url}/${path}` };
+    this.projects.push(project);
+    return project;
+  }
+
+  /** Add a pipeline (the newest added is the latest) and optionally its jobs. */
+  setPipeline(projectPath: string, pipeline: { ref: string; sha: string; status: string; jobs?: Array<Omit<EmulatedJob, 'id' | 'web_url'>> }): EmulatedPipeline {
+    const project = this.findProject(projectPath);
+    if (!project) throw new Error(`no project ${projectPath}`);
+    const id = this.nextId++;
+    const created = { id, project_id: project.id, status: pipeline.status, ref: pipeline.ref, sha: pipeline.sha, web_url: `${project.web_url}/-/pipelines/${id}`, created_at: this.tick() };
+    this.pipelines.push(created);
+    this.jobs.set(
+      id,
+      (pipeline.jobs ?? []).map((job) => {
+        const jobId = this.nextId++;
+        return { ...job, id: jobId, web_url: `${project.web_url}/-/jobs/${jobId}` };
+      }),
+    );
+    return created;
+  }
+
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  findProject(idOrPath: string): EmulatedProject | undefined {
+    return this.projects.find((p) => String(p.id) === idOrPath || p.path_with_namespace === idOrPath);
+  }
+
+  private authed(req: EmulatedRequest, handle: (user: EmulatedUser) => EmulatedResponse): EmulatedResponse {
+    const header = req.headers['private-token'] ?? req.headers.authorization?.replace(/^Bearer\s+/i, '');
+    const token = Array.isArray(header) ? header[0] : header;
+    const username = token ? this.tokens.get(token) : undefined;
+    const user = username ? this.users.find((u) => u.username === username) : undefined;
+    return user ? handle(user) : unauthorized;
+  }
+
+  private withProject(req: EmulatedRequest, handle: (project: EmulatedProject) => EmulatedResponse): EmulatedResponse {
+    const project = this.findProject(req.params.project!);
+    return project ? handle(project) : notFound('Project');
+  }
+
+  private withMergeRequest(req: EmulatedRequest, handle: (mr: EmulatedMergeRequest) => EmulatedResponse): EmulatedResponse {
+    return this.withProject(req, (project) => {
+      const mr = this.mergeRequests.find((m) => m.project_id === project.id && m.iid === Number(req.params.iid));
+      return mr ? handle(mr) : notFound('');
+    });
+  }
+
+  private render(mr: EmulatedMergeRequest, single = false): Record<string, unknown> {
+    const { approved_by: _a, approvals_required: _r, ...rest } = mr;
+    if (!single) return rest;
+    const pipeline = [...this.pipelines].reverse().find((p) => p.project_id === mr.project_id && p.sha === mr.sha);
+    return { ...rest, head_pipeline: pipeline ? { id: pipeline.id, status: pipeline.status, web_url: pipeline.web_url, sha: pipeline.sha, ref: pipeline.ref } : null };
+  }
+
+  private page<T>(items: T[], req: EmulatedRequest): EmulatedResponse {
+    const perPage = Math.min(Number(req.query.get('per_page') ?? 20) || 20, 100);
+    const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const totalPages = Math.max(1, Math.ceil(items.length / perPage));
+    return {
+      status: 200,
+      body: slice,
+      headers: {
+        'x-total': String(items.length),
+        'x-total-pages': String(totalPages),
+        'x-per-page': String(perPage),
+        'x-page': String(page),
+        'x-next-page': page < totalPages ? String(page + 1) : '',
+      },
+    };
+  }
+
+  private listMergeRequests(project: EmulatedProject, req: EmulatedRequest): EmulatedResponse {
+    const state = req.query.get('state');
+    const source = req.query.get('source_branch');
+    const author = req.query.get('author_username');
+    const list = this.mergeRequests
+      .filter((m) => m.project_id === project.id)
+      .filter((m) => !state || state === 'all' || m.state === state)
+      .filter((m) => !source || m.source_branch === source)
+      .filter((m) => !author || m.author.username === author)
+      .sort((a, b) => (req.query.get('sort') === 'asc' ? a.id - b.id : b.id - a.id));
+    return this.page(list.map((m) => this.render(m)), req);
+  }
+
+  private createMergeRequest(project: EmulatedProject, user: EmulatedUser, req: EmulatedRequest): EmulatedResponse {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    for (const field of ['source_branch', 'target_branch', 'title']) {
+      if (typeof body[field] !== 'string' || !(body[field] as string).trim()) return { status: 400, body: { error: `${field} is missing` } };
+    }
+    const source = body.source_branch as string;
+    const target = body.target_branch as string;
+    if (source === target) return { status: 422, body: { message: ['You can\'t use same project/branch for source and target'] } };
+    const open = this.mergeRequests.find((m) => m.project_id === project.id && m.source_branch === source && m.state === 'opened');
+    if (open) return { status: 409, body: { message: [`Another open merge request already exists for this source branch: !${open.iid}`] } };
+    const people = (ids: unknown) => (Array.isArray(ids) ? ids.map(Number) : []).map((id) => this.users.find((u) => u.id === id)).filter((u): u is EmulatedUser => !!u).map((u) => ({ id: u.id, username: u.username }));
+    const title = body.title as string;
+    const iid = this.mergeRequests.filter((m) => m.project_id === project.id).reduce((max, m) => Math.max(max, m.iid), 0) + 1;
+    const mr: EmulatedMergeRequest = {
+      id: this.nextId++,
+      iid,
+      project_id: project.id,
+      title,
+      description: typeof body.description === 'string' ? body.description : null,
+      state: 'opened',
+      source_branch: source,
+      target_branch: target,
+      web_url: `${project.web_url}/-/merge_requests/${iid}`,
+      draft: /^(draft:|\[draft\]|\(draft\))/i.test(title),
+      merge_status: 'can_be_merged',
+      detailed_merge_status: 'mergeable',
+      has_conflicts: false,
+      author: { id: user.id, username: user.username },
+      assignees: people(body.assignee_ids),
+      reviewers: people(body.reviewer_ids),
+      labels: typeof body.labels === 'string' ? body.labels.split(',').filter(Boolean) : Array.isArray(body.labels) ? (body.labels as string[]) : [],
+      sha: 'a'.repeat(40),
+      force_remove_source_branch: body.remove_source_branch === true,
+      created_at: this.tick(),
+      approved_by: [],
+      approvals_required: 1,
+    };
+    this.mergeRequests.push(mr);
+    return { status: 201, body: this.render(mr) };
+  }
+
+  private listPipelines(project: EmulatedProject, req: EmulatedRequest): EmulatedResponse {
+    const ref = req.query.get('ref');
+    const sha = req.query.get('sha');
+    const list = this.pipelines
+      .filter((p) => p.project_id === project.id)
+      .filter((p) => !ref || p.ref === ref)
+      .filter((p) => !sha || p.sha === sha)
+      .sort((a, b) => (req.query.get('sort') === 'asc' ? a.id - b.id : b.id - a.id));
+    return this.page(list, req);
+  }
+}

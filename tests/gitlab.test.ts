@@ -1,0 +1,242 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../src/logger.js';
+import { GitlabEmulator } from './emulators/gitlab.js';
+import { connect, errorOf, testRuntime, type ConnectedClient } from './helpers/harness.js';
+
+const TOKEN = 'glpat-very-secret-token-42';
+const PROJECT = 'service/app-interface';
+
+/** A logger that keeps every line unredacted, to prove the code never logs a token. */
+function capturingLogger(lines: string[]): Logger {
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push(`${level} ${message} ${fields ? JSON.stringify(fields) : ''}`);
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+describe('gitlab tools against the GitLab emulator', () => {
+  const emulator = new GitlabEmulator();
+  const logLines: string[] = [];
+  const results: CallToolResult[] = [];
+  let mcp: ConnectedClient;
+
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const result = await mcp.call(name, args);
+    results.push(result);
+    return result;
+  };
+  const data = (result: CallToolResult) => {
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    return result.structuredContent as Record<string, unknown>;
+  };
+
+  beforeAll(async () => {
+    await emulator.start();
+    emulator.addToken(TOKEN, 'releaser');
+    emulator.addUser('alice');
+    emulator.addUser('bob');
+    emulator.addProject(PROJECT, { id: 42 });
+    const runtime = testRuntime({ config: { gitlab: { url: emulator.url, timeout_ms: 1500 } }, env: { GITLAB_TOKEN: TOKEN }, logger: capturingLogger(logLines) });
+    mcp = await connect(runtime);
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+    await emulator.stop();
+  });
+
+  beforeEach(() => {
+    emulator.server.clearFaults();
+    emulator.server.requests.length = 0;
+  });
+
+  describe('gitlab_mr_create', () => {
+    it('opens a merge request with the default target branch, labels, assignees and reviewers', async () => {
+      const result = data(
+        await call('gitlab_mr_create', {
+          project: PROJECT,
+          source_branch: 'aa-release-2026-01-05',
+          title: 'Release AA backend abc1234',
+          description: 'Promote **abc1234** to production',
+          labels: ['release', 'automation-analytics'],
+          assignees: ['alice'],
+          reviewers: ['bob'],
+          remove_source_branch: true,
+        }),
+      );
+      expect(result).toMatchObject({ iid: 1, state: 'opened', existing: false, target_branch: 'master', source_branch: 'aa-release-2026-01-05' });
+      expect(result.web_url).toBe(`${emulator.url}/${PROJECT}/-/merge_requests/1`);
+      const stored = emulator.mergeRequests.find((mr) => mr.iid === 1)!;
+      expect(stored.assignees.map((u) => u.username)).toEqual(['alice']);
+      expect(stored.reviewers.map((u) => u.username)).toEqual(['bob']);
+      expect(stored.labels).toEqual(['release', 'automation-analytics']);
+      expect(stored.force_remove_source_branch).toBe(true);
+      // the path travels URL-encoded, as GitLab requires
+      expect(emulator.server.requestsMatching(/^POST \/api\/v4\/projects\/service%2Fapp-interface\/merge_requests$/)).toHaveLength(1);
+      expect(emulator.server.requests[0]!.headers['private-token']).toBe(TOKEN);
+    });
+
+    it('returns the open MR for the same source branch instead of opening a second one', async () => {
+      const again = data(await call('gitlab_mr_create', { project: PROJECT, source_branch: 'aa-release-2026-01-05', title: 'Release again' }));
+      expect(again).toMatchObject({ iid: 1, existing: true, title: 'Release AA backend abc1234' });
+      expect(emulator.server.requestsMatching(/^POST /)).toHaveLength(0);
+      expect(emulator.mergeRequests.filter((mr) => mr.source_branch === 'aa-release-2026-01-05')).toHaveLength(1);
+    });
+
+    it('also returns the existing MR when GitLab answers 409 on create (opened by someone in between)', async () => {
+      // The first look-up sees no MR (as if it was opened a moment later); the create then hits the 409.
+      emulator.server.inject({ status: 200, body: [], match: /^GET .*\/merge_requests$/ });
+      const result = data(await call('gitlab_mr_create', { project: '42', source_branch: 'aa-release-2026-01-05', title: 'Release race' }));
+      expect(result).toMatchObject({ iid: 1, existing: true });
+      expect(emulator.server.requestsMatching(/^POST /).map((r) => r.status)).toEqual([409]);
+    });
+
+    it('opens a draft by prefixing the title', async () => {
+      const result = data(await call('gitlab_mr_create', { project: 42, source_branch: 'feature-x', target_branch: 'main', title: 'Try x', draft: true }));
+      expect(result).toMatchObject({ draft: true, title: 'Draft: Try x', target_branch: 'main', existing: false });
+    });
+
+    it('fails not_found for an unknown assignee, before creating anything', async () => {
+      const error = errorOf(await call('gitlab_mr_create', { project: PROJECT, source_branch: 'feature-y', title: 'Y', assignees: ['nobody'] }));
+      expect(error.code).toBe('not_found');
+      expect(error.message).toContain('nobody');
+      expect(emulator.server.requestsMatching(/^POST /)).toHaveLength(0);
+    });
+  });
+
+  describe('gitlab_mr_get, gitlab_mr_list, gitlab_pipeline_status', () => {
+    it('shows state, merge status, pipeline and approvals of an MR, by numeric project id', async () => {
+      const mr = emulator.mergeRequests.find((m) => m.iid === 1)!;
+      emulator.setPipeline(PROJECT, { ref: mr.source_branch, sha: mr.sha, status: 'running' });
+      mr.approved_by.push('bob');
+      const result = data(await call('gitlab_mr_get', { project: 42, iid: 1 }));
+      expect(result).toMatchObject({ iid: 1, state: 'opened', merge_status: 'mergeable', has_conflicts: false, pipeline: { status: 'running' } });
+      expect(result.approvals).toEqual({ approved: true, required: 1, left: 0, approved_by: ['bob'] });
+    });
+
+    it('fails not_found for an MR that does not exist', async () => {
+      const error = errorOf(await call('gitlab_mr_get', { project: PROJECT, iid: 999 }));
+      expect(error.code).toBe('not_found');
+    });
+
+    it('lists MRs filtered by source branch, state and author', async () => {
+      const all = data(await call('gitlab_mr_list', { project: PROJECT, state: 'all' }));
+      expect(all.count).toBe(emulator.mergeRequests.length);
+      const bySource = data(await call('gitlab_mr_list', { project: PROJECT, source_branch: 'feature-x' }));
+      expect((bySource.merge_requests as Array<{ title: string }>).map((m) => m.title)).toEqual(['Draft: Try x']);
+      const byAuthor = data(await call('gitlab_mr_list', { project: PROJECT, author: 'alice' }));
+      expect(byAuthor.count).toBe(0);
+      emulator.mergeRequests.find((m) => m.source_branch === 'feature-x')!.state = 'merged';
+      const merged = data(await call('gitlab_mr_list', { project: PROJECT, state: 'merged', limit: '5' }));
+      expect(merged.count).toBe(1);
+    });
+
+    it('reports the latest pipeline for a ref with its failed jobs', async () => {
+      emulator.setPipeline(PROJECT, { ref: 'main', sha: 'b'.repeat(40), status: 'success' });
+      emulator.setPipeline(PROJECT, {
+        ref: 'main',
+        sha: 'c'.repeat(40),
+        status: 'failed',
+        jobs: [
+          { name: 'lint', stage: 'test', status: 'success' },
+          { name: 'unit', stage: 'test', status: 'failed', failure_reason: 'script_failure' },
+        ],
+      });
+      const result = data(await call('gitlab_pipeline_status', { project: PROJECT, ref: 'main' }));
+      expect(result.status).toBe('failed');
+      expect(result.failed_jobs).toEqual([expect.objectContaining({ name: 'unit', stage: 'test', failure_reason: 'script_failure' })]);
+      const bySha = data(await call('gitlab_pipeline_status', { project: PROJECT, sha: 'b'.repeat(40) }));
+      expect(bySha).toMatchObject({ status: 'success', failed_jobs: [] });
+      const none = data(await call('gitlab_pipeline_status', { project: PROJECT, ref: 'no-such-branch' }));
+      expect(none).toMatchObject({ status: 'none', pipeline: null });
+      expect(errorOf(await call('gitlab_pipeline_status', { project: PROJECT })).code).toBe('invalid_input');
+    });
+  });
+
+  describe('errors', () => {
+    afterEach(() => emulator.server.clearFaults());
+
+    it('maps 404, 403, 409, 500 to not_found, forbidden, conflict, upstream', async () => {
+      expect(errorOf(await call('gitlab_mr_list', { project: 'no/such-project' })).code).toBe('not_found');
+      emulator.server.inject({ status: 403, body: { message: '403 Forbidden' } });
+      expect(errorOf(await call('gitlab_mr_list', { project: PROJECT })).code).toBe('forbidden');
+      emulator.server.inject({ status: 409, body: { message: 'Branch is locked' }, match: /^GET / });
+      const conflict = errorOf(await call('gitlab_mr_get', { project: PROJECT, iid: 1 }));
+      expect(conflict.code).toBe('conflict');
+      expect(conflict.message).toContain('Branch is locked');
+      emulator.server.inject({ status: 500, body: { message: '500 Internal Server Error' } });
+      expect(errorOf(await call('gitlab_mr_list', { project: PROJECT })).code).toBe('upstream');
+    });
+
+    it('maps 401 to auth with a hint naming GITLAB_TOKEN', async () => {
+      emulator.server.inject({ status: 401, body: { message: '401 Unauthorized' } });
+      const error = errorOf(await call('gitlab_mr_list', { project: PROJECT }));
+      expect(error.code).toBe('auth');
+      expect(error.hint).toContain('GITLAB_TOKEN');
+    });
+
+    it('rejects a wrong token the way GitLab does', async () => {
+      const runtime = testRuntime({ config: { gitlab: { url: emulator.url } }, env: { GITLAB_TOKEN: 'glpat-wrong-token-0000' } });
+      const other = await connect(runtime);
+      try {
+        const result = await other.call('gitlab_mr_list', { project: PROJECT });
+        expect(errorOf(result).code).toBe('auth');
+        expect(JSON.stringify(result)).not.toContain('glpat-wrong-token-0000');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('waits Retry-After on a 429 and then succeeds', async () => {
+      emulator.server.inject({ status: 429, body: { message: 'Retry later' }, headers: { 'retry-after': '1' } });
+      const started = Date.now();
+      const result = data(await call('gitlab_mr_list', { project: PROJECT }));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      expect(result.count).toBeGreaterThan(0);
+      expect(emulator.server.requests.map((r) => r.status)).toEqual([429, 200]);
+    });
+
+    it('fails rate_limited with retry_after when the 429s do not stop', async () => {
+      emulator.server.inject({ status: 429, body: { message: 'Retry later' }, headers: { 'retry-after': '1' }, times: 5 });
+      const result = await call('gitlab_mr_list', { project: PROJECT });
+      const error = errorOf(result) as { code: string; retry_after?: number };
+      expect(error.code).toBe('rate_limited');
+      expect(error.retry_after).toBe(1);
+      // one wait of 1 s fits in the 1.5 s timeout, a second would not
+      expect(emulator.server.requests.map((r) => r.status)).toEqual([429, 429]);
+    }, 10_000);
+
+    it('times out when GitLab answers slower than gitlab.timeout_ms', async () => {
+      emulator.server.inject({ delayMs: 2500 });
+      const error = errorOf(await call('gitlab_mr_list', { project: PROJECT }));
+      expect(error.code).toBe('timeout');
+      expect(error.message).toContain('1500 ms');
+    });
+
+    it('reports a dropped connection as network', async () => {
+      emulator.server.inject({ drop: true });
+      expect(errorOf(await call('gitlab_mr_list', { project: PROJECT })).code).toBe('network');
+    });
+
+    it('asks for gitlab.url and GITLAB_TOKEN with config errors at call time', async () => {
+      const noUrl = await connect(testRuntime({ env: { GITLAB_TOKEN: TOKEN } }));
+      const noToken = await connect(testRuntime({ config: { gitlab: { url: emulator.url } } }));
+      try {
+        const a = errorOf(await noUrl.call('gitlab_mr_list', { project: PROJECT }));
+        expect(a).toMatchObject({ code: 'config' });
+        expect(a.message).toContain('gitlab.url');
+        const b = errorOf(await noToken.call('gitlab_mr_list', { project: PROJECT }));
+        expect(b).toMatchObject({ code: 'config' });
+        expect(b.message).toContain('GITLAB_TOKEN');
+      } finally {
+        await noUrl.close();
+        await noToken.close();
+      }
+    });
+  });
+
+  it('never puts the token in a result or a log line', () => {
+    expect(results.length).toBeGreaterThan(10);
+    for (const result of results) expect(JSON.stringify(result)).not.toContain(TOKEN);
+    for (const line of logLines) expect(line).not.toContain(TOKEN);
+  });
+});

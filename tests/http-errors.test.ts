@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ToolError } from '../src/errors.js';
+import { parseRetryAfter, toolErrorFromNetwork, toolErrorFromStatus, withRateLimitRetry } from '../src/integrations/http-errors.js';
+
+describe('toolErrorFromStatus', () => {
+  it('maps statuses to error codes', () => {
+    const codes = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503].map((status) => toolErrorFromStatus(status, { service: 'X' }).code);
+    expect(codes).toEqual(['invalid_input', 'auth', 'forbidden', 'not_found', 'conflict', 'invalid_input', 'rate_limited', 'upstream', 'upstream', 'upstream']);
+  });
+
+  it('names the env variable in the 401 hint and keeps the body message', () => {
+    const error = toolErrorFromStatus(401, { service: 'GitLab', body: '401 Unauthorized', authEnvVar: 'GITLAB_TOKEN', what: 'list MRs' });
+    expect(error.message).toBe('GitLab rejected the credentials (401) (list MRs): 401 Unauthorized');
+    expect(error.hint).toContain('GITLAB_TOKEN');
+  });
+
+  it('carries Retry-After seconds on 429', () => {
+    expect(toolErrorFromStatus(429, { service: 'Jira', retryAfter: '7' }).retryAfter).toBe(7);
+    expect(toolErrorFromStatus(429, { service: 'Jira' }).retryAfter).toBeUndefined();
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('30')).toBe(30);
+    expect(parseRetryAfter(5)).toBe(5);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe('toolErrorFromNetwork', () => {
+  it('tells timeouts from connection failures', () => {
+    expect(toolErrorFromNetwork(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'GitLab', 500).code).toBe('timeout');
+    expect(toolErrorFromNetwork(Object.assign(new Error('timeout of 500ms exceeded'), { code: 'ECONNABORTED' }), 'Jira').code).toBe('timeout');
+    const refused = toolErrorFromNetwork(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'Slack');
+    expect(refused.code).toBe('network');
+    expect(refused.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('withRateLimitRetry', () => {
+  const limited = (retryAfter?: number) => new ToolError('rate_limited', 'slow down', retryAfter === undefined ? {} : { retryAfter });
+
+  it('waits Retry-After (capped) and retries at most `retries` times', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await withRateLimitRetry(
+      async () => {
+        calls++;
+        if (calls < 3) throw limited(calls === 1 ? 90 : 2);
+        return 'done';
+      },
+      { capSeconds: 30, sleep: async (ms) => void waits.push(ms) },
+    );
+    expect(result).toBe('done');
+    expect(waits).toEqual([30_000, 2_000]);
+
+    calls = 0;
+    await expect(withRateLimitRetry(async () => { calls++; throw limited(1); }, { retries: 2, sleep: async () => {} })).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry other errors, 429s without Retry-After, or waits past the deadline', async () => {
+    let calls = 0;
+    const sleep = async () => {};
+    await expect(withRateLimitRetry(async () => { calls++; throw new ToolError('upstream', 'boom'); }, { sleep })).rejects.toMatchObject({ code: 'upstream' });
+    await expect(withRateLimitRetry(async () => { calls++; throw limited(); }, { sleep })).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(withRateLimitRetry(async () => { calls++; throw limited(10); }, { sleep, deadline: Date.now() + 5_000 })).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(calls).toBe(3);
+  });
+});
