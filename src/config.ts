@@ -246,9 +246,18 @@ export function findConfigFile(explicit: string | undefined, env: NodeJS.Process
 export function parseConfig(raw: unknown, baseDir: string): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError('invalid config:', formatIssues(parsed.error.issues));
-  const problems = crossReferenceProblems(parsed.data);
+  const config = withDefaultHotfixPaths(parsed.data, raw);
+  const problems = crossReferenceProblems(config);
   if (problems.length) throw new ConfigError('invalid config:', problems);
-  return resolvePaths(parsed.data, baseDir);
+  return resolvePaths(config, baseDir);
+}
+
+/** The default hotfix path (dev -> prod) applies only where both environments exist. */
+function withDefaultHotfixPaths(config: Config, raw: unknown): Config {
+  const given = (raw as { releases?: { hotfix_paths?: unknown } } | undefined)?.releases?.hotfix_paths;
+  if (given !== undefined) return config;
+  const names = new Set(config.environments.map((e) => e.name));
+  return { ...config, releases: { ...config.releases, hotfix_paths: config.releases.hotfix_paths.filter(([a, b]) => names.has(a) && names.has(b)) } };
 }
 
 /** Names that one section uses from another must exist there. */
