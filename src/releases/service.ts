@@ -140,11 +140,20 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       }));
     }
     const backupPath = backupPathFor(dbPath, env.name, id);
-    await target.backup(backupPath);
+    // Until the write lock is held nothing has changed: a failure here leaves the release prepared.
+    try {
+      await target.backup(backupPath);
+      target.begin();
+    } catch (error) {
+      throw new ToolError('precondition', `could not back up and lock ${dbPath} before promoting ${id}: ${(error as Error).message}`, {
+        hint: 'nothing was changed and the release is still prepared; free the database (or disk space) and promote again',
+        cause: error,
+      });
+    }
     let previous: PreviousFlags | undefined;
     let schemaAfter: string;
     try {
-      target.beginAndApply(release.migrations);
+      target.apply(release.migrations);
       previous = memory.db.transaction(() => applyFlags(memory, actor.tenant, env.name, release.feature_flags, id)).immediate();
       if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
       schemaAfter = target.fingerprint();

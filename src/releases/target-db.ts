@@ -158,10 +158,19 @@ export class TargetDb implements SchemaView {
     if (this.foreignKeyViolations() > baseline) throw new MigrationError('the migrations leave rows that break a foreign key', undefined);
   }
 
-  /** Open a write transaction and apply the migrations; commit() or rollback() ends it. */
-  beginAndApply(migrations: readonly PlannedMigration[]): void {
+  /** Take the write lock (waits up to 10 s for other writers). */
+  begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  /** Apply the migrations inside the open transaction; commit() or rollback() ends it. */
+  apply(migrations: readonly PlannedMigration[]): void {
     this.run(migrations.map((m) => ({ index: m.index, sql: m.sql })));
+  }
+
+  beginAndApply(migrations: readonly PlannedMigration[]): void {
+    this.begin();
+    this.apply(migrations);
   }
 
   /** Apply the rollback SQL, last migration first, in one transaction. */
