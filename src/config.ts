@@ -21,6 +21,35 @@ const prometheusEnvironmentSchema = z.strictObject({
   blocking_alerts: z.array(z.string()).default([]).describe('Alert names that block a deploy at any severity'),
 });
 
+const healthUrlSchema = z.strictObject({
+  url: url(),
+  expect_status: z.number().int().min(100).max(599).default(200),
+  json_field: z.string().min(1).optional().describe('Dotted path of a field in the JSON body that must be present, e.g. "status" or "db.ok"'),
+  expect_value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Value json_field must equal'),
+});
+
+const flagValue = z.union([z.boolean(), z.string()]);
+
+const environmentSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lower-case name like "staging"'),
+  database: z.string().optional().describe('SQLite file of the environment, relative to the config file; default <data dir>/environments/<name>.db'),
+  feature_flags: z.record(z.string(), flagValue).default({}).describe('Flag values before any release changes them'),
+  health_urls: z.array(healthUrlSchema).default([]).describe('URLs http_health_check may call for this environment'),
+  promotion_skill: z.string().optional().describe('Skill run by release_promote after the migrations (through skill_run)'),
+  alerts_environment: z.string().optional().describe('Name in prometheus.environments watched after a promotion'),
+});
+
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type HealthUrlConfig = z.infer<typeof healthUrlSchema>;
+
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'].map((name) => ({ name, feature_flags: {}, health_urls: [] }));
+
+const httpTokenSchema = z.strictObject({
+  env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable holding the token').describe('Environment variable holding the token (the token itself never goes in config)'),
+  role: z.enum(['admin', 'operator', 'viewer']),
+  tenant: z.string().min(1).optional().describe('Tenant whose releases the token sees; default releases.default_tenant'),
+});
+
 const healActionSchema = z.strictObject({
   tool: z.string().optional().describe('Tool to call as the heal action'),
   args: z.record(z.string(), z.unknown()).default({}),
@@ -127,6 +156,23 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(3000),
       allowed_hosts: z.array(z.string()).default([]),
       allowed_origins: z.array(z.string()).default([]),
+      tokens: z.array(httpTokenSchema).default([]).describe('Bearer tokens (by env var name) with their role and tenant'),
+    })
+    .prefault({}),
+  environments: z
+    .array(environmentSchema)
+    .min(1)
+    .default(DEFAULT_ENVIRONMENTS)
+    .refine((envs) => new Set(envs.map((e) => e.name)).size === envs.length, 'environment names must be unique')
+    .describe('Ordered: a release moves from one environment to the next'),
+  releases: z
+    .strictObject({
+      default_tenant: z.string().min(1).default('primary').describe('Tenant of the local (stdio) user and of the single --http-token'),
+      hotfix_paths: z
+        .array(z.tuple([z.string(), z.string()]))
+        .default([['dev', 'prod']])
+        .describe('[from, to] pairs a release marked hotfix may take, skipping environments between them'),
+      watch_minutes: z.number().int().min(0).default(15).describe('Minutes to watch alerts after a production promotion'),
     })
     .prefault({}),
 });
@@ -200,7 +246,33 @@ export function findConfigFile(explicit: string | undefined, env: NodeJS.Process
 export function parseConfig(raw: unknown, baseDir: string): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError('invalid config:', formatIssues(parsed.error.issues));
-  return resolvePaths(parsed.data, baseDir);
+  const config = withDefaultHotfixPaths(parsed.data, raw);
+  const problems = crossReferenceProblems(config);
+  if (problems.length) throw new ConfigError('invalid config:', problems);
+  return resolvePaths(config, baseDir);
+}
+
+/** The default hotfix path (dev -> prod) applies only where both environments exist. */
+function withDefaultHotfixPaths(config: Config, raw: unknown): Config {
+  const given = (raw as { releases?: { hotfix_paths?: unknown } } | undefined)?.releases?.hotfix_paths;
+  if (given !== undefined) return config;
+  const names = new Set(config.environments.map((e) => e.name));
+  return { ...config, releases: { ...config.releases, hotfix_paths: config.releases.hotfix_paths.filter(([a, b]) => names.has(a) && names.has(b)) } };
+}
+
+/** Names that one section uses from another must exist there. */
+function crossReferenceProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const envNames = new Set(config.environments.map((e) => e.name));
+  config.releases.hotfix_paths.forEach(([from, to], i) => {
+    for (const name of [from, to]) if (!envNames.has(name)) problems.push(`releases.hotfix_paths.${i}: unknown environment "${name}" (environments: ${[...envNames].join(', ')})`);
+  });
+  config.environments.forEach((env, i) => {
+    if (env.alerts_environment && !config.prometheus.environments[env.alerts_environment]) {
+      problems.push(`environments.${i}.alerts_environment: "${env.alerts_environment}" is not in prometheus.environments`);
+    }
+  });
+  return problems;
 }
 
 export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
@@ -238,6 +310,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
     knowledge_dirs: config.knowledge_dirs.map(abs),
     memory: { ...config.memory, ...(config.memory.path ? { path: abs(config.memory.path) } : {}) },
     konflux: { ...config.konflux, ...(config.konflux.kubeconfig ? { kubeconfig: abs(config.konflux.kubeconfig) } : {}) },
+    environments: config.environments.map((env) => ({ ...env, database: env.database ? abs(env.database) : join(userDataDir(), 'environments', `${env.name}.db`) })),
   };
 }
 

@@ -10,7 +10,8 @@ Options:
   --http               serve HTTP instead of stdio
   --host HOST          HTTP bind address (default: config http.host, 127.0.0.1)
   --port PORT          HTTP port (default: config http.port, 3000; 0 picks a free one)
-  --http-token TOKEN   bearer token for HTTP (or RELEASE_MCP_HTTP_TOKEN); required off loopback
+  --http-token TOKEN   admin bearer token for HTTP (or RELEASE_MCP_HTTP_TOKEN); required off loopback
+                       unless config http.tokens names tokens with roles and tenants
   --persona NAME       persona at start (or RELEASE_MCP_PERSONA, config default_persona)
   --read-only          hide and refuse every tool that is not read-only
   --config FILE        config file (or RELEASE_MCP_CONFIG, ./config.json, ~/.config/release-mcp/config.json)

@@ -96,4 +96,55 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Version 2 is the skill run tables (another part of the project); memories skip numbers they lack.
+    version: 3,
+    name: 'release ledger: releases, release events, feature flags',
+    sql: `
+      CREATE TABLE releases (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        from_env TEXT NOT NULL,
+        to_env TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('prepared', 'promoted', 'failed', 'rolled_back')),
+        bundle_sha256 TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        promoted_at TEXT,
+        failed_at TEXT,
+        rolled_back_at TEXT,
+        error_message TEXT,
+        backup_path TEXT,
+        schema_after TEXT,
+        previous_flags TEXT
+      );
+      CREATE INDEX releases_tenant_created ON releases(tenant, created_at);
+
+      CREATE TABLE release_events (
+        id INTEGER PRIMARY KEY,
+        release_id TEXT,
+        tenant TEXT NOT NULL,
+        event TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        duration_ms INTEGER,
+        details TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX release_events_release ON release_events(release_id, id);
+      CREATE INDEX release_events_tenant ON release_events(tenant, id);
+      CREATE INDEX release_events_event ON release_events(event);
+
+      CREATE TABLE feature_flags (
+        tenant TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        release_id TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, environment, name)
+      );
+    `,
+  },
 ];

@@ -1,4 +1,16 @@
+import { latestRelease } from '../releases/index.js';
 import type { Runtime } from './runtime.js';
+
+export interface ReleasesHealth {
+  /** True when environments are configured (they always are: dev, staging, prod by default). */
+  configured: boolean;
+  /** False when the ledger cannot be read or the latest release failed. */
+  ok: boolean;
+  latest_release: string | null;
+  /** Target environment of the latest release. */
+  environment: string | null;
+  status: string | null;
+}
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -8,6 +20,18 @@ export interface HealthReport {
   read_only: boolean;
   memory: { ok: boolean; schema_version: number };
   sessions: number;
+  releases: ReleasesHealth;
+}
+
+/** The latest release of the default tenant (health is for the operator of the server). */
+function releasesHealth(runtime: Runtime): ReleasesHealth {
+  const configured = runtime.config.environments.length > 0;
+  try {
+    const latest = latestRelease(runtime.memory, runtime.config.releases.default_tenant);
+    return { configured, ok: latest?.status !== 'failed', latest_release: latest?.id ?? null, environment: latest?.to_env ?? null, status: latest?.status ?? null };
+  } catch {
+    return { configured, ok: false, latest_release: null, environment: null, status: null };
+  }
 }
 
 export function healthReport(runtime: Runtime, sessions: number): HealthReport {
@@ -20,5 +44,6 @@ export function healthReport(runtime: Runtime, sessions: number): HealthReport {
     read_only: runtime.readOnly,
     memory: { ok: memoryOk, schema_version: memoryOk ? runtime.memory.schemaVersion : 0 },
     sessions,
+    releases: memoryOk ? releasesHealth(runtime) : { configured: runtime.config.environments.length > 0, ok: false, latest_release: null, environment: null, status: null },
   };
 }

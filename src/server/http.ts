@@ -1,10 +1,14 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../principal.js';
+import { recordEvent } from '../releases/index.js';
+import { authenticate, localPrincipal, samePrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
 import { McpSession } from './mcp.js';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpOptions {
@@ -62,12 +66,6 @@ async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknow
   }
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** Hosts a loopback server answers to: anything else is a DNS-rebinding attempt. */
 function defaultAllowedHosts(host: string, port: number): string[] {
   const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host];
@@ -75,14 +73,17 @@ function defaultAllowedHosts(host: string, port: number): string[] {
 }
 
 /**
- * Streamable HTTP at /mcp with one McpSession per MCP session id, plus GET /health.
- * Refuses to start on a non-loopback address without a token.
+ * Streamable HTTP at /mcp with one McpSession per MCP session id, plus GET /health and
+ * GET /metrics. Each request is authenticated to a principal (role, tenant); a session stays
+ * bound to the principal that created it. Refuses to start on a non-loopback address without a token.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpHandle> {
-  if (!isLoopback(options.host) && !options.token) {
-    throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token or set RELEASE_MCP_HTTP_TOKEN`);
+  const tokens: TokenEntry[] = [...(options.token ? [singleTokenEntry(runtime.config, options.token)] : []), ...runtime.httpTokens];
+  if (!isLoopback(options.host) && !tokens.length) {
+    throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token, set RELEASE_MCP_HTTP_TOKEN, or configure http.tokens`);
   }
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; session: McpSession }>();
+  const local = localPrincipal(runtime.config);
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; session: McpSession; principal: Principal }>();
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   let allowedHosts: Set<string> | undefined;
   let allowedOrigins: Set<string> | undefined;
@@ -94,30 +95,40 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     if (origin && allowedOrigins && !allowedOrigins.has(origin.toLowerCase())) throw new HttpProblem(403, `origin ${origin} is not allowed`);
   };
 
-  const checkToken = (req: IncomingMessage) => {
-    if (!options.token) return;
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !sameSecret(match[1]!.trim(), options.token)) {
-      throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
+  /** The caller's principal; without configured tokens (loopback only) it is the local user. */
+  const principalOf = (req: IncomingMessage, path: string): Principal => {
+    if (!tokens.length) return local;
+    const principal = authenticate(req.headers.authorization, tokens);
+    if (principal) return principal;
+    try {
+      recordEvent(runtime.memory, {
+        event: 'access.refused',
+        actor: { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' },
+        details: { path, reason: req.headers.authorization ? 'invalid bearer token' : 'missing bearer token', remote: req.socket.remoteAddress ?? '' },
+      });
+    } catch {
+      // auditing must not turn a 401 into a 500
     }
+    throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
   };
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
-    checkToken(req);
+    const principal = principalOf(req, '/mcp');
     const sessionId = req.headers['mcp-session-id'];
     const id = Array.isArray(sessionId) ? sessionId[0] : sessionId;
+    // Another principal's session id is answered as unknown: a session never changes hands.
+    const found = id ? sessions.get(id) : undefined;
+    const existing = found && samePrincipal(found.principal, principal) ? found : undefined;
     if (req.method === 'POST') {
       const body = await readJsonBody(req, maxBody);
-      const existing = id ? sessions.get(id) : undefined;
       if (existing) return existing.transport.handleRequest(req, res, body);
       if (id) throw new HttpProblem(404, 'session not found: start a new session with initialize');
       if (!isInitializeRequest(body)) throw new HttpProblem(400, 'no session: the first request must be initialize');
-      const session = new McpSession(runtime);
+      const session = new McpSession(runtime, { principal });
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (newId) => {
-          sessions.set(newId, { transport, session });
+          sessions.set(newId, { transport, session, principal });
         },
       });
       transport.onclose = () => {
@@ -127,7 +138,6 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       return transport.handleRequest(req, res, body);
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
-      const existing = id ? sessions.get(id) : undefined;
       if (!existing) throw new HttpProblem(id ? 404 : 400, id ? 'session not found' : 'missing mcp-session-id header');
       return existing.transport.handleRequest(req, res);
     }
@@ -140,6 +150,11 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       try {
         checkHostAndOrigin(req);
         if (path === '/health' && req.method === 'GET') return sendJson(res, 200, healthReport(runtime, sessions.size));
+        if (path === '/metrics' && req.method === 'GET') {
+          principalOf(req, '/metrics');
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(renderMetrics(runtime.memory, runtime.metrics));
+          return;
+        }
         if (path === '/mcp') return await handleMcp(req, res);
         throw new HttpProblem(404, `no route ${req.method} ${path}`);
       } catch (error) {
@@ -166,7 +181,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
 
   const displayHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${displayHost}:${port}/mcp`;
-  runtime.logger.info('release-mcp serving on http', { url, persona: runtime.defaultPersona, auth: options.token ? 'bearer' : 'none' });
+  runtime.logger.info('release-mcp serving on http', { url, persona: runtime.defaultPersona, auth: tokens.length ? `bearer (${tokens.length} token(s))` : 'none' });
 
   let closing: Promise<void> | undefined;
   const close = () =>

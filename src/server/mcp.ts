@@ -6,6 +6,8 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { ToolError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import { recordEvent } from '../releases/index.js';
 import { isToolVisible, selectTools, unknownPersonaMessage, type Persona } from '../personas/index.js';
 import {
   renderError,
@@ -18,17 +20,21 @@ import {
   type ToolContext,
   type ToolOutcome,
 } from '../tools/index.js';
+import { localPrincipal } from './auth.js';
 import type { Runtime } from './runtime.js';
 
 export interface SessionOptions {
   persona?: string;
   readOnly?: boolean;
+  /** Who the session acts for; default the local user (admin of the default tenant). */
+  principal?: Principal;
 }
 
 /** One client's view of the server: its persona, and what its client can do. */
 export class McpSession implements SessionControl {
   persona: string;
   readonly readOnly: boolean;
+  readonly principal: Principal;
   readonly server: Server;
 
   constructor(
@@ -36,7 +42,9 @@ export class McpSession implements SessionControl {
     options: SessionOptions = {},
   ) {
     this.persona = options.persona ?? runtime.defaultPersona;
-    this.readOnly = options.readOnly ?? runtime.readOnly;
+    this.principal = options.principal ?? localPrincipal(runtime.config);
+    // A viewer sees and may call read-only tools only, whatever the persona.
+    this.readOnly = (options.readOnly ?? runtime.readOnly) || this.principal.role === 'viewer';
     this.server = new Server(
       { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
       {
@@ -87,10 +95,22 @@ export class McpSession implements SessionControl {
   async call(name: string, args: unknown, options: { signal: AbortSignal; progress?: (p: Progress) => Promise<void> }): Promise<ToolOutcome> {
     const tool = this.runtime.catalog.get(name);
     if (!tool || !isToolVisible(tool, this.filter)) {
+      if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) this.auditRefusal(name, 'the viewer role may call read-only tools only');
       const error = unknownToolError(name).toJSON();
+      this.runtime.metrics.countToolCall(name, error.code);
       return { ok: false, error, text: renderError(name, error) };
     }
-    return this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);
+    const outcome = await this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);
+    this.runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
+    return outcome;
+  }
+
+  private auditRefusal(tool: string, reason: string): void {
+    try {
+      recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
+    } catch (error) {
+      this.runtime.logger.warn('could not record a refused call', { tool, message: (error as Error).message });
+    }
   }
 
   /** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
@@ -106,8 +126,11 @@ export class McpSession implements SessionControl {
       session: this,
       signal: options.signal,
       progress: options.progress ?? (async () => {}),
-      callTool: (name, args, inner = {}) =>
-        runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues),
+      callTool: async (name, args, inner = {}) => {
+        const outcome = await runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues);
+        runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
+        return outcome;
+      },
     };
     return ctx;
   }

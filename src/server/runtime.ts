@@ -7,6 +7,8 @@ import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from
 import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
 import { buildArtifact } from '../paths.js';
 import { VERSION } from '../version.js';
+import { readHttpTokens, type TokenEntry } from './auth.js';
+import { Metrics } from './metrics.js';
 
 /** Everything a server process shares across its sessions. */
 export interface Runtime {
@@ -24,6 +26,10 @@ export interface Runtime {
   services: ServiceMap;
   defaultPersona: string;
   readOnly: boolean;
+  /** Bearer tokens of config http.tokens, read from the variables they name. */
+  httpTokens: TokenEntry[];
+  /** In-process counters for /metrics (tool calls). */
+  metrics: Metrics;
   close(): void;
 }
 
@@ -65,8 +71,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const env = options.env ?? process.env;
   const { config } = options;
   const secrets = readSecrets(env);
-  const masked = secretValues(secrets, config);
+  const httpTokens = readHttpTokens(config, env);
+  const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4)];
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  for (const spec of config.http.tokens) {
+    if (!env[spec.env]) logger.warn('http token variable is not set; that token is disabled', { env: spec.env });
+  }
 
   const catalog = options.tools ? new ToolCatalog(options.tools) : new ToolCatalog(ALL_TOOLS, prebuiltSchemas());
   const personas = loadPersonas();
@@ -96,6 +106,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     services: {} as ServiceMap,
     defaultPersona,
     readOnly: options.readOnly ?? false,
+    httpTokens,
+    metrics: new Metrics(),
     close: () => memory.close(),
   };
   for (const extend of options.extend ?? []) extend(runtime);

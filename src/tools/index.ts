@@ -1,4 +1,5 @@
 import { gitlabTools } from './gitlab.js';
+import { httpTools } from './http.js';
 import { jiraTools } from './jira.js';
 import { konfluxTools } from './konflux.js';
 import { memoryTools } from './memory.js';
@@ -7,6 +8,7 @@ import { notifyTools } from './notify.js';
 import { prometheusTools } from './prometheus.js';
 import { quayTools } from './quay.js';
 import type { AnyToolDefinition } from './registry.js';
+import { releaseTools } from './releases.js';
 
 /** Every tool of release-mcp, one flat list; personas and read-only mode filter it. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -18,6 +20,8 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   ...quayTools,
   ...konfluxTools,
   ...prometheusTools,
+  ...releaseTools,
+  ...httpTools,
 ];
 
 export * from './registry.js';

@@ -3,6 +3,7 @@ import type { Config, Secrets } from '../config.js';
 import { ToolError, toToolError, type ToolErrorJSON } from '../errors.js';
 import { redactValue, type Logger } from '../logger.js';
 import type { MemoryDb } from '../memory/store.js';
+import type { Principal } from '../principal.js';
 import { coerceToSchema, formatIssues } from '../validation.js';
 
 export interface ToolAnnotations {
@@ -25,6 +26,8 @@ export type ConfirmFn = (message: string) => Promise<'accept' | 'decline' | 'can
 export interface SessionControl {
   readonly persona: string;
   readonly readOnly: boolean;
+  /** Who is calling: role and tenant (stdio: admin of the default tenant). */
+  readonly principal: Principal;
   /** Switch persona; the server announces the new tool list. */
   loadPersona(name: string): Promise<{ persona: string; tools: string[] }>;
   /** Every persona, for persona_list. */

@@ -1,0 +1,21 @@
+export { canonicalJson, bundleSha256, sha256Hex } from './bundle.js';
+export { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
+export { applyFlags, currentFlags, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
+export { checkHealthUrl, type HealthCheckResult } from './health-check.js';
+export {
+  getRelease,
+  latestRelease,
+  listEvents,
+  listReleases,
+  recordEvent,
+  RELEASE_EVENTS,
+  RELEASE_STATUSES,
+  type ReleaseEvent,
+  type ReleaseEventName,
+  type ReleaseManifest,
+  type ReleaseStatus,
+} from './ledger.js';
+export { COLUMN_TYPES, migrationOpSchema, type MigrationOp } from './migration-ops.js';
+export { planMigration, type MigrationPlan, type SchemaView } from './migrations-plan.js';
+export { backupPathFor, prepareRelease, promoteRelease, requireAdmin, rollbackRelease, type Bundle, type PromotionSkillRunner } from './service.js';
+export { TargetDb, type PlannedMigration } from './target-db.js';

@@ -1,0 +1,272 @@
+import { performance } from 'node:perf_hooks';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Config, EnvironmentConfig } from '../config.js';
+import { ToolError } from '../errors.js';
+import type { MemoryDb } from '../memory/index.js';
+import type { Principal } from '../principal.js';
+import { bundleSha256 } from './bundle.js';
+import { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
+import { applyFlags, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
+import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest } from './ledger.js';
+import type { MigrationOp } from './migration-ops.js';
+import { MigrationError, TargetDb, type PlannedMigration } from './target-db.js';
+
+export interface LedgerDeps {
+  config: Config;
+  memory: MemoryDb;
+}
+
+export interface Bundle {
+  commit_sha: string;
+  images: Record<string, string>;
+  migrations: MigrationOp[];
+  feature_flags: Record<string, FlagValue>;
+}
+
+export interface PrepareInput {
+  from_env: string;
+  to_env: string;
+  bundle: Bundle;
+  hotfix: boolean;
+  allow_data_loss: boolean;
+}
+
+/** Runs the environment's promotion skill; throws (a ToolError when it can) when the skill fails. */
+export type PromotionSkillRunner = (skill: string, release: ReleaseManifest, env: EnvironmentConfig) => Promise<void>;
+
+/** Record a refused call as an audit event and return the error to throw. */
+export function refuse(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null, error: ToolError): ToolError {
+  recordEvent(memory, { release_id: releaseId, event: 'release.refused', actor, details: { tool, code: error.code, reason: error.message } });
+  return error;
+}
+
+/** Ledger changes are for admins; anyone else is refused, and the refusal is audited. */
+export function requireAdmin(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null = null): void {
+  if (actor.role === 'admin') return;
+  throw refuse(memory, actor, tool, releaseId, new ToolError('forbidden', `${tool} changes the release ledger and needs the admin role (you are ${actor.role})`, { hint: 'ask an admin of your tenant, or use an admin token' }));
+}
+
+function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): ReleaseManifest {
+  try {
+    return getRelease(memory, actor.tenant, id);
+  } catch (error) {
+    throw refuse(memory, actor, tool, id, error as ToolError);
+  }
+}
+
+const elapsedMs = (start: number) => performance.now() - start;
+
+/** Validate the path, plan and dry-run the migrations, and store the manifest as `prepared`. */
+export function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): ReleaseManifest {
+  const started = performance.now();
+  const { memory, config } = deps;
+  const tool = 'release_prepare';
+  requireAdmin(memory, actor, tool);
+  try {
+    checkPromotionPath(config, input.from_env, input.to_env, input.hotfix);
+  } catch (error) {
+    throw refuse(memory, actor, tool, null, error as ToolError);
+  }
+  const env = environmentNamed(config, input.to_env);
+  const target = TargetDb.open(databaseOf(env));
+  let plan;
+  try {
+    plan = target.dryRun(input.bundle.migrations);
+  } finally {
+    target.close();
+  }
+  const summary = plan.migrations.map(briefOf);
+  if (!plan.ok) {
+    const failed = plan.migrations.find((m) => !m.dry_run_result.ok)!;
+    throw refuse(memory, actor, tool, null, new ToolError('precondition', `dry run on ${env.name} failed at migration ${failed.index} (${failed.operation} ${failed.table}): ${failed.dry_run_result.error}`, {
+      hint: 'nothing was changed; fix the migration and prepare again',
+      details: { migrations: summary },
+    }));
+  }
+  const losing = plan.migrations.filter((m) => m.data_loss);
+  if (losing.length && !input.allow_data_loss) {
+    throw refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail}`).join('; ')}`, {
+      hint: 'if losing that data is intended, prepare again with allow_data_loss: true (promote backs up the database first)',
+      details: { migrations: summary },
+    }));
+  }
+  return insertPrepared(
+    memory,
+    {
+      from_env: input.from_env,
+      to_env: input.to_env,
+      hotfix: input.hotfix,
+      allow_data_loss: input.allow_data_loss,
+      bundle: input.bundle as unknown as Record<string, unknown>,
+      bundle_sha256: bundleSha256(input.bundle),
+      migrations: plan.migrations,
+      feature_flags: input.bundle.feature_flags,
+      schema_before: plan.schema_before,
+    },
+    actor,
+    elapsedMs(started),
+  );
+}
+
+function briefOf(m: PlannedMigration) {
+  return { index: m.index, operation: m.operation, table: m.table, ok: m.dry_run_result.ok, error: m.dry_run_result.error, data_loss: m.data_loss };
+}
+
+/** Where promote keeps the copy of the target database taken before it changes anything. */
+export function backupPathFor(databasePath: string, envName: string, releaseId: string): string {
+  const stem = basename(databasePath, extname(databasePath));
+  return join(dirname(databasePath), 'backups', `${stem}.${envName}.before-${releaseId}.db`);
+}
+
+/**
+ * Back up the target, apply every migration in one transaction, apply the flags, run the
+ * promotion skill, then commit. Any failure rolls the transaction back, restores the flags and
+ * marks the release failed: nothing is left half-applied.
+ */
+export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: string, runSkill: PromotionSkillRunner): Promise<ReleaseManifest> {
+  const started = performance.now();
+  const { memory, config } = deps;
+  const tool = 'release_promote';
+  requireAdmin(memory, actor, tool, id);
+  const release = loadOrRefuse(memory, actor, tool, id);
+  if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
+  const env = environmentNamed(config, release.to_env);
+  const dbPath = databaseOf(env);
+  const target = TargetDb.open(dbPath);
+  try {
+    if (target.fingerprint() !== release.schema_before) {
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
+        hint: 'prepare a new release against the current schema',
+      }));
+    }
+    const backupPath = backupPathFor(dbPath, env.name, id);
+    // Until the write lock is held nothing has changed: a failure here leaves the release prepared.
+    try {
+      await target.backup(backupPath);
+      target.begin();
+    } catch (error) {
+      throw new ToolError('precondition', `could not back up and lock ${dbPath} before promoting ${id}: ${(error as Error).message}`, {
+        hint: 'nothing was changed and the release is still prepared; free the database (or disk space) and promote again',
+        cause: error,
+      });
+    }
+    let previous: PreviousFlags | undefined;
+    let schemaAfter: string;
+    try {
+      target.apply(release.migrations);
+      previous = memory.db.transaction(() => applyFlags(memory, actor.tenant, env.name, release.feature_flags, id)).immediate();
+      if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
+      schemaAfter = target.fingerprint();
+      target.commit();
+    } catch (error) {
+      target.rollback();
+      const restore = previous;
+      const message = (error as Error).message;
+      transition(memory, actor.tenant, id, {
+        to: 'failed',
+        event: 'release.failed',
+        actor,
+        duration_ms: elapsedMs(started),
+        set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
+        alongside: () => {
+          if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
+        },
+        details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
+      });
+      const code = error instanceof ToolError ? error.code : 'precondition';
+      throw new ToolError(code, `promotion of ${id} to ${env.name} failed and was rolled back: ${message}`, {
+        hint: error instanceof ToolError && error.hint ? error.hint : 'nothing was applied and the flags were restored; the release is now failed: fix the cause and prepare a new release',
+        details: { release_id: id, status: 'failed', backup_path: backupPath },
+        cause: error,
+      });
+    }
+    return transition(memory, actor.tenant, id, {
+      to: 'promoted',
+      event: 'release.promoted',
+      actor,
+      duration_ms: elapsedMs(started),
+      set: { promoted_at: new Date().toISOString(), backup_path: backupPath, schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
+      details: { environment: env.name, backup_path: backupPath, migrations: release.migrations.length, feature_flags: Object.keys(release.feature_flags) },
+    });
+  } finally {
+    target.close();
+  }
+}
+
+export interface RollbackResult {
+  release: ReleaseManifest;
+  /** False for a failed release: its promotion was already rolled back, nothing to undo. */
+  reverted_migrations: number;
+}
+
+/**
+ * Undo a promoted release with its rollback SQL (every migration reversible, nothing written to
+ * the new structures, schema unchanged since), restore its flags, mark it rolled_back.
+ */
+export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string): RollbackResult {
+  const { memory, config } = deps;
+  const tool = 'release_rollback';
+  requireAdmin(memory, actor, tool, id);
+  const release = loadOrRefuse(memory, actor, tool, id);
+  if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
+  const env = environmentNamed(config, release.to_env);
+  if (release.status === 'failed') {
+    const updated = transition(memory, actor.tenant, id, {
+      to: 'rolled_back',
+      event: 'release.rollback',
+      actor,
+      set: { rolled_back_at: new Date().toISOString() },
+      details: { environment: env.name, reverted_migrations: 0, note: 'the failed promotion was already rolled back; nothing to undo' },
+    });
+    return { release: updated, reverted_migrations: 0 };
+  }
+  const target = TargetDb.open(databaseOf(env));
+  try {
+    const backup = release.backup_path ? ` (backup taken before promotion: ${release.backup_path})` : '';
+    if (release.schema_after && target.fingerprint() !== release.schema_after) {
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
+        hint: 'roll back the later release first, or restore the backup',
+        details: { backup_path: release.backup_path },
+      }));
+    }
+    const blockers: string[] = [];
+    for (const m of release.migrations) {
+      if (!m.reversible || !m.rollback_sql) blockers.push(`migration ${m.index} (${m.operation} ${m.table}) is not reversible${m.notes.length ? `: ${m.notes.join('; ')}` : ''}`);
+      else if (m.written_check) {
+        const written = target.count(m.written_check.sql);
+        if (written > 0) blockers.push(`migration ${m.index} (${m.operation} ${m.table}): ${written} ${m.written_check.what} were written since promotion and would be lost`);
+      }
+    }
+    if (blockers.length) {
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
+        hint: release.backup_path ? `restore ${release.backup_path} over ${target.path} (sqlite3 .restore), or ship a forward fix` : 'ship a forward fix',
+        details: { blockers, backup_path: release.backup_path },
+      }));
+    }
+    try {
+      target.beginAndRevert(release.migrations);
+      target.commit();
+    } catch (error) {
+      target.rollback();
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
+        hint: 'the database is as it was before this call; restore the backup if the release must go',
+        details: { backup_path: release.backup_path },
+      }));
+    }
+    const schemaRestored = target.fingerprint() === release.schema_before;
+    const previous = release.previous_flags;
+    const updated = transition(memory, actor.tenant, id, {
+      to: 'rolled_back',
+      event: 'release.rollback',
+      actor,
+      set: { rolled_back_at: new Date().toISOString() },
+      alongside: () => {
+        if (previous) restoreFlags(memory, actor.tenant, env.name, previous, id);
+      },
+      details: { environment: env.name, reverted_migrations: release.migrations.length, schema_restored: schemaRestored },
+    });
+    return { release: updated, reverted_migrations: release.migrations.length };
+  } finally {
+    target.close();
+  }
+}

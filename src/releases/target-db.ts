@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { canonicalJson, sha256Hex } from './bundle.js';
+import type { MigrationOp } from './migration-ops.js';
+import { PlanError, planMigration, quoteIdent, type ColumnInfo, type MigrationPlan, type SchemaView } from './migrations-plan.js';
+
+export interface DryRunResult {
+  ok: boolean;
+  error?: string;
+  /** Objects the migration creates, changes or removes. */
+  affected: string[];
+}
+
+/** A planned migration as the manifest keeps it. */
+export interface PlannedMigration extends MigrationPlan {
+  /** 1-based position in the release. */
+  index: number;
+  data_loss: boolean;
+  data_loss_detail?: string;
+  dry_run_result: DryRunResult;
+}
+
+export interface DryRun {
+  migrations: PlannedMigration[];
+  /** sha256 of the schema before the release. */
+  schema_before: string;
+  ok: boolean;
+}
+
+/** A failure while applying or rolling back, with the migration it happened in. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  constructor(
+    message: string,
+    readonly index: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One environment's SQLite database. Migrations run with foreign_keys off (as SQLite's table
+ * rebuild procedure requires) and a foreign_key_check before anything is kept.
+ */
+export class TargetDb implements SchemaView {
+  private readonly db: Database.Database;
+
+  private constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: 10_000 });
+    this.db.pragma('foreign_keys = OFF');
+  }
+
+  static open(path: string): TargetDb {
+    return new TargetDb(path);
+  }
+
+  close(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    if (this.db.open) this.db.close();
+  }
+
+  columns(table: string): ColumnInfo[] | undefined {
+    const rows = this.db.pragma(`table_info(${quoteIdent(table)})`) as Array<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>;
+    if (!rows.length) return undefined;
+    return rows.map((r) => ({ name: r.name, type: r.type, notnull: r.notnull === 1, dflt_value: r.dflt_value, pk: r.pk }));
+  }
+
+  tableSql(table: string): string | undefined {
+    const row = this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(table) as { sql: string } | undefined;
+    return row?.sql;
+  }
+
+  indexes(table: string): Array<{ name: string; sql: string; columns: string[] }> {
+    const rows = this.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY name").all(table) as Array<{ name: string; sql: string }>;
+    return rows.map((r) => ({ ...r, columns: (this.db.pragma(`index_info(${quoteIdent(r.name)})`) as Array<{ name: string }>).map((c) => c.name) }));
+  }
+
+  dependents(table: string): string[] {
+    const word = new RegExp(`(^|[^A-Za-z0-9_])${table}([^A-Za-z0-9_]|$)`, 'i');
+    const rows = this.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").all() as Array<{ type: string; name: string; tbl_name: string; sql: string | null }>;
+    return rows.filter((r) => r.tbl_name.toLowerCase() === table.toLowerCase() || word.test(r.sql ?? '')).map((r) => `${r.type} ${r.name}`);
+  }
+
+  /** sha256 over every schema object: any DDL since a release was planned changes it. */
+  fingerprint(): string {
+    const rows = this.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+    return sha256Hex(canonicalJson(rows));
+  }
+
+  count(sql: string): number {
+    return (this.db.prepare(sql).get() as { n: number }).n;
+  }
+
+  private foreignKeyViolations(): number {
+    return (this.db.pragma('foreign_key_check') as unknown[]).length;
+  }
+
+  /**
+   * Plan and run every migration inside one transaction that is always rolled back: each
+   * migration is planned against the schema the earlier ones leave, so the plan is exact.
+   */
+  dryRun(ops: readonly MigrationOp[]): DryRun {
+    const schemaBefore = this.fingerprint();
+    const migrations: PlannedMigration[] = [];
+    const baselineViolations = this.foreignKeyViolations();
+    let failedAt: number | undefined;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      ops.forEach((op, i) => {
+        const index = i + 1;
+        if (failedAt !== undefined) {
+          migrations.push(notRun(op, index, `not run: migration ${failedAt} failed`));
+          return;
+        }
+        let plan: MigrationPlan | undefined;
+        try {
+          plan = planMigration(op, this);
+          const lost = plan.data_loss_check ? this.count(plan.data_loss_check.sql) : 0;
+          this.db.exec(plan.sql);
+          if (this.foreignKeyViolations() > baselineViolations) throw new PlanError('the migration leaves rows that break a foreign key');
+          const migration: PlannedMigration = { index, ...plan, data_loss: lost > 0, dry_run_result: { ok: true, affected: plan.affected } };
+          if (lost > 0) {
+            migration.data_loss_detail = `${lost} ${plan.data_loss_check!.what} would be lost`;
+            migration.reversible = false;
+            migration.notes = [...plan.notes, 'data is lost: rollback SQL restores the structure only; restore the pre-promotion backup to get the data back'];
+          }
+          migrations.push(migration);
+        } catch (error) {
+          failedAt = index;
+          const message = (error as Error).message;
+          migrations.push(plan ? { index, ...plan, data_loss: false, dry_run_result: { ok: false, error: message, affected: plan.affected } } : notRun(op, index, message));
+        }
+      });
+    } finally {
+      this.db.exec('ROLLBACK');
+    }
+    return { migrations, schema_before: schemaBefore, ok: failedAt === undefined };
+  }
+
+  /** SQLite online backup of the whole database. */
+  async backup(destination: string): Promise<void> {
+    mkdirSync(dirname(destination), { recursive: true });
+    await this.db.backup(destination);
+  }
+
+  /** Run statements in order inside an open transaction; the error names the migration. */
+  private run(steps: ReadonlyArray<{ index: number; sql: string }>): void {
+    const baseline = this.foreignKeyViolations();
+    for (const step of steps) {
+      try {
+        this.db.exec(step.sql);
+      } catch (error) {
+        throw new MigrationError(`migration ${step.index} failed: ${(error as Error).message}`, step.index);
+      }
+    }
+    if (this.foreignKeyViolations() > baseline) throw new MigrationError('the migrations leave rows that break a foreign key', undefined);
+  }
+
+  /** Take the write lock (waits up to 10 s for other writers). */
+  begin(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  /** Apply the migrations inside the open transaction; commit() or rollback() ends it. */
+  apply(migrations: readonly PlannedMigration[]): void {
+    this.run(migrations.map((m) => ({ index: m.index, sql: m.sql })));
+  }
+
+  beginAndApply(migrations: readonly PlannedMigration[]): void {
+    this.begin();
+    this.apply(migrations);
+  }
+
+  /** Apply the rollback SQL, last migration first, in one transaction. */
+  beginAndRevert(migrations: readonly PlannedMigration[]): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.run([...migrations].reverse().map((m) => ({ index: m.index, sql: m.rollback_sql ?? '' })));
+  }
+
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+}
+
+function notRun(op: MigrationOp, index: number, error: string): PlannedMigration {
+  return {
+    index,
+    operation: op.operation,
+    table: op.table,
+    sql: '',
+    rollback_sql: null,
+    reversible: false,
+    notes: [],
+    affected: [],
+    data_loss: false,
+    dry_run_result: { ok: false, error, affected: [] },
+  };
+}

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { ToolError } from '../errors.js';
+import {
+  getRelease,
+  listEvents,
+  listReleases,
+  migrationOpSchema,
+  prepareRelease,
+  promoteRelease,
+  RELEASE_EVENTS,
+  RELEASE_STATUSES,
+  rollbackRelease,
+  type PromotionSkillRunner,
+  type ReleaseManifest,
+} from '../releases/index.js';
+import { defineTool, type ToolContext } from './registry.js';
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+const releaseId = z.string().regex(/^rel_\d{8}_\d{4}(_\d+)?$/, 'expected a release id like rel_20240115_1200').describe('Release id, e.g. rel_20240115_1200');
+const envName = z.string().trim().min(1).describe('Environment name from config environments, e.g. staging');
+const flagValue = z.union([z.boolean(), z.string()]);
+
+const bundleSchema = z.object({
+  commit_sha: z.string().regex(/^[0-9a-f]{40}$/, 'expected the full 40-character commit SHA').describe('Commit the release ships (full SHA)'),
+  images: z.record(z.string(), z.string()).default({}).describe('Component name -> image reference'),
+  migrations: z.array(migrationOpSchema).max(100).default([]).describe('Schema changes, applied in order'),
+  feature_flags: z.record(z.string(), flagValue).default({}).describe('Flag name -> true, false or a plan name'),
+});
+
+const migrationSchema = z.object({
+  index: z.number().int(),
+  operation: z.string(),
+  table: z.string(),
+  sql: z.string(),
+  rollback_sql: z.string().nullable(),
+  reversible: z.boolean(),
+  notes: z.array(z.string()),
+  affected: z.array(z.string()),
+  data_loss: z.boolean(),
+  data_loss_detail: z.string().optional(),
+  dry_run_result: z.object({ ok: z.boolean(), error: z.string().optional(), affected: z.array(z.string()) }),
+});
+
+const manifestSchema = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  from_env: z.string(),
+  to_env: z.string(),
+  status: z.enum(RELEASE_STATUSES),
+  hotfix: z.boolean(),
+  allow_data_loss: z.boolean(),
+  bundle: z.record(z.string(), z.unknown()),
+  bundle_sha256: z.string(),
+  migrations: z.array(migrationSchema),
+  feature_flags: z.record(z.string(), flagValue),
+  previous_flags: z.record(z.string(), flagValue.nullable()).nullable().describe('Flag values the promotion replaced (null: the config value applied)'),
+  backup_path: z.string().nullable().describe('Copy of the target database taken before promotion'),
+  created_by: z.string(),
+  created_at: z.string(),
+  promoted_at: z.string().nullable(),
+  failed_at: z.string().nullable(),
+  rolled_back_at: z.string().nullable(),
+  error_message: z.string().nullable(),
+});
+
+const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory });
+
+const SKILL_FAILED = new Set(['failed', 'error', 'awaiting_approval', 'paused', 'cancelled']);
+
+/** The promotion skill runs through skill_run, so a server without the skill engine says so plainly. */
+function skillRunner(ctx: ToolContext): PromotionSkillRunner {
+  return async (skill, release, env) => {
+    const inputs = { release_id: release.id, environment: env.name, from_env: release.from_env, commit_sha: release.bundle.commit_sha, images: release.bundle.images };
+    const outcome = await ctx.callTool('skill_run', { name: skill, inputs });
+    if (!outcome.ok) {
+      if (outcome.error.code === 'not_found' && outcome.error.message.includes('skill_run')) {
+        throw new ToolError('config', `skill_run is not available, so the promotion skill ${skill} of environment ${env.name} cannot run`, {
+          hint: `remove promotion_skill from environments "${env.name}" in config.json, or run a release-mcp with the skill engine`,
+        });
+      }
+      throw new ToolError(outcome.error.code, `promotion skill ${skill} failed: ${outcome.error.message}`, outcome.error.hint ? { hint: outcome.error.hint } : {});
+    }
+    const status = outcome.data.status;
+    if (typeof status === 'string' && SKILL_FAILED.has(status)) throw new ToolError('precondition', `promotion skill ${skill} ended ${status}`, { details: { run_id: outcome.data.run_id } });
+  };
+}
+
+const describeRelease = (r: Pick<ReleaseManifest, 'id' | 'from_env' | 'to_env' | 'status'>) => `${r.id} ${r.from_env} -> ${r.to_env}: ${r.status}`;
+
+export const releasePrepare = defineTool({
+  name: 'release_prepare',
+  family: 'releases',
+  title: 'Prepare a staged release',
+  description:
+    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL, dry-run them on the target database (always rolled back), and store the release manifest as prepared. Needs the admin role.',
+  input: z.object({
+    from_env: envName,
+    to_env: envName,
+    bundle: bundleSchema,
+    hotfix: z.boolean().default(false).describe('Take a configured hotfix path (releases.hotfix_paths) that skips environments'),
+    allow_data_loss: z.boolean().default(false).describe('Accept migrations that drop a column or table holding data'),
+  }),
+  output: manifestSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  handler: (args, ctx) => prepareRelease(deps(ctx), ctx.session.principal, args),
+  summarize: (r) => `prepared ${describeRelease(r)} (${r.migrations.length} migration(s), bundle ${r.bundle_sha256.slice(0, 12)})`,
+});
+
+export const releasePromote = defineTool({
+  name: 'release_promote',
+  family: 'releases',
+  title: 'Promote a prepared release',
+  description:
+    "Back up the target database, apply the release's migrations in one transaction, apply its feature flags, run the environment's promotion skill if configured, and mark it promoted. Any failure rolls everything back and marks it failed. Needs the admin role.",
+  input: z.object({ release_id: releaseId }),
+  output: manifestSchema,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, skillRunner(ctx)),
+  summarize: (r) => `promoted ${describeRelease(r)}; backup ${r.backup_path}`,
+});
+
+export const releaseRollback = defineTool({
+  name: 'release_rollback',
+  family: 'releases',
+  title: 'Roll back a release',
+  description:
+    'Undo a promoted (or failed) release: run its rollback SQL when every migration is reversible and nothing was written to the structures it created, restore the previous feature flags, mark it rolled_back. Otherwise refuses and points at the backup. Needs the admin role.',
+  input: z.object({ release_id: releaseId }),
+  output: manifestSchema.extend({ rolled_back: z.literal(true), reverted_migrations: z.number().int() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: (args, ctx) => {
+    const { release, reverted_migrations } = rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
+    return { ...release, rolled_back: true as const, reverted_migrations };
+  },
+  summarize: (r) => `rolled back ${r.id} (${r.reverted_migrations} migration(s) reverted)`,
+});
+
+const releaseSummarySchema = manifestSchema.pick({
+  id: true,
+  from_env: true,
+  to_env: true,
+  status: true,
+  bundle_sha256: true,
+  created_by: true,
+  created_at: true,
+  promoted_at: true,
+  failed_at: true,
+  rolled_back_at: true,
+  error_message: true,
+}).extend({ commit_sha: z.string().nullable(), migrations: z.number().int() });
+
+export const releaseList = defineTool({
+  name: 'release_list',
+  family: 'releases',
+  title: 'List releases',
+  description: "List your tenant's releases, newest first, optionally by status or target environment.",
+  input: z.object({
+    status: z.enum(RELEASE_STATUSES).optional(),
+    environment: z.string().optional().describe('Target environment (to_env)'),
+    limit: z.number().int().min(1).max(500).default(50),
+  }),
+  output: z.object({ releases: z.array(releaseSummarySchema), count: z.number().int() }),
+  annotations: readOnly,
+  handler: (args, ctx) => {
+    const releases = listReleases(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.status ? { status: args.status } : {}), ...(args.environment ? { environment: args.environment } : {}) });
+    const rows = releases.map((r) => ({ ...r, commit_sha: typeof r.bundle.commit_sha === 'string' ? r.bundle.commit_sha : null, migrations: r.migrations.length }));
+    return { releases: rows, count: rows.length };
+  },
+  summarize: (r) => (r.count ? r.releases.map((x) => `${x.id} ${x.from_env}->${x.to_env} ${x.status}`).join('; ') : 'no releases'),
+});
+
+export const releaseGet = defineTool({
+  name: 'release_get',
+  family: 'releases',
+  title: 'Get a release manifest',
+  description: 'The full manifest of a release: bundle, planned migrations with SQL, rollback SQL and dry-run results, flags, status and timestamps.',
+  input: z.object({ release_id: releaseId }),
+  output: manifestSchema,
+  annotations: readOnly,
+  handler: (args, ctx) => getRelease(ctx.memory, ctx.session.principal.tenant, args.release_id),
+  summarize: describeRelease,
+});
+
+export const releaseEvents = defineTool({
+  name: 'release_events',
+  family: 'releases',
+  title: 'Release audit trail',
+  description: 'Audit events (prepared, promoted, failed, rollback, refused calls) of one release or of your whole tenant, oldest first, with who, when and details.',
+  input: z.object({
+    release_id: releaseId.optional(),
+    event: z.enum(RELEASE_EVENTS).optional(),
+    limit: z.number().int().min(1).max(1000).default(100).describe('Newest events kept'),
+  }),
+  output: z.object({
+    events: z.array(
+      z.object({
+        id: z.number().int(),
+        release_id: z.string().nullable(),
+        event: z.enum(RELEASE_EVENTS),
+        actor: z.string(),
+        role: z.string(),
+        ts: z.string(),
+        duration_ms: z.number().nullable(),
+        details: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  }),
+  annotations: readOnly,
+  handler: (args, ctx) => ({
+    events: listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
+  }),
+  summarize: (r) => `${r.events.length} event(s)`,
+});
+
+export const releaseTools = [releasePrepare, releasePromote, releaseRollback, releaseList, releaseGet, releaseEvents] as const;
