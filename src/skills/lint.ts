@@ -100,7 +100,7 @@ function checkArgs(tool: AnyToolDefinition, args: Record<string, unknown>, catal
     const top = String(issue.path[0] ?? '');
     if (dynamic.has(top)) continue;
     const missing = issue.code === 'invalid_type' && !(top in args);
-    problems.push({ path: issue.path.map(String).join('.'), message: missing ? `required argument of ${tool.name} is missing` : issue.message });
+    problems.push({ path: issue.path.map(String).join('.'), message: missing ? `required argument of ${tool.name} is missing` : issue.message.replace(/^Invalid input: /, '') });
   }
   return problems;
 }

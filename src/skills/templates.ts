@@ -101,7 +101,7 @@ export function referencedNames(source: string): Set<string> {
   for (const m of code.matchAll(/function\s*[\w$]*\s*\(([^)]*)\)/g)) for (const n of m[1]!.matchAll(/[A-Za-z_$][\w$]*/g)) declared.add(n[0]);
   for (const m of code.matchAll(/catch\s*\(\s*([A-Za-z_$][\w$]*)/g)) declared.add(m[1]!);
   const names = new Set<string>();
-  for (const m of code.matchAll(/(?<![\w$.])([A-Za-z_$][\w$]*)(?!\s*:(?!:))/g)) {
+  for (const m of code.matchAll(/(?<![\w$.])([A-Za-z_$][\w$]*)(?![\w$])(?!\s*:(?!:))/g)) {
     const name = m[1]!;
     const before = code.slice(0, m.index).trimEnd();
     if (before.endsWith('?.') || before.endsWith('.')) continue;
