@@ -162,6 +162,22 @@ export const skillRun = defineTool({
   summarize: (r) => r.report,
 });
 
+export const skillPlan = defineTool({
+  name: 'skill_plan',
+  family: 'skills',
+  title: 'Plan a skill',
+  description:
+    'Dry-run a skill: read-only steps run for real, mutating steps are not run and show their fully rendered arguments. The same as skill_run with dry_run: true, and available on a read-only server.',
+  input: z.object({
+    name: skillName,
+    inputs: z.record(z.string(), z.unknown()).default({}).describe('Input values by name, see skill_describe'),
+  }),
+  output: runResultSchema,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: ({ name, inputs }, ctx) => service(ctx).run({ name, inputs, dry_run: true }, ctx),
+  summarize: (r) => r.report,
+});
+
 export const skillList = defineTool({
   name: 'skill_list',
   family: 'skills',
@@ -214,4 +230,4 @@ export const skillRuns = defineTool({
   summarize: (r) => (r.run ? `run ${r.run.summary.run_id}: ${r.run.summary.status}, ${r.run.steps.length} step record(s)` : `${r.runs.length} run(s)`),
 });
 
-export const skillTools = [skillRun, skillList, skillDescribe, skillLint, skillRuns] as const;
+export const skillTools = [skillRun, skillPlan, skillList, skillDescribe, skillLint, skillRuns] as const;
