@@ -77,63 +77,74 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
       sandbox.set('inputs', inputs);
       createRun(deps.memory, { id: state.id, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs });
     }
-    sandbox.set('steps', state.scopeSteps);
-
-    const env: StepEnv = { sandbox, ctx, tools: deps.tools, config: deps.config, memory: deps.memory, skill: skill.name, dryRun: state.dryRun, planned: new Map(), approved: false };
-    const total = skill.steps.length + skill.finally.length;
-    let status: RunResult['status'] = state.dryRun ? 'planned' : 'succeeded';
-    let failedStep: StepResult | undefined;
-    for (let i = startAt; i < skill.steps.length; i++) {
-      if (ctx.signal.aborted) {
-        status = 'cancelled';
-        break;
-      }
-      env.approved = approved && i === startAt;
-      const run = await runStep(skill.steps[i]!, 'main', env);
-      record(deps.memory, state, sandbox, skill.steps[i]!, run, env);
-      if (i === startAt && state.retrying && (run.result.status === 'succeeded' || run.result.status === 'healed')) {
-        rememberFix(env, state.retrying.tool, state.retrying.error as ToolErrorJSON, `resumed run ${state.id}: the step succeeded when run again`);
-      }
-      await ctx.progress({ progress: i + 1, total, message: `${run.result.name}: ${run.result.status}` }).catch(() => undefined);
-      if (!GOES_ON.has(run.result.status)) {
-        status = run.result.status === 'failed' ? 'failed' : (run.result.status as RunResult['status']);
-        failedStep = run.result;
-        break;
-      }
+    try {
+      return await execute(deps, ctx, state, sandbox, startAt, approved, started);
+    } catch (error) {
+      // Nothing may leave a run looking as if it were still running.
+      finishRun(deps.memory, state.id, { status: 'failed', outputs: {}, error: `the engine failed: ${(error as Error).message}`, duration_ms: performance.now() - started });
+      throw error;
     }
-
-    if (status !== 'awaiting_approval') {
-      // Finally steps run whatever happened, with a signal of their own: a cancel stops the run, not its cleanup.
-      const cleanup = ctx.signal.aborted ? { ...env, ctx: { ...ctx, signal: new AbortController().signal } } : env;
-      sandbox.set('run', { id: state.id, skill: skill.name, status, failed_step: failedStep?.name, error: failedStep?.error?.message });
-      for (const [j, step] of skill.finally.entries()) {
-        const run = await runStep(step, 'finally', cleanup);
-        record(deps.memory, state, sandbox, step, run, cleanup);
-        await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
-        if (run.result.status === 'failed' && status === 'succeeded') status = 'failed';
-      }
-    }
-
-    let outputs = state.outputs;
-    let error = failedStep?.error?.message;
-    if (skill.outputs && status === 'succeeded') {
-      try {
-        outputs = renderValue(skill.outputs, sandboxEvaluate(sandbox)) as Record<string, unknown>;
-      } catch (problem) {
-        status = 'failed';
-        error = expressionFailure(problem, 'outputs');
-        outputs = {};
-      }
-    } else if (skill.outputs) {
-      outputs = {};
-    }
-    const duration_ms = Math.round(performance.now() - started);
-    finishRun(deps.memory, state.id, { status, outputs, error, duration_ms });
-    const result: Omit<RunResult, 'report'> = { run_id: state.id, skill: skill.name, version: skill.version, status, dry_run: state.dryRun, steps: state.steps, outputs, duration_ms };
-    return { ...result, report: renderRunReport(result, { error, readOnly: ctx.session.readOnly }) };
   } finally {
     sandbox.dispose();
   }
+}
+
+async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sandbox: ExpressionSandbox, startAt: number, approved: boolean, started: number): Promise<RunResult> {
+  const { skill } = state;
+  sandbox.set('steps', state.scopeSteps);
+
+  const env: StepEnv = { sandbox, ctx, tools: deps.tools, config: deps.config, memory: deps.memory, skill: skill.name, dryRun: state.dryRun, planned: new Map(), approved: false };
+  const total = skill.steps.length + skill.finally.length;
+  let status: RunResult['status'] = state.dryRun ? 'planned' : 'succeeded';
+  let failedStep: StepResult | undefined;
+  for (let i = startAt; i < skill.steps.length; i++) {
+    if (ctx.signal.aborted) {
+      status = 'cancelled';
+      break;
+    }
+    env.approved = approved && i === startAt;
+    const run = await runStep(skill.steps[i]!, 'main', env);
+    record(deps.memory, state, sandbox, skill.steps[i]!, run, env);
+    if (i === startAt && state.retrying && (run.result.status === 'succeeded' || run.result.status === 'healed')) {
+      rememberFix(env, state.retrying.tool, state.retrying.error as ToolErrorJSON, `resumed run ${state.id}: the step succeeded when run again`);
+    }
+    await ctx.progress({ progress: i + 1, total, message: `${run.result.name}: ${run.result.status}` }).catch(() => undefined);
+    if (!GOES_ON.has(run.result.status)) {
+      status = run.result.status === 'failed' ? 'failed' : (run.result.status as RunResult['status']);
+      failedStep = run.result;
+      break;
+    }
+  }
+
+  if (status !== 'awaiting_approval') {
+    // Finally steps run whatever happened, with a signal of their own: a cancel stops the run, not its cleanup.
+    const cleanup = ctx.signal.aborted ? { ...env, ctx: { ...ctx, signal: new AbortController().signal } } : env;
+    sandbox.set('run', { id: state.id, skill: skill.name, status, failed_step: failedStep?.name, error: failedStep?.error?.message });
+    for (const [j, step] of skill.finally.entries()) {
+      const run = await runStep(step, 'finally', cleanup);
+      record(deps.memory, state, sandbox, step, run, cleanup);
+      await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
+      if (run.result.status === 'failed' && status === 'succeeded') status = 'failed';
+    }
+  }
+
+  let outputs = state.outputs;
+  let error = failedStep?.error?.message;
+  if (skill.outputs && status === 'succeeded') {
+    try {
+      outputs = renderValue(skill.outputs, sandboxEvaluate(sandbox)) as Record<string, unknown>;
+    } catch (problem) {
+      status = 'failed';
+      error = expressionFailure(problem, 'outputs');
+      outputs = {};
+    }
+  } else if (skill.outputs) {
+    outputs = {};
+  }
+  const duration_ms = Math.round(performance.now() - started);
+  finishRun(deps.memory, state.id, { status, outputs, error, duration_ms });
+  const result: Omit<RunResult, 'report'> = { run_id: state.id, skill: skill.name, version: skill.version, status, dry_run: state.dryRun, steps: state.steps, outputs, duration_ms };
+  return { ...result, report: renderRunReport(result, { error, readOnly: ctx.session.readOnly }) };
 }
 
 function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv): void {
@@ -147,6 +158,9 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
       sandbox.set(step.output, run.output.value);
     } else if (result.status === 'planned') {
       env.planned.set(step.output, step.name);
+    } else {
+      // Skipped or failed-and-continued: the name exists and is null, so `x ? x.y : z` works.
+      sandbox.set(step.output, null);
     }
   }
   addRunStep(memory, state.id, {
@@ -194,6 +208,8 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
     if (step.output && row.output !== undefined) {
       state.outputs[step.output] = row.output;
       sandbox.set(step.output, row.output);
+    } else if (step.output) {
+      sandbox.set(step.output, null);
     }
     state.steps.push({ ...stepResultOf(row), note: `reused from an earlier attempt${row.note ? `; ${row.note}` : ''}` });
   }

@@ -8,15 +8,28 @@ import { ExpressionError, type ExpressionSandbox } from './expressions.js';
 
 export type Segment = { text: string } | { expr: string };
 
-const TEMPLATE = /\{\{([\s\S]*?)\}\}/g;
+/** Where the `}}` that closes the `{{` at `start` is: the first one after balanced braces (`{{ {a: {b: 1}} }}`). */
+function closingIndex(text: string, start: number): number {
+  let end = text.indexOf('}}', start);
+  while (end >= 0) {
+    const inner = text.slice(start, end);
+    const open = inner.split('{').length;
+    const close = inner.split('}').length;
+    if (open <= close) return end;
+    end = text.indexOf('}}', end + 1);
+  }
+  return -1;
+}
 
 export function parseTemplate(text: string): Segment[] {
   const segments: Segment[] = [];
   let last = 0;
-  for (const match of text.matchAll(TEMPLATE)) {
-    if (match.index > last) segments.push({ text: text.slice(last, match.index) });
-    segments.push({ expr: match[1]!.trim() });
-    last = match.index + match[0].length;
+  for (let open = text.indexOf('{{'); open >= 0; open = text.indexOf('{{', last)) {
+    const close = closingIndex(text, open + 2);
+    if (close < 0) break;
+    if (open > last) segments.push({ text: text.slice(last, open) });
+    segments.push({ expr: text.slice(open + 2, close).trim() });
+    last = close + 2;
   }
   if (last < text.length) segments.push({ text: text.slice(last) });
   return segments;

@@ -38,6 +38,8 @@ describe('templates', () => {
 
   it('splits templates and finds the names an expression reads', () => {
     expect(parseTemplate('a {{ b }} c')).toEqual([{ text: 'a ' }, { expr: 'b' }, { text: ' c' }]);
+    expect(parseTemplate('{{ {a: {b: 1}}}}')).toEqual([{ expr: '{a: {b: 1}}' }]);
+    expect(render('{{ {n: inputs.n, d: {x: 1}} }}')).toEqual({ n: 3, d: { x: 1 } });
     expect([...referencedNames('image.digest + inputs["x"] + foo.bar')].sort()).toEqual(['foo', 'image', 'inputs']);
     expect([...referencedNames('const x = 1; return list.map((item) => item.a + x) + `${other}` + "notme"')].sort()).toEqual(['list', 'other']);
     expect([...referencedNames('({ key: value })')]).toEqual(['value']);
