@@ -40,6 +40,17 @@ export interface RunStepRecord {
 
 type Row = Record<string, unknown>;
 
+const statements = new WeakMap<MemoryDb, Map<string, ReturnType<MemoryDb['db']['prepare']>>>();
+
+/** Steps are written one by one while a run goes: their statements are prepared once per database. */
+function statement(mem: MemoryDb, sql: string) {
+  let cache = statements.get(mem);
+  if (!cache) statements.set(mem, (cache = new Map()));
+  let prepared = cache.get(sql);
+  if (!prepared) cache.set(sql, (prepared = mem.db.prepare(sql)));
+  return prepared;
+}
+
 const parse = <T>(text: unknown, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 function runFromRow(row: Row): RunRecord {
@@ -87,12 +98,11 @@ export function finishRun(mem: MemoryDb, id: string, result: { status: string; o
 
 export function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecord, 'seq' | 'ts'>): void {
   const json = (value: unknown) => (value === undefined || value === null ? null : mem.json(value));
-  mem.db
-    .prepare(
+  statement(
+      mem,
       `INSERT INTO run_steps (run_id, seq, round, phase, name, kind, status, tool, args, attempts, duration_ms, output, output_summary, error, matches, note, ts)
        VALUES (@run_id, (SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = @run_id), @round, @phase, @name, @kind, @status, @tool, @args, @attempts, @duration_ms, @output, @output_summary, @error, @matches, @note, @ts)`,
-    )
-    .run({
+  ).run({
       run_id: runId,
       round: step.round,
       phase: step.phase,
