@@ -131,7 +131,9 @@ export class ExpressionSandbox {
   ) {}
 
   static async create(limits: SandboxLimits): Promise<ExpressionSandbox> {
-    return new ExpressionSandbox(await loadQuickJS(), limits);
+    const sandbox = new ExpressionSandbox(await loadQuickJS(), limits);
+    sandbox.start();
+    return sandbox;
   }
 
   /** Put a value in scope under a name (JSON-able; functions and symbols are dropped). */
