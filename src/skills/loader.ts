@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { formatIssues } from '../validation.js';
+import { yamlFiles } from '../yaml-files.js';
 import { skillSchema, type Skill } from './schema.js';
 
 export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
@@ -43,15 +44,6 @@ export function loadSkillFile(file: string): LoadedSkill {
   return { skill: parsed.data, file };
 }
 
-function skillFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile())
-    .sort();
-}
-
 /**
  * Every skill of the builtin folder and the configured folders. A bad file or a name defined
  * twice is an error naming the files; nothing is skipped quietly.
@@ -64,7 +56,7 @@ export function loadSkills(dirs: readonly string[]): Map<string, LoadedSkill> {
       errors.push(`skills_dirs: folder ${dir} does not exist`);
       continue;
     }
-    for (const file of skillFiles(dir)) {
+    for (const file of yamlFiles(dir)) {
       try {
         const loaded = loadSkillFile(file);
         const previous = skills.get(loaded.skill.name);
