@@ -1,5 +1,6 @@
 import { exitCodeFor, printError, UsageError } from './cli/common.js';
 import { serveCommand } from './cli/serve.js';
+import { skillCommand } from './cli/skill.js';
 import { toolsCommand } from './cli/tools.js';
 import { VERSION } from './version.js';
 
@@ -8,6 +9,7 @@ const HELP = `release-mcp ${VERSION}: an MCP server for release engineering
 Usage:
   release-mcp serve [--http] [--host H] [--port P] [--persona NAME] [--read-only] [--config F] [--memory F]
   release-mcp tools list [--persona NAME] [--read-only] [--json]
+  release-mcp skill list | describe NAME | lint [NAME|FILE] | plan NAME | run NAME [--input k=v ...] | runs [RUN_ID] | resume RUN_ID [--approve]
   release-mcp --version
 
 Run "release-mcp <command> --help" for the options of a command.
@@ -18,6 +20,7 @@ type Command = (argv: string[]) => Promise<number | 'running'>;
 const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   tools: toolsCommand,
+  skill: skillCommand,
 };
 
 async function main(argv: string[]): Promise<number | 'running'> {

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { formatIssues } from '../validation.js';
+import { yamlFiles } from '../yaml-files.js';
 import { replaceKnownIssues } from './fixes.js';
 import type { MemoryDb } from './store.js';
 
@@ -13,15 +14,6 @@ const knownIssueSchema = z.strictObject({
   fix: z.string().min(1),
 });
 const knownIssuesFileSchema = z.object({ known_issues: z.array(knownIssueSchema).default([]) }).loose();
-
-function yamlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile())
-    .sort();
-}
 
 /**
  * Load `known_issues:` lists from every YAML file under the knowledge folders into memory.

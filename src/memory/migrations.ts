@@ -147,4 +147,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'skill runs and their steps',
+    sql: `
+      CREATE TABLE skill_runs (
+        id TEXT PRIMARY KEY,
+        skill TEXT NOT NULL,
+        version TEXT NOT NULL DEFAULT '',
+        file TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        inputs TEXT NOT NULL DEFAULT '{}',
+        outputs TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        resumes INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX skill_runs_started ON skill_runs(started_at);
+      CREATE INDEX skill_runs_skill ON skill_runs(skill, started_at);
+
+      CREATE TABLE run_steps (
+        run_id TEXT NOT NULL REFERENCES skill_runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        round INTEGER NOT NULL DEFAULT 0,
+        phase TEXT NOT NULL DEFAULT 'main',
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        tool TEXT,
+        args TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER NOT NULL DEFAULT 0,
+        output TEXT,
+        output_summary TEXT,
+        error TEXT,
+        matches TEXT,
+        note TEXT,
+        ts TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+    `,
+  },
 ];

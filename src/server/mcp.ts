@@ -21,6 +21,7 @@ import {
   type ToolOutcome,
 } from '../tools/index.js';
 import { localPrincipal } from './auth.js';
+import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
 
 export interface SessionOptions {
@@ -92,7 +93,7 @@ export class McpSession implements SessionControl {
   }
 
   /** A call from the client: the persona filter applies, and hidden tools look unknown. */
-  async call(name: string, args: unknown, options: { signal: AbortSignal; progress?: (p: Progress) => Promise<void> }): Promise<ToolOutcome> {
+  async call(name: string, args: unknown, options: CallOptions): Promise<ToolOutcome> {
     const tool = this.runtime.catalog.get(name);
     if (!tool || !isToolVisible(tool, this.filter)) {
       if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) this.auditRefusal(name, 'the viewer role may call read-only tools only');
@@ -114,25 +115,8 @@ export class McpSession implements SessionControl {
   }
 
   /** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
-  context(options: { signal: AbortSignal; progress?: (p: Progress) => Promise<void> }): ToolContext {
-    const { runtime } = this;
-    const ctx: ToolContext = {
-      config: runtime.config,
-      secrets: runtime.secrets,
-      memory: runtime.memory,
-      logger: runtime.logger,
-      clients: runtime.clients,
-      services: runtime.services,
-      session: this,
-      signal: options.signal,
-      progress: options.progress ?? (async () => {}),
-      callTool: async (name, args, inner = {}) => {
-        const outcome = await runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues);
-        runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
-        return outcome;
-      },
-    };
-    return ctx;
+  context(options: CallOptions): ToolContext {
+    return toolContext(this.runtime, this, options);
   }
 
   async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
@@ -145,16 +129,7 @@ export class McpSession implements SessionControl {
   }
 
   listPersonas(): PersonaSummary[] {
-    const core = this.personaNamed('core');
-    return [...this.runtime.personas.values()].map((persona) => ({
-      name: persona.name,
-      description: persona.description,
-      families: persona.families,
-      tools: persona.tools,
-      skills: persona.skills,
-      active: persona.name === this.persona,
-      tool_count: selectTools(this.runtime.catalog.all, { core, persona, readOnly: this.readOnly }).length,
-    }));
+    return personaSummaries(this.runtime, this.persona, this.readOnly);
   }
 
   /** Present only when the client declared elicitation support. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
+import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
 import { buildArtifact } from '../paths.js';
@@ -45,7 +46,7 @@ export interface RuntimeOptions {
   /** Replace the tool list (tests register purpose-made tools this way). */
   tools?: readonly AnyToolDefinition[];
   migrations?: readonly Migration[];
-  /** Hooks that later layers use to add services (skills engine) once the runtime exists. */
+  /** Hooks that add or replace services once the runtime exists (the skill engine is installed first). */
   extend?: ReadonlyArray<(runtime: Runtime) => void>;
 }
 
@@ -110,6 +111,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     metrics: new Metrics(),
     close: () => memory.close(),
   };
+  installSkillService(runtime);
   for (const extend of options.extend ?? []) extend(runtime);
   return runtime;
 }

@@ -7,6 +7,7 @@ import { metaTools } from './meta.js';
 import { notifyTools } from './notify.js';
 import { prometheusTools } from './prometheus.js';
 import { quayTools } from './quay.js';
+import { skillTools } from './skills.js';
 import type { AnyToolDefinition } from './registry.js';
 import { releaseTools } from './releases.js';
 
@@ -14,6 +15,7 @@ import { releaseTools } from './releases.js';
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   ...metaTools,
   ...memoryTools,
+  ...skillTools,
   ...gitlabTools,
   ...jiraTools,
   ...notifyTools,
@@ -25,3 +27,4 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
 ];
 
 export * from './registry.js';
+export type { LintReport, RunResult, RunsResult, SkillDescription, SkillRunRequest, SkillService, SkillSummary, StepResult } from './skills.js';

@@ -1,0 +1,78 @@
+import { selectTools, unknownPersonaMessage } from '../personas/index.js';
+import type { PersonaSummary, Progress, SessionControl, ToolContext } from '../tools/index.js';
+import type { Principal } from '../principal.js';
+import { localPrincipal } from './auth.js';
+import type { Runtime } from './runtime.js';
+
+export interface CallOptions {
+  signal: AbortSignal;
+  progress?: (update: Progress) => Promise<void>;
+}
+
+/** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
+export function toolContext(runtime: Runtime, session: SessionControl, options: CallOptions): ToolContext {
+  const ctx: ToolContext = {
+    config: runtime.config,
+    secrets: runtime.secrets,
+    memory: runtime.memory,
+    logger: runtime.logger,
+    clients: runtime.clients,
+    services: runtime.services,
+    session,
+    signal: options.signal,
+    progress: options.progress ?? (async () => {}),
+    callTool: async (name, args, inner = {}) => {
+      const outcome = await runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues);
+      runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
+      return outcome;
+    },
+  };
+  return ctx;
+}
+
+/** Persona summaries as a session with this persona and mode sees them. */
+export function personaSummaries(runtime: Runtime, active: string, readOnly: boolean): PersonaSummary[] {
+  const core = runtime.personas.get('core')!;
+  return [...runtime.personas.values()].map((persona) => ({
+    name: persona.name,
+    description: persona.description,
+    families: persona.families,
+    tools: persona.tools,
+    skills: persona.skills,
+    active: persona.name === active,
+    tool_count: selectTools(runtime.catalog.all, { core, persona, readOnly }).length,
+  }));
+}
+
+/**
+ * A session without an MCP client (the command line): a persona and read-only mode, and no way
+ * to ask a question, so a confirm step pauses the run for `skill resume --approve`.
+ */
+export class LocalSession implements SessionControl {
+  persona: string;
+  readonly readOnly: boolean;
+  /** The local user: admin of the default tenant. */
+  readonly principal: Principal;
+
+  constructor(private readonly runtime: Runtime) {
+    this.principal = localPrincipal(runtime.config);
+    this.persona = runtime.defaultPersona;
+    this.readOnly = runtime.readOnly;
+  }
+
+  async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
+    const persona = this.runtime.personas.get(name);
+    if (!persona) throw new Error(unknownPersonaMessage(name, this.runtime.personas));
+    this.persona = persona.name;
+    const core = this.runtime.personas.get('core')!;
+    return { persona: persona.name, tools: selectTools(this.runtime.catalog.all, { core, persona, readOnly: this.readOnly }).map((t) => t.name) };
+  }
+
+  listPersonas(): PersonaSummary[] {
+    return personaSummaries(this.runtime, this.persona, this.readOnly);
+  }
+
+  context(options: CallOptions): ToolContext {
+    return toolContext(this.runtime, this, options);
+  }
+}

@@ -1,0 +1,242 @@
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
+
+/**
+ * The expression sandbox: JavaScript evaluated in QuickJS compiled to WebAssembly, with a time
+ * and a memory limit. Nothing of the host is reachable from inside: values go in and out as
+ * JSON, and the only functions are pure helpers written in JavaScript inside the sandbox.
+ */
+
+export type ExpressionKind = 'expression' | 'body';
+
+export interface SandboxLimits {
+  timeoutMs: number;
+  memoryMb: number;
+}
+
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly reason: 'error' | 'syntax' | 'timeout' | 'memory',
+  ) {
+    super(message);
+  }
+}
+
+let module: Promise<QuickJSWASMModule> | undefined;
+
+/** The WebAssembly module is loaded once, on first use, never at startup. */
+export function loadQuickJS(): Promise<QuickJSWASMModule> {
+  module ??= import('quickjs-emscripten').then((quickjs) => quickjs.newQuickJSWASMModule());
+  return module;
+}
+
+const deadline = (ms: number) => {
+  const end = Date.now() + ms;
+  return () => Date.now() > end;
+};
+
+/** After a fault that unwound through WebAssembly frames the module's state is unknown: load a new one. */
+function discardModule(broken: QuickJSWASMModule): void {
+  void module?.then((current) => {
+    if (current === broken) module = undefined;
+  });
+}
+
+/** Pure helpers every expression can call; defined inside the sandbox as plain JavaScript. */
+export const HELPER_NAMES = ['shortSha', 'parseGitLog', 'countBy', 'groupBy', 'unique', 'pick', 'toJson', 'truncate'] as const;
+
+const HELPERS = `
+  shortSha: (sha, length = 7) => String(sha ?? '').slice(0, length),
+  parseGitLog: (text) => String(text ?? '').split('\\n').map((line) => line.trim()).filter(Boolean).map((line) => {
+    const parts = line.split('|');
+    if (parts.length >= 3) return { sha: parts[0], author: parts[1], subject: parts.slice(2).join('|') };
+    const space = line.indexOf(' ');
+    return space < 0 ? { sha: line, subject: '' } : { sha: line.slice(0, space), subject: line.slice(space + 1) };
+  }),
+  countBy: (list, key) => (list ?? []).reduce((counts, item) => {
+    const k = String(typeof key === 'function' ? key(item) : item?.[key]);
+    counts[k] = (counts[k] ?? 0) + 1;
+    return counts;
+  }, {}),
+  groupBy: (list, key) => (list ?? []).reduce((groups, item) => {
+    const k = String(typeof key === 'function' ? key(item) : item?.[key]);
+    (groups[k] ??= []).push(item);
+    return groups;
+  }, {}),
+  unique: (list) => [...new Set(list ?? [])],
+  pick: (object, keys) => Object.fromEntries(keys.filter((k) => object != null && k in object).map((k) => [k, object[k]])),
+  toJson: (value, indent) => JSON.stringify(value, null, indent),
+  truncate: (text, length = 200) => { const s = String(text ?? ''); return s.length > length ? s.slice(0, length - 1) + '…' : s; },
+`;
+
+/**
+ * Runs once per context. It keeps the scope in a closure, returns the two entry points to the
+ * host (they are not left on globalThis), and freezes the intrinsics so one evaluation cannot
+ * change what the next one sees.
+ */
+const BOOTSTRAP = `(() => {
+  'use strict';
+  const vars = Object.create(null);
+  const compiled = new Map();
+  const deepFreeze = (value) => {
+    if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      for (const key of Object.keys(value)) deepFreeze(value[key]);
+    }
+    return value;
+  };
+  const helpers = { ${HELPERS} };
+  for (const [name, fn] of Object.entries(helpers)) Object.defineProperty(globalThis, name, { value: fn, enumerable: false });
+  const compile = (kind, source, names) => new Function(...names, kind === 'expression' ? '"use strict";\\nreturn (' + source + '\\n);' : '"use strict";\\n' + source + '\\n');
+  const setVar = (name, json) => { vars[name] = json === undefined ? undefined : deepFreeze(JSON.parse(json)); };
+  const check = (kind, source) => { compile(kind, source, []); return true; };
+  const run = (kind, source) => {
+    const names = Object.keys(vars);
+    const key = kind + '\\u0000' + names.join(',') + '\\u0000' + source;
+    let fn = compiled.get(key);
+    if (!fn) { fn = compile(kind, source, names); compiled.set(key, fn); }
+    const value = fn.apply(undefined, names.map((n) => vars[n]));
+    if (value instanceof Promise) throw new TypeError('the value is a Promise: expressions run synchronously, with no I/O');
+    return value === undefined ? '' : JSON.stringify(value);
+  };
+  for (const name of Object.getOwnPropertyNames(globalThis)) {
+    const value = globalThis[name];
+    if ((typeof value === 'function' || (value && typeof value === 'object')) && value !== globalThis) {
+      Object.freeze(value);
+      if (value.prototype) Object.freeze(value.prototype);
+    }
+  }
+  Object.freeze(Object.getPrototypeOf(function () {}));
+  Object.freeze(globalThis);
+  return [setVar, run, check];
+})()`;
+
+/**
+ * One sandbox per skill run: a QuickJS runtime and context, with the scope variables kept in
+ * it and re-sent only when they change. A limit hit (time, memory) discards the runtime and the
+ * next evaluation starts from a fresh one with the same scope.
+ */
+export class ExpressionSandbox {
+  private runtime: QuickJSRuntime | undefined;
+  private context: QuickJSContext | undefined;
+  private entry: { setVar: QuickJSHandle; run: QuickJSHandle; check: QuickJSHandle } | undefined;
+  private readonly scope = new Map<string, string | undefined>();
+  private broken = false;
+
+  private constructor(
+    private readonly quickjs: QuickJSWASMModule,
+    private readonly limits: SandboxLimits,
+  ) {}
+
+  static async create(limits: SandboxLimits): Promise<ExpressionSandbox> {
+    const sandbox = new ExpressionSandbox(await loadQuickJS(), limits);
+    sandbox.start();
+    return sandbox;
+  }
+
+  /** Put a value in scope under a name (JSON-able; functions and symbols are dropped). */
+  set(name: string, value: unknown): void {
+    let json: string | undefined;
+    try {
+      json = value === undefined ? undefined : JSON.stringify(value);
+    } catch (error) {
+      throw new ExpressionError(`the value of ${name} cannot be passed to expressions: ${(error as Error).message}`, name, 'memory');
+    }
+    this.scope.set(name, json);
+    if (this.entry) this.sendVar(name, json);
+  }
+
+  /** Evaluate an expression (`inputs.x > 1`) or a function body (`return 1`); values come back as JSON. */
+  evaluate(kind: ExpressionKind, source: string): unknown {
+    const json = this.call('run', kind, source);
+    return json === '' ? undefined : JSON.parse(json);
+  }
+
+  /** Parse without running; throws an ExpressionError for a syntax error. */
+  check(kind: ExpressionKind, source: string): void {
+    this.call('check', kind, source);
+  }
+
+  dispose(): void {
+    if (this.entry) for (const handle of Object.values(this.entry)) handle.dispose();
+    this.entry = undefined;
+    this.context?.dispose();
+    this.context = undefined;
+    this.runtime?.dispose();
+    this.runtime = undefined;
+  }
+
+  private start(): { setVar: QuickJSHandle; run: QuickJSHandle; check: QuickJSHandle } {
+    if (this.entry) return this.entry;
+    const runtime = this.quickjs.newRuntime();
+    runtime.setMemoryLimit(this.limits.memoryMb * 1024 * 1024);
+    runtime.setMaxStackSize(128 * 1024);
+    const context = runtime.newContext();
+    this.runtime = runtime;
+    this.context = context;
+    runtime.setInterruptHandler(deadline(5_000));
+    const tuple = context.unwrapResult(context.evalCode(BOOTSTRAP, 'sandbox.js'));
+    const pick = (i: number) => context.getProp(tuple, i);
+    this.entry = { setVar: pick(0), run: pick(1), check: pick(2) };
+    tuple.dispose();
+    for (const [name, json] of this.scope) this.sendVar(name, json);
+    return this.entry;
+  }
+
+  private sendVar(name: string, json: string | undefined): void {
+    this.call('setVar', name, json);
+  }
+
+  private call(entry: 'setVar' | 'run' | 'check', first: string, second: string | undefined): string {
+    if (this.broken) throw new ExpressionError('the expression sandbox was stopped by an earlier fault in this run; resume the run to continue', second ?? first, 'memory');
+    try {
+      return this.callInside(entry, first, second);
+    } catch (error) {
+      if (error instanceof ExpressionError) throw error;
+      // A fault of the host engine (its own stack exhausted by deeply nested data): never reuse this module.
+      this.broken = true;
+      this.entry = undefined;
+      this.context = undefined;
+      this.runtime = undefined;
+      discardModule(this.quickjs);
+      throw new ExpressionError(`the value is too deeply nested to evaluate (${(error as Error).message})`, second ?? first, 'memory');
+    }
+  }
+
+  private callInside(entry: 'setVar' | 'run' | 'check', first: string, second: string | undefined): string {
+    const fns = this.start();
+    const context = this.context!;
+    this.runtime!.setInterruptHandler(deadline(this.limits.timeoutMs));
+    const args = [context.newString(first), second === undefined ? context.undefined : context.newString(second)];
+    const result = context.callFunction(fns[entry], context.undefined, ...args);
+    for (const arg of args) arg.dispose();
+    if (result.error) {
+      const dumped = context.dump(result.error) as { name?: string; message?: string } | string;
+      result.error.dispose();
+      throw this.failure(dumped, entry === 'setVar' ? `value of ${first}` : second ?? '');
+    }
+    const value = context.typeof(result.value) === 'string' ? context.getString(result.value) : '';
+    result.value.dispose();
+    return value;
+  }
+
+  private failure(dumped: { name?: string; message?: string } | string, source: string): ExpressionError {
+    const name = typeof dumped === 'string' ? 'Error' : dumped.name ?? 'Error';
+    const message = typeof dumped === 'string' ? dumped : dumped.message ?? String(dumped);
+    if (/interrupted/i.test(message)) {
+      this.dispose();
+      return new ExpressionError(`took longer than ${this.limits.timeoutMs} ms (an endless loop?)`, source, 'timeout');
+    }
+    if (/out of memory/i.test(message) || (name === 'RangeError' && /allocation|invalid array length|string too long/i.test(message))) {
+      this.dispose();
+      return new ExpressionError(`exceeded the ${this.limits.memoryMb} MB memory limit`, source, 'memory');
+    }
+    if (/stack overflow/i.test(message)) {
+      this.dispose();
+      return new ExpressionError('stack overflow (endless recursion?)', source, 'memory');
+    }
+    return new ExpressionError(`${name}: ${message}`, source, name === 'SyntaxError' ? 'syntax' : 'error');
+  }
+}

@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { formatIssues } from '../validation.js';
+import { yamlFiles } from '../yaml-files.js';
+import { skillSchema, type Skill } from './schema.js';
+
+export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+
+export interface LoadedSkill {
+  skill: Skill;
+  /** The file it came from. */
+  file: string;
+}
+
+export class SkillFileError extends Error {
+  override readonly name = 'SkillFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid skill file ${file}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** `steps.4.args.repo` → `steps[4].args.repo`. */
+function bracketPath(line: string): string {
+  return line.replace(/^([^:]*):/, (_m, path: string) => `${path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}:`);
+}
+
+/** Parse and validate one skill file; every problem is reported with its path inside the file. */
+export function loadSkillFile(file: string): LoadedSkill {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SkillFileError(file, [`cannot read: ${(error as Error).message}`]);
+  }
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length) throw new SkillFileError(file, document.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  const parsed = skillSchema.safeParse(document.toJS());
+  if (!parsed.success) throw new SkillFileError(file, formatIssues(parsed.error.issues).map(bracketPath));
+  return { skill: parsed.data, file };
+}
+
+/**
+ * Every skill of the builtin folder and the configured folders. A bad file or a name defined
+ * twice is an error naming the files; nothing is skipped quietly.
+ */
+export function loadSkills(dirs: readonly string[]): Map<string, LoadedSkill> {
+  const skills = new Map<string, LoadedSkill>();
+  const errors: string[] = [];
+  for (const dir of [BUILTIN_SKILLS_DIR, ...dirs]) {
+    if (dir !== BUILTIN_SKILLS_DIR && !existsSync(dir)) {
+      errors.push(`skills_dirs: folder ${dir} does not exist`);
+      continue;
+    }
+    for (const file of yamlFiles(dir)) {
+      try {
+        const loaded = loadSkillFile(file);
+        const previous = skills.get(loaded.skill.name);
+        if (previous) errors.push(`skill "${loaded.skill.name}" is defined twice: ${previous.file} and ${file}`);
+        else skills.set(loaded.skill.name, loaded);
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
+  }
+  if (errors.length) throw new SkillLoadError(errors);
+  return skills;
+}
+
+export class SkillLoadError extends Error {
+  override readonly name = 'SkillLoadError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}

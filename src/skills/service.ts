@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from '../config.js';
+import { ToolError } from '../errors.js';
+import { getRun, listRuns, type MemoryDb, type RunRecord } from '../memory/index.js';
+import type { ServiceMap, ToolCatalog } from '../tools/registry.js';
+import type { LintFinding, LintReport, RunsResult, SkillDescription, SkillService, SkillSummary } from '../tools/skills.js';
+import { runSkill, stepResultOf } from './engine.js';
+import { ExpressionSandbox } from './expressions.js';
+import { lintSkill } from './lint.js';
+import { loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
+import { stepKind } from './schema.js';
+
+export interface SkillServiceDeps {
+  catalog: Pick<ToolCatalog, 'get' | 'inputSchema'>;
+  config: Config;
+  memory: MemoryDb;
+}
+
+function isFilePath(target: string): boolean {
+  return /\.ya?ml$/i.test(target) || target.includes('/');
+}
+
+/** The skill engine behind the skill tools and the CLI. Skill files are read when used, never at startup. */
+export function createSkillService(deps: SkillServiceDeps): SkillService {
+  const library = (): Map<string, LoadedSkill> => {
+    try {
+      return loadSkills(deps.config.skills_dirs);
+    } catch (error) {
+      if (error instanceof SkillLoadError) throw new ToolError('config', `cannot load skills:\n${error.message}`, { hint: 'fix the named files (release-mcp skill lint shows every problem)' });
+      throw error;
+    }
+  };
+  const find = (name: string): LoadedSkill => {
+    const skills = library();
+    const loaded = skills.get(name);
+    if (!loaded) throw new ToolError('not_found', `no skill "${name}"`, { hint: `known skills: ${[...skills.keys()].join(', ') || 'none'}` });
+    return loaded;
+  };
+  const fromFile = (file: string): LoadedSkill => {
+    try {
+      return loadSkillFile(resolve(file));
+    } catch (error) {
+      if (error instanceof SkillFileError) throw new ToolError('invalid_input', error.message, { hint: 'fix the named fields of the skill file' });
+      throw error;
+    }
+  };
+  const engine = { tools: deps.catalog, config: deps.config, memory: deps.memory };
+
+  return {
+    list: (): SkillSummary[] =>
+      [...library().values()].map(({ skill, file }) => ({ name: skill.name, description: skill.description, version: skill.version, inputs: Object.keys(skill.inputs), steps: skill.steps.length, file })),
+
+    describe: (name: string): SkillDescription => {
+      const { skill, file } = find(name);
+      const steps = [...skill.steps.map((s) => ({ s, phase: 'main' as const })), ...skill.finally.map((s) => ({ s, phase: 'finally' as const }))].map(({ s, phase }) => ({
+        name: s.name,
+        phase,
+        kind: stepKind(s),
+        ...(s.tool ? { tool: s.tool, read_only: deps.catalog.get(s.tool)?.annotations.readOnlyHint ?? false } : {}),
+        ...(s.description ? { description: s.description } : {}),
+        ...(s.condition ? { condition: s.condition } : {}),
+        on_error: s.on_error,
+      }));
+      return {
+        name: skill.name,
+        description: skill.description,
+        version: skill.version,
+        file,
+        ...(skill.persona ? { persona: skill.persona } : {}),
+        inputs: Object.entries(skill.inputs).map(([input, spec]) => ({ name: input, ...spec })),
+        steps,
+        tools: [...new Set(steps.flatMap((s) => (s.tool ? [s.tool] : [])))],
+        outputs: Object.keys(skill.outputs ?? {}),
+      };
+    },
+
+    lint: async (target?: string): Promise<LintReport> => {
+      const findings: LintFinding[] = [];
+      const loaded: LoadedSkill[] = [];
+      const collect = (load: () => LoadedSkill[]) => {
+        try {
+          loaded.push(...load());
+        } catch (error) {
+          if (error instanceof SkillFileError) findings.push(...error.problems.map((p) => fileFinding(error.file, p)));
+          else if (error instanceof SkillLoadError) findings.push(...error.problems.map((p) => fileFinding('', p)));
+          else throw error;
+        }
+      };
+      if (!target) collect(() => [...loadSkills(deps.config.skills_dirs).values()]);
+      else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target))]);
+      else collect(() => [find(target)]);
+      const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
+      try {
+        for (const skill of loaded) findings.push(...lintSkill(skill, deps.catalog, sandbox));
+      } finally {
+        sandbox.dispose();
+      }
+      return { ok: findings.length === 0, skills: loaded.map((l) => l.skill.name), findings };
+    },
+
+    run: async (request, ctx) => {
+      if (request.resume) {
+        const stored = getRun(deps.memory, request.resume);
+        if (!stored) throw new ToolError('not_found', `no skill run ${request.resume}`, { hint: 'skill_runs lists recent runs' });
+        const loaded = stored.run.file && existsSync(stored.run.file) && !request.name ? loadSkillFile(stored.run.file) : find(request.name ?? stored.run.skill);
+        return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false } });
+      }
+      const loaded = request.file ? fromFile(request.file) : find(request.name ?? '');
+      return runSkill(engine, ctx, { loaded, inputs: request.inputs ?? {}, dryRun: request.dry_run ?? false });
+    },
+
+    runs: (query): RunsResult => {
+      const runs = listRuns(deps.memory, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(runSummary);
+      if (!query.run_id) return { runs };
+      const stored = getRun(deps.memory, query.run_id);
+      if (!stored) throw new ToolError('not_found', `no skill run ${query.run_id}`, { hint: 'call skill_runs without run_id to list recent runs' });
+      return {
+        runs,
+        run: {
+          summary: runSummary(stored.run),
+          inputs: stored.run.inputs,
+          outputs: stored.run.outputs,
+          steps: stored.steps.map((row) => ({ ...stepResultOf(row), round: row.round, ts: row.ts })),
+        },
+      };
+    },
+  };
+}
+
+function fileFinding(file: string, problem: string): LintFinding {
+  const trimmed = problem.trim();
+  const match = /^([^:\s]+(?:\[\d+\])?(?:\.[^:\s]+)*): (.*)$/s.exec(trimmed);
+  return { skill: '', file, path: match && file ? match[1]! : '', message: match && file ? match[2]! : trimmed };
+}
+
+function runSummary(run: RunRecord) {
+  return {
+    run_id: run.id,
+    skill: run.skill,
+    version: run.version,
+    status: run.status,
+    dry_run: run.dry_run,
+    started_at: run.started_at,
+    updated_at: run.updated_at,
+    duration_ms: run.duration_ms,
+    resumes: run.resumes,
+    ...(run.error ? { error: run.error } : {}),
+  };
+}
+
+/** Install the skill engine into a runtime's services (the runtime calls this at creation). */
+export function installSkillService(runtime: SkillServiceDeps & { services: ServiceMap }): void {
+  runtime.services.skills = createSkillService(runtime);
+}
