@@ -83,6 +83,11 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   handler: (args: z.output<I>, ctx: ToolContext) => Promise<z.input<O>> | z.input<O>;
   /** One line for the text content; the structured result carries the rest. */
   summarize?: (result: z.output<O>) => string;
+  /**
+   * For tools whose result can describe a failure (a skill run that failed): the error to report.
+   * The call is then a failure (`isError`) that still carries its structured result.
+   */
+  failureOf?: (result: z.output<O>) => ToolErrorJSON | undefined;
 }
 
 // A tool list mixes definitions of different schemas; the handler is checked where it is defined.
@@ -99,7 +104,7 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(definition:
 
 export type ToolOutcome =
   | { ok: true; data: Record<string, unknown>; text: string }
-  | { ok: false; error: ToolErrorJSON; text: string };
+  | { ok: false; error: ToolErrorJSON; text: string; data?: Record<string, unknown> };
 
 export interface JsonSchemaObject {
   type: 'object';
@@ -207,8 +212,10 @@ export class ToolCatalog {
         });
       }
       const data = redactValue(checked.data as Record<string, unknown>, secrets);
-      const summary = tool.summarize ? tool.summarize(data as never) : `${name} succeeded`;
-      return { ok: true, data, text: redactValue(summary, secrets) };
+      const summary = redactValue(tool.summarize ? tool.summarize(data as never) : `${name} succeeded`, secrets);
+      const failure = tool.failureOf?.(data as never);
+      if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data };
+      return { ok: true, data, text: summary };
     } catch (thrown) {
       const error = redactValue(toToolError(thrown).toJSON(), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });

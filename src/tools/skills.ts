@@ -1,11 +1,29 @@
 import { z } from 'zod';
-import { ToolError } from '../errors.js';
+import { ERROR_CODES, ToolError, type ErrorCode, type ToolErrorJSON } from '../errors.js';
 import { defineTool, type ToolContext } from './registry.js';
 
 /**
  * The skill tools. The engine lives in src/skills/ (a layer above this one): it implements
  * SkillService and the runtime installs it into ctx.services.skills.
  */
+
+/**
+ * A run that failed, was declined or cancelled is a failed call (isError) that still carries the
+ * run record; awaiting_approval is not a failure: the run waits for `approve`.
+ */
+function runFailure(run: z.output<typeof runResultSchema>): ToolErrorJSON | undefined {
+  if (run.status !== 'failed' && run.status !== 'declined' && run.status !== 'cancelled') return undefined;
+  const failed = [...run.steps].reverse().find((s) => s.status === 'failed' || s.status === 'declined' || s.status === 'cancelled');
+  const code = run.status === 'cancelled' ? 'cancelled' : run.status === 'declined' ? 'precondition' : ((failed?.error?.code as ErrorCode | undefined) ?? 'internal');
+  const where = failed ? ` at step ${failed.name}` : '';
+  const fix = failed?.matches?.[0]?.fix;
+  return {
+    code: ERROR_CODES.includes(code) ? code : 'internal',
+    message: `skill ${run.skill} ${run.status}${where}${failed?.error ? `: ${failed.error.message}` : ''} (run ${run.run_id})`,
+    ...(fix ? { hint: `known fix: ${fix}` } : failed?.error?.hint ? { hint: failed.error.hint } : {}),
+    details: { run_id: run.run_id, step: failed?.name },
+  };
+}
 
 export const STEP_STATUSES = ['succeeded', 'failed', 'skipped', 'planned', 'continued', 'healed', 'awaiting_approval', 'declined', 'cancelled'] as const;
 export const RUN_STATUSES = ['succeeded', 'failed', 'awaiting_approval', 'declined', 'cancelled', 'planned'] as const;
@@ -160,6 +178,7 @@ export const skillRun = defineTool({
     return service(ctx).run(args, ctx);
   },
   summarize: (r) => r.report,
+  failureOf: runFailure,
 });
 
 export const skillPlan = defineTool({
@@ -176,6 +195,7 @@ export const skillPlan = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: ({ name, inputs }, ctx) => service(ctx).run({ name, inputs, dry_run: true }, ctx),
   summarize: (r) => r.report,
+  failureOf: runFailure,
 });
 
 export const skillList = defineTool({

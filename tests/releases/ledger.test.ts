@@ -196,7 +196,7 @@ describe('release ledger through an MCP client', () => {
     expect(schemaOf(staging).length).toBe(2);
   });
 
-  it('fails a promotion whose environment names a promotion skill when skill_run is not available, leaving nothing applied', async () => {
+  it('fails a promotion whose promotion skill cannot run, leaving nothing applied', async () => {
     const config = ledgerConfig(dir.path);
     (config.environments as Array<Record<string, unknown>>)[1]!.promotion_skill = 'deploy_staging';
     runtime = testRuntime({ config });
@@ -204,8 +204,8 @@ describe('release ledger through an MCP client', () => {
     const before = schemaOf(staging);
     const { id } = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle(threeMigrations, { new_ui: true }) }));
     const result = await mcp.call('release_promote', { release_id: id });
-    expect(errorOf(result).code).toBe('config');
-    expect(errorOf(result).message).toMatch(/skill_run is not available/);
+    expect(errorOf(result).code).toBe('not_found');
+    expect(errorOf(result).message).toMatch(/promotion skill deploy_staging failed: no skill "deploy_staging"/);
     expect(schemaOf(staging)).toEqual(before);
     expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
     expect(data<Manifest>(await mcp.call('release_get', { release_id: id })).status).toBe('failed');
