@@ -1,19 +1,20 @@
-import { GitPluginError, simpleGit, type SimpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import type { Config } from '../config.js';
 import { ToolError } from '../errors.js';
 import { classifyGitError, type GitFailure } from './errors.js';
 import { resolveRepo, type ResolvedRepo } from './repo-resolve.js';
 
 /** A failed git process: exit code and both streams, for classification. */
-export class GitExitError extends Error {
-  override readonly name = 'GitExitError';
-  constructor(
-    readonly exitCode: number,
-    readonly stdout: string,
-    readonly stderr: string,
-  ) {
-    super([stderr.trim(), stdout.trim()].filter(Boolean).join('\n') || `git exited with code ${exitCode}`);
-  }
+export interface GitExit {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The exit details that createGit attaches to simple-git's GitError on a non-zero exit. */
+export function gitExitOf(error: unknown): GitExit | undefined {
+  const exit = (error as { gitExit?: GitExit } | null)?.gitExit;
+  return exit && typeof exit.exitCode === 'number' ? exit : undefined;
 }
 
 /** Variables simple-git refuses to pass on (GIT_*, editors, pagers, askpass): dropped from the ambient environment. */
@@ -55,7 +56,8 @@ export class GitRunner {
     try {
       return { ok: true, stdout: await this.git.raw(args), stderr: '', exitCode: 0 };
     } catch (error) {
-      if (error instanceof GitExitError) return { ok: false, stdout: error.stdout, stderr: error.stderr, exitCode: error.exitCode };
+      const exit = gitExitOf(error);
+      if (exit) return { ok: false, ...exit };
       throw classifyGitError(error, { args });
     }
   }
@@ -65,7 +67,9 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
-function createGit(config: Config, path: string, signal: AbortSignal | undefined): SimpleGit {
+/** simple-git is loaded on first use, so server start does not pay for it. */
+async function createGit(config: Config, path: string, signal: AbortSignal | undefined): Promise<SimpleGit> {
+  const { GitError, GitPluginError, simpleGit } = await import('simple-git');
   const identity = [
     ...(config.git.user_name ? [`user.name=${config.git.user_name}`] : []),
     ...(config.git.user_email ? [`user.email=${config.git.user_email}`] : []),
@@ -83,7 +87,10 @@ function createGit(config: Config, path: string, signal: AbortSignal | undefined
     errors: (error, result) => {
       if (error instanceof GitPluginError || result.exitCode === 0) return error;
       const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('utf8');
-      return new GitExitError(result.exitCode, text(result.stdOut), text(result.stdErr));
+      const gitExit: GitExit = { exitCode: result.exitCode, stdout: text(result.stdOut), stderr: text(result.stdErr) };
+      const message = [gitExit.stderr.trim(), gitExit.stdout.trim()].filter(Boolean).join('\n') || `git exited with code ${result.exitCode}`;
+      // simple-git passes on only its own GitError; the exit details ride along on it.
+      return Object.assign(new GitError(undefined, message), { gitExit });
     },
   });
   return git.env(childEnv());
@@ -92,7 +99,7 @@ function createGit(config: Config, path: string, signal: AbortSignal | undefined
 /** Resolve `repo`, check that it is a git work tree, and return a runner for it. */
 export async function openRepo(config: Config, repo: string, options: OpenOptions = {}): Promise<GitRunner> {
   const resolved = resolveRepo(config, repo);
-  const runner = new GitRunner(resolved, createGit(config, resolved.path, options.signal));
+  const runner = new GitRunner(resolved, await createGit(config, resolved.path, options.signal));
   const inside = await runner.probe(['rev-parse', '--is-inside-work-tree']);
   if (!inside.ok || inside.stdout.trim() !== 'true') {
     throw new ToolError('not_found', `${resolved.path} is not a git repository`, { hint: 'pass a configured repository name or the path of a git checkout' });

@@ -1,4 +1,3 @@
-import { GitPluginError } from 'simple-git';
 import { ToolError, type ErrorCode } from '../errors.js';
 
 /** What the caller knows about a git call, to word its failure. */
@@ -62,7 +61,7 @@ export function scrubUrls(text: string): string {
 /** Turn a failed git call into a ToolError whose code a skill can act on. */
 export function classifyGitError(error: unknown, failure: GitFailure = {}): ToolError {
   if (error instanceof ToolError) return error;
-  if (error instanceof GitPluginError) {
+  if (isPluginError(error)) {
     if (error.plugin === 'timeout') return new ToolError('timeout', `git ${failure.args?.[0] ?? ''} timed out (no output within git.timeout_ms)`, { hint: 'raise git.timeout_ms or check the network', cause: error });
     if (error.plugin === 'abort') return new ToolError('cancelled', 'the git call was cancelled', { cause: error });
     return new ToolError('forbidden', `git refused the call: ${error.message}`, { cause: error });
@@ -74,4 +73,9 @@ export function classifyGitError(error: unknown, failure: GitFailure = {}): Tool
   const hint = rule?.hint ?? failure.hint;
   const command = failure.args?.[0] ? `git ${failure.args[0]}: ` : '';
   return new ToolError(code, `${command}${message}`, { ...(hint ? { hint } : {}), cause: error });
+}
+
+/** simple-git's GitPluginError (timeout, abort, unsafe), recognised without importing simple-git. */
+function isPluginError(error: unknown): error is Error & { plugin: string } {
+  return error instanceof Error && typeof (error as { plugin?: unknown }).plugin === 'string';
 }

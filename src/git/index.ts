@@ -1,5 +1,5 @@
 export { safeArg, safeRange, safeRefName } from './args.js';
-export { GitExitError, GitRunner, openRepo } from './client.js';
+export { gitExitOf, GitRunner, openRepo, type GitExit } from './client.js';
 export { buildCommitMessage, issueKeyFromBranch } from './commit-message.js';
 export { classifyGitError, scrubUrls } from './errors.js';
 export { globToRegExp, listBranches, lookupCommit, readDiff, readLog } from './history.js';
