@@ -10,7 +10,7 @@ const notOption = (what: string) =>
     .trim()
     .min(1, `expected a non-empty ${what}`)
     .max(1000)
-    .refine((v) => !v.startsWith('-'), `${what} must not start with "-"`);
+    .regex(/^[^-]/, `${what} must not start with "-"`);
 
 const repo = notOption('repo').optional().describe('app-interface checkout: name in config `repositories` or a path (default: config app_interface.repo)');
 const file = notOption('file').optional().describe('Deploy file relative to the repository (default: config app_interface.deploy_file)');

@@ -26,7 +26,7 @@ const notOption = (what: string) =>
     .trim()
     .min(1, `expected a non-empty ${what}`)
     .max(1000)
-    .refine((v) => !v.startsWith('-'), `${what} must not start with "-"`);
+    .regex(/^[^-]/, `${what} must not start with "-"`);
 
 const repo = notOption('repo').describe('Name in config `repositories`, or the path of a checkout under `workspace_roots`');
 const ref = (what: string) => notOption(what);
