@@ -74,6 +74,15 @@ describe('appinterface_get_ref and appinterface_set_ref', () => {
     expect((await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod', file: '../../etc/passwd' })).code).toBe('forbidden');
   });
 
+  it('names the missing setting when no app-interface checkout is configured', async () => {
+    await mcp.close();
+    mcp = await connect(testRuntime({ config: { repositories: { backend: { path: backend.work } }, workspace_roots: [ai.root] } }));
+    const error = await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod' });
+    expect(error.code).toBe('config');
+    expect(error.message).toContain('repositories.app-interface');
+    expect((await ok('appinterface_get_ref', { repo: ai.work, namespace: 'tower-analytics-prod' })).ref).toBe(OLD);
+  });
+
   it('sets the ref with a one-line diff that git sees, and does nothing the second time', async () => {
     const sha = git(backend.work, 'rev-parse', 'HEAD').trim();
     const result = await ok('appinterface_set_ref', { namespace: 'tower-analytics-prod', ref: sha, expect_current: OLD });

@@ -2,7 +2,19 @@ import { z } from 'zod';
 import { checkChangedDeployFiles, findTarget, readRepoFile, releaseBranchName, runValidateCommand, setTargetRef, todayUtc, writeRepoFile } from '../appinterface/index.js';
 import { ToolError } from '../errors.js';
 import { listBranches, openRepo, resolveRepo } from '../git/index.js';
-import { defineTool } from './registry.js';
+import { defineTool, type ToolContext } from './registry.js';
+
+/** The checkout to use: `repo` as given, else config app_interface.repo, which must then be configured. */
+function appInterfaceRepo(ctx: ToolContext, repo: string | undefined): string {
+  if (repo) return repo;
+  const name = ctx.config.app_interface.repo;
+  if (!ctx.config.repositories[name]) {
+    throw new ToolError('config', `no app-interface checkout is configured: repositories.${name} is missing`, {
+      hint: `add repositories.${name}.path to config.json (or set app_interface.repo to the name of your checkout), or pass repo`,
+    });
+  }
+  return name;
+}
 
 const notOption = (what: string) =>
   z
@@ -40,7 +52,7 @@ export const appinterfaceGetRef = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) => {
-    const { path } = resolveRepo(ctx.config, args.repo ?? ctx.config.app_interface.repo);
+    const { path } = resolveRepo(ctx.config, appInterfaceRepo(ctx, args.repo));
     const name = args.file ?? ctx.config.app_interface.deploy_file;
     const target = findTarget(readRepoFile(path, name), name, args.namespace, args.resource_template);
     const ref = target.ref!;
@@ -75,7 +87,7 @@ export const appinterfaceSetRef = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) => {
-    const { path } = resolveRepo(ctx.config, args.repo ?? ctx.config.app_interface.repo);
+    const { path } = resolveRepo(ctx.config, appInterfaceRepo(ctx, args.repo));
     const name = args.file ?? ctx.config.app_interface.deploy_file;
     const edit = setTargetRef(readRepoFile(path, name), name, args.namespace, args.ref, { expectCurrent: args.expect_current, resourceTemplate: args.resource_template });
     if (edit.changed) writeRepoFile(path, name, edit.text);
@@ -115,7 +127,7 @@ export const appinterfaceValidate = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: async (args, ctx) => {
     const ai = ctx.config.app_interface;
-    const name = args.repo ?? ai.repo;
+    const name = appInterfaceRepo(ctx, args.repo);
     if (ai.validate_command) {
       const { path } = resolveRepo(ctx.config, name);
       return { ok: true, ...(await runValidateCommand(ai.validate_command, path, ai.validate_timeout_ms, ctx.signal)) };
@@ -146,7 +158,7 @@ export const releaseBranchNameTool = defineTool({
   output: z.object({ name: z.string(), base: z.string(), version: z.number().int(), existing: z.array(z.string()) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: async (args, ctx) => {
-    const git = await openRepo(ctx.config, args.repo ?? ctx.config.app_interface.repo, { signal: ctx.signal });
+    const git = await openRepo(ctx.config, appInterfaceRepo(ctx, args.repo), { signal: ctx.signal });
     const prefix = args.prefix ?? ctx.config.app_interface.branch_prefix;
     return releaseBranchName(await listBranches(git), git.repo.remote, prefix, args.date ?? todayUtc());
   },
