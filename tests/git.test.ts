@@ -157,6 +157,22 @@ describe('git_fetch', () => {
       server.close();
     }
   });
+
+  it('stops a fetch that hangs after git.timeout_ms with a timeout error', async () => {
+    const server = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await mcp.close();
+      await start({ git: { ...(fx.config.git as object), timeout_ms: 500 } });
+      git(fx.work, 'remote', 'add', 'slow', `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.git`);
+      const started = Date.now();
+      expect((await fails('git_fetch', { repo: 'app', remote: 'slow' })).code).toBe('timeout');
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
 
 describe('git_checkout and git_rebase', () => {

@@ -20,12 +20,15 @@ export function gitExitOf(error: unknown): GitExit | undefined {
 /** Variables simple-git refuses to pass on (GIT_*, editors, pagers, askpass): dropped from the ambient environment. */
 const GUARDED = /^(git_|ssh_askpass$|editor$|visual$|pager$|prefix$)/i;
 
-/** The child environment: ambient variables minus guarded ones, plus settings that stop git from ever prompting. */
-function childEnv(): Record<string, string> {
+/**
+ * The child environment: ambient variables minus guarded ones, plus settings that stop git from
+ * ever prompting. SSH runs in batch mode unless the repository configures its own core.sshCommand.
+ */
+function childEnv(batchSsh: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !GUARDED.test(key)) env[key] = value;
   env.GIT_TERMINAL_PROMPT = '0';
-  env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
+  if (batchSsh) env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
   env.GCM_INTERACTIVE = 'never';
   env.LC_ALL = 'C';
   return env;
@@ -93,16 +96,18 @@ async function createGit(config: Config, path: string, signal: AbortSignal | und
       return Object.assign(new GitError(undefined, message), { gitExit });
     },
   });
-  return git.env(childEnv());
+  return git.env(childEnv(true));
 }
 
 /** Resolve `repo`, check that it is a git work tree, and return a runner for it. */
 export async function openRepo(config: Config, repo: string, options: OpenOptions = {}): Promise<GitRunner> {
   const resolved = resolveRepo(config, repo);
-  const runner = new GitRunner(resolved, await createGit(config, resolved.path, options.signal));
+  const git = await createGit(config, resolved.path, options.signal);
+  const runner = new GitRunner(resolved, git);
   const inside = await runner.probe(['rev-parse', '--is-inside-work-tree']);
   if (!inside.ok || inside.stdout.trim() !== 'true') {
     throw new ToolError('not_found', `${resolved.path} is not a git repository`, { hint: 'pass a configured repository name or the path of a git checkout' });
   }
+  if ((await runner.probe(['config', '--get', 'core.sshCommand'])).ok) git.env(childEnv(false));
   return runner;
 }
