@@ -1,3 +1,5 @@
+import { appinterfaceTools } from './appinterface.js';
+import { gitTools } from './git.js';
 import { gitlabTools } from './gitlab.js';
 import { httpTools } from './http.js';
 import { jiraTools } from './jira.js';
@@ -7,15 +9,17 @@ import { metaTools } from './meta.js';
 import { notifyTools } from './notify.js';
 import { prometheusTools } from './prometheus.js';
 import { quayTools } from './quay.js';
-import { skillTools } from './skills.js';
 import type { AnyToolDefinition } from './registry.js';
 import { releaseTools } from './releases.js';
+import { skillTools } from './skills.js';
 
 /** Every tool of release-mcp, one flat list; personas and read-only mode filter it. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   ...metaTools,
   ...memoryTools,
   ...skillTools,
+  ...gitTools,
+  ...appinterfaceTools,
   ...gitlabTools,
   ...jiraTools,
   ...notifyTools,
