@@ -1,22 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../src/errors.js';
-import { parseRetryAfter, toolErrorFromNetwork, toolErrorFromStatus, withRateLimitRetry } from '../src/integrations/http-errors.js';
+import { parseRetryAfter, requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from '../src/integrations/http-errors.js';
 
-describe('toolErrorFromStatus', () => {
+describe('statusToToolError', () => {
   it('maps statuses to error codes', () => {
-    const codes = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503].map((status) => toolErrorFromStatus(status, { service: 'X' }).code);
+    const codes = [400, 401, 403, 404, 409, 422, 429, 500, 502, 503].map((status) => statusToToolError(status, { service: 'X' }).code);
     expect(codes).toEqual(['invalid_input', 'auth', 'forbidden', 'not_found', 'conflict', 'invalid_input', 'rate_limited', 'upstream', 'upstream', 'upstream']);
   });
 
-  it('names the env variable in the 401 hint and keeps the body message', () => {
-    const error = toolErrorFromStatus(401, { service: 'GitLab', body: '401 Unauthorized', authEnvVar: 'GITLAB_TOKEN', what: 'list MRs' });
+  it('gives the 401 hint it is told (the variable to set, or how to log in again) and keeps the body message', () => {
+    const error = statusToToolError(401, { service: 'GitLab', body: '401 Unauthorized', authHint: tokenHint('GITLAB_TOKEN', 'GitLab'), what: 'list MRs' });
     expect(error.message).toBe('GitLab rejected the credentials (401) (list MRs): 401 Unauthorized');
     expect(error.hint).toContain('GITLAB_TOKEN');
+    expect(statusToToolError(401, { service: 'Konflux', authHint: 'oc login again' }).hint).toBe('oc login again');
+    expect(statusToToolError(404, { service: 'Konflux', details: { reason: 'NotFound' } }).details).toEqual({ status: 404, reason: 'NotFound' });
   });
 
   it('carries Retry-After seconds on 429', () => {
-    expect(toolErrorFromStatus(429, { service: 'Jira', retryAfter: '7' }).retryAfter).toBe(7);
-    expect(toolErrorFromStatus(429, { service: 'Jira' }).retryAfter).toBeUndefined();
+    expect(statusToToolError(429, { service: 'Jira', retryAfter: '7' }).retryAfter).toBe(7);
+    expect(statusToToolError(429, { service: 'Jira' }).retryAfter).toBeUndefined();
   });
 });
 
@@ -31,13 +33,17 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('toolErrorFromNetwork', () => {
-  it('tells timeouts from connection failures', () => {
-    expect(toolErrorFromNetwork(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'GitLab', 500).code).toBe('timeout');
-    expect(toolErrorFromNetwork(Object.assign(new Error('timeout of 500ms exceeded'), { code: 'ECONNABORTED' }), 'Jira').code).toBe('timeout');
-    const refused = toolErrorFromNetwork(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'Slack');
-    expect(refused.code).toBe('network');
+describe('requestFailureToToolError', () => {
+  it('tells the caller\'s cancel, timeouts, connection failures and other failures apart', () => {
+    expect(requestFailureToToolError(new Error('x'), { service: 'Svc', cancelled: true }).code).toBe('cancelled');
+    expect(requestFailureToToolError(new Error('x'), { service: 'Svc', timedOut: true, timeoutMs: 10 }).message).toBe('Svc did not answer within 10 ms');
+    expect(requestFailureToToolError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { service: 'GitLab', timeoutMs: 500 }).code).toBe('timeout');
+    expect(requestFailureToToolError(Object.assign(new Error('timeout of 500ms exceeded'), { code: 'ECONNABORTED' }), { service: 'Jira' }).code).toBe('timeout');
+    const refused = requestFailureToToolError(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), { service: 'Slack', networkHint: 'VPN?' });
+    expect(refused).toMatchObject({ code: 'network', hint: 'VPN?', details: { code: 'ECONNREFUSED' } });
     expect(refused.message).toContain('ECONNREFUSED');
+    expect(requestFailureToToolError(Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), { service: 'Quay' }).code).toBe('network');
+    expect(requestFailureToToolError(new RangeError('weird'), { service: 'Quay', what: 'tag x' }).message).toBe('Quay request failed for tag x: weird');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { toolErrorFromNetwork, toolErrorFromStatus, withRateLimitRetry } from './http-errors.js';
+import { requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from './http-errors.js';
 
 export interface GitlabSettings {
   url: string;
@@ -76,7 +76,7 @@ function requestHandler(timeoutMs: number) {
     try {
       response = await fetch(new Request(url, { ...(init as RequestInit), method }));
     } catch (error) {
-      throw toolErrorFromNetwork(error, SERVICE, timeoutMs);
+      throw requestFailureToToolError(error, { service: SERVICE, timeoutMs: timeoutMs });
     }
     const body = response.status === 204 ? null : await readBody(response);
     if (!response.ok) throw new GitlabHttpFailure(response.status, gitlabErrorText(body), response.headers.get('retry-after'));
@@ -153,10 +153,10 @@ export class GitlabClient {
         return (await run()) as T;
       } catch (error) {
         if (error instanceof GitlabHttpFailure) {
-          throw toolErrorFromStatus(error.status, { service: SERVICE, what, body: error.body, retryAfter: error.retryAfter, authEnvVar: 'GITLAB_TOKEN' });
+          throw statusToToolError(error.status, { service: SERVICE, what, body: error.body, retryAfter: error.retryAfter, authHint: tokenHint('GITLAB_TOKEN', SERVICE) });
         }
         if (error instanceof ToolError) throw error;
-        throw toolErrorFromNetwork(error, SERVICE, this.settings.timeoutMs);
+        throw requestFailureToToolError(error, { service: SERVICE, timeoutMs: this.settings.timeoutMs });
       }
     }, { deadline });
   }

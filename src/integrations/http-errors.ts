@@ -2,16 +2,22 @@ import { ToolError } from '../errors.js';
 
 /** What a status mapping needs to know besides the status. */
 export interface StatusContext {
-  /** Service name as users know it: "GitLab", "Jira", "Slack". */
+  /** Service name as users know it: "GitLab", "Jira", "Quay", "Konflux". */
   service: string;
+  /** What was asked for, e.g. "merge request !12 of group/app". */
+  what?: string;
   /** A short message from the response body (never a token). */
   body?: string;
   /** The raw Retry-After header value, seconds or an HTTP date. */
   retryAfter?: string | number | null;
-  /** The env variable that holds the credential, named in the 401 hint. */
-  authEnvVar?: string;
-  /** What was asked for, e.g. "merge request !12 of group/app". */
-  what?: string;
+  /** How to fix a 401: log in again, or which variable must hold a valid token. */
+  authHint?: string;
+  details?: Record<string, unknown>;
+}
+
+/** The 401 hint for a service whose credential is an environment variable. */
+export function tokenHint(envVar: string, service: string): string {
+  return `check that ${envVar} holds a valid, unexpired token for ${service}`;
 }
 
 /** Retry-After as seconds: a number of seconds or an HTTP date; undefined when absent or unreadable. */
@@ -28,15 +34,15 @@ export function parseRetryAfter(value: string | number | null | undefined, now =
 const clip = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /** One mapping of HTTP statuses to ToolError codes, shared by every HTTP integration. */
-export function toolErrorFromStatus(status: number, context: StatusContext, cause?: unknown): ToolError {
+export function statusToToolError(status: number, context: StatusContext, cause?: unknown): ToolError {
   const { service } = context;
   const detail = context.body ? `: ${clip(context.body)}` : '';
   const what = context.what ? ` (${context.what})` : '';
-  const options = { cause, details: { status } };
+  const options = { cause, details: { status, ...context.details } };
   if (status === 401) {
     return new ToolError('auth', `${service} rejected the credentials (401)${what}${detail}`, {
       ...options,
-      hint: context.authEnvVar ? `check that ${context.authEnvVar} holds a valid, unexpired token for ${service}` : `check the ${service} credentials`,
+      hint: context.authHint ?? `check the ${service} credentials`,
     });
   }
   if (status === 403) {
@@ -48,7 +54,7 @@ export function toolErrorFromStatus(status: number, context: StatusContext, caus
   if (status === 404) {
     return new ToolError('not_found', `${service} found nothing${what} (404)${detail}`, {
       ...options,
-      hint: 'check the name, key or id; a private resource also answers 404 when the token cannot see it',
+      hint: 'check the name, key or id; a private resource also answers 404 when the credentials cannot see it',
     });
   }
   if (status === 409) return new ToolError('conflict', `${service} reported a conflict (409)${what}${detail}`, options);
@@ -70,33 +76,59 @@ export function toolErrorFromStatus(status: number, context: StatusContext, caus
 }
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
 
-function errorCode(error: unknown): string | undefined {
+/** The system error code (ECONNREFUSED...) of a failed request, looking through `cause` and `errors`. */
+export function systemErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+    const errors = (current as { errors?: unknown[] }).errors;
+    current = Array.isArray(errors) && errors.length ? errors[0] : (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
-/** A failure without an HTTP answer: a timeout, a refused or dropped connection, a DNS failure. */
-export function toolErrorFromNetwork(error: unknown, service: string, timeoutMs?: number): ToolError {
+export interface FailureContext {
+  service: string;
+  what?: string;
+  timeoutMs?: number;
+  /** The caller's own signal was aborted. */
+  cancelled?: boolean;
+  /** Our timeout signal fired. */
+  timedOut?: boolean;
+  /** What to check when the service cannot be reached (VPN, URL). */
+  networkHint?: string;
+}
+
+/**
+ * A request that got no HTTP answer: the caller's cancel, a timeout, a refused or dropped
+ * connection, a DNS failure. Anything else is `upstream` with the underlying message.
+ */
+export function requestFailureToToolError(error: unknown, context: FailureContext): ToolError {
+  if (error instanceof ToolError) return error;
+  const { service } = context;
+  const what = context.what ? ` for ${context.what}` : '';
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);
-  const code = errorCode(error);
-  if (name === 'TimeoutError' || /timeout/i.test(name) || (code !== undefined && TIMEOUT_CODES.has(code)) || /timeout|timed out/i.test(message)) {
-    return new ToolError('timeout', `${service} did not answer${timeoutMs ? ` within ${timeoutMs} ms` : ' in time'}`, {
+  const code = systemErrorCode(error);
+  if (context.cancelled) return new ToolError('cancelled', `the ${service} request${what} was cancelled`, { cause: error });
+  if (context.timedOut || name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code)) || /timed? ?out/i.test(message)) {
+    return new ToolError('timeout', `${service} did not answer${context.timeoutMs ? ` within ${context.timeoutMs} ms` : ' in time'}${what}`, {
       cause: error,
-      hint: `retry; if it keeps happening raise the ${service.toLowerCase()} timeout_ms setting or check the network`,
+      hint: `retry; if it keeps happening check the service, or raise ${service.toLowerCase()}.timeout_ms in config`,
     });
   }
-  if (name === 'AbortError') return new ToolError('cancelled', `the ${service} request was cancelled`, { cause: error });
-  return new ToolError('network', `could not reach ${service}${code ? ` (${code})` : ''}: ${clip(message, 200)}`, {
-    cause: error,
-    hint: `check the ${service} URL in config, the network and any VPN`,
-  });
+  if (name === 'AbortError') return new ToolError('cancelled', `the ${service} request${what} was cancelled`, { cause: error });
+  if ((code !== undefined && NETWORK_CODES.has(code)) || name === 'FetchError' || (error instanceof TypeError && /fetch failed/i.test(message))) {
+    return new ToolError('network', `cannot reach ${service}${code ? ` (${code})` : ''}${what}: ${clip(message, 200)}`, {
+      cause: error,
+      hint: context.networkHint ?? `check the ${service} URL in config, the network and any VPN`,
+      ...(code ? { details: { code } } : {}),
+    });
+  }
+  return new ToolError('upstream', `${service} request failed${what}: ${clip(message, 200)}`, { cause: error });
 }
 
 export interface RateLimitRetryOptions {

@@ -1,5 +1,5 @@
 import { ToolError } from '../errors.js';
-import { requestFailureToToolError, statusToToolError } from './http-status.js';
+import { requestFailureToToolError, statusToToolError } from './http-errors.js';
 
 export interface JsonRequest {
   service: string;
@@ -35,7 +35,7 @@ export async function getJson<T>(url: string, request: JsonRequest): Promise<T> 
     response = await fetch(url, { headers, signal });
     text = await response.text();
   } catch (error) {
-    const mapped = requestFailureToToolError(error, {
+    throw requestFailureToToolError(error, {
       service: request.service,
       what: request.what,
       timeoutMs: request.timeoutMs,
@@ -43,7 +43,6 @@ export async function getJson<T>(url: string, request: JsonRequest): Promise<T> 
       timedOut: timeout.aborted,
       ...(request.networkHint ? { networkHint: request.networkHint } : {}),
     });
-    throw mapped ?? new ToolError('upstream', `${request.service} request failed for ${request.what}: ${(error as Error).message}`, { cause: error });
   }
   let body: unknown = undefined;
   if (text) {
@@ -59,7 +58,7 @@ export async function getJson<T>(url: string, request: JsonRequest): Promise<T> 
       service: request.service,
       what: request.what,
       authHint: request.authHint,
-      ...(message ? { upstreamMessage: message } : {}),
+      ...(message ? { body: message } : {}),
       retryAfter: response.headers.get('retry-after'),
     });
   }

@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { toolErrorFromNetwork, toolErrorFromStatus, withRateLimitRetry } from './http-errors.js';
+import { requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from './http-errors.js';
 
 export interface JiraSettings {
   url: string;
@@ -58,15 +58,15 @@ export function jiraToolError(error: unknown, what: string, timeoutMs: number): 
   if (typeof e?.status === 'number' && e.response && typeof e.response === 'object' && 'data' in e.response) {
     const headers = e.cause?.response?.headers ?? {};
     const retryAfter = headers['retry-after'];
-    return toolErrorFromStatus(e.status, {
+    return statusToToolError(e.status, {
       service: SERVICE,
       what,
       body: jiraErrorText(e.response.data),
       retryAfter: typeof retryAfter === 'string' || typeof retryAfter === 'number' ? retryAfter : null,
-      authEnvVar: 'JIRA_TOKEN',
+      authHint: tokenHint('JIRA_TOKEN', SERVICE),
     }, error);
   }
-  return toolErrorFromNetwork(error, SERVICE, timeoutMs);
+  return requestFailureToToolError(error, { service: SERVICE, timeoutMs: timeoutMs });
 }
 
 export interface JiraIssue {

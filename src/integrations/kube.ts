@@ -3,7 +3,7 @@ import { delimiter } from 'node:path';
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { requestFailureToToolError, statusToToolError } from './http-status.js';
+import { requestFailureToToolError, statusToToolError } from './http-errors.js';
 
 export const KONFLUX_GROUP = 'appstudio.redhat.com';
 export const KONFLUX_VERSION = 'v1alpha1';
@@ -152,19 +152,17 @@ export class KonfluxClient {
         service: 'Konflux',
         what,
         authHint: this.config.konflux.login_hint,
-        ...(status.message ? { upstreamMessage: status.message } : {}),
+        ...(status.message ? { body: status.message } : {}),
         ...(retryAfter ? { retryAfter } : {}),
         details: { cluster: this.server, ...(status.reason ? { reason: status.reason } : {}) },
       });
     }
-    const mapped = requestFailureToToolError(error, {
+    return requestFailureToToolError(error, {
       service: 'Konflux',
       what,
       ...state,
       networkHint: `cannot reach the cluster at ${this.server}: check the VPN and the kubeconfig, then ${this.config.konflux.login_hint}`,
     });
-    if (mapped) return mapped;
-    return new ToolError('upstream', `Konflux request failed for ${what}: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
 }
 

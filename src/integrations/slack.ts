@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { toolErrorFromNetwork, toolErrorFromStatus, withRateLimitRetry } from './http-errors.js';
+import { requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from './http-errors.js';
 
 const SERVICE = 'Slack';
 
@@ -48,16 +48,16 @@ export async function postToWebhook(settings: SlackSettings, message: SlackMessa
         signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       });
     } catch (error) {
-      throw toolErrorFromNetwork(error, SERVICE, settings.timeoutMs);
+      throw requestFailureToToolError(error, { service: SERVICE, timeoutMs: settings.timeoutMs });
     }
     const body = (await response.text()).trim();
     if (response.ok) return;
-    const error = toolErrorFromStatus(response.status, {
+    const error = statusToToolError(response.status, {
       service: SERVICE,
       what: 'incoming webhook',
       body: body.slice(0, 100),
       retryAfter: response.headers.get('retry-after'),
-      authEnvVar: 'SLACK_WEBHOOK_URL',
+      authHint: tokenHint('SLACK_WEBHOOK_URL', SERVICE),
     });
     const hint = slackHint(response.status, body);
     throw hint ? new ToolError(error.code, error.message, { hint, details: { status: response.status }, ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}) }) : error;
