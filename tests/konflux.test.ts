@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ProgressNotification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KubeEmulator } from './emulators/kube.js';
 import { connect, errorOf, testRuntime, type ConnectedClient } from './helpers/harness.js';
@@ -229,7 +228,7 @@ describe('releases', () => {
       const name = await created();
       kube.setReleaseCondition(NS, name, { type: 'Released', status: 'False', reason: 'Progressing', message: 'running' });
       setTimeout(() => kube.setReleaseCondition(NS, name, { type: 'Released', status: 'True', reason: 'Succeeded', message: 'done' }, { completionTime: '2026-03-01T00:00:00Z' }), 200);
-      const progress: ProgressNotification['params'][] = [];
+      const progress: Array<{ progress: number; total?: number; message?: string }> = [];
       const result = await mcp.client.callTool({ name: 'konflux_wait_release', arguments: { name, poll_interval_seconds: 0.05, timeout_seconds: 10 } }, undefined, {
         onprogress: (p) => progress.push(p),
       });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkChangedDeployFiles, findTarget, readRepoFile, releaseBranchName, runValidateCommand, setTargetRef, todayUtc, writeRepoFile } from '../appinterface/index.js';
 import { ToolError } from '../errors.js';
 import { listBranches, openRepo, resolveRepo } from '../git/index.js';
+import { notOption } from './fields.js';
 import { defineTool, type ToolContext } from './registry.js';
 
 /** The checkout to use: `repo` as given, else config app_interface.repo, which must then be configured. */
@@ -15,14 +16,6 @@ function appInterfaceRepo(ctx: ToolContext, repo: string | undefined): string {
   }
   return name;
 }
-
-const notOption = (what: string) =>
-  z
-    .string()
-    .trim()
-    .min(1, `expected a non-empty ${what}`)
-    .max(1000)
-    .regex(/^[^-]/, `${what} must not start with "-"`);
 
 const repo = notOption('repo').optional().describe('app-interface checkout: name in config `repositories` or a path (default: config app_interface.repo)');
 const file = notOption('file').optional().describe('Deploy file relative to the repository (default: config app_interface.deploy_file)');

@@ -15,18 +15,11 @@ import {
   tag,
   type GitRunner,
 } from '../git/index.js';
+import { notOption } from './fields.js';
 import { defineTool, type ToolContext } from './registry.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const local = (idempotent: boolean) => ({ readOnlyHint: false, destructiveHint: false, idempotentHint: idempotent, openWorldHint: false }) as const;
-
-const notOption = (what: string) =>
-  z
-    .string()
-    .trim()
-    .min(1, `expected a non-empty ${what}`)
-    .max(1000)
-    .regex(/^[^-]/, `${what} must not start with "-"`);
 
 const repo = notOption('repo').describe('Name in config `repositories`, or the path of a checkout under `workspace_roots`');
 const ref = (what: string) => notOption(what);

@@ -182,3 +182,30 @@ export class EmulatorServer {
     res.end(payload);
   }
 }
+
+/** What every service emulator offers besides its own state: start, stop, url, faults and the request log. */
+export abstract class ServiceEmulator {
+  readonly server: EmulatorServer;
+
+  constructor(name: string) {
+    this.server = new EmulatorServer(name);
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  /** Inject a fault for the next N matching requests. */
+  inject(fault: Fault): this {
+    this.server.inject(fault);
+    return this;
+  }
+}

@@ -1,4 +1,4 @@
-import { EmulatorServer, type EmulatedRequest, type EmulatedResponse } from './base.js';
+import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
 export interface EmulatedProject {
   id: number;
@@ -66,8 +66,7 @@ const notFound = (what: string): EmulatedResponse => ({ status: 404, body: { mes
  * requests (create, list, show, approvals), pipelines and their jobs, users by username.
  * Auth by PRIVATE-TOKEN or `Authorization: Bearer`, answering 401 as GitLab does.
  */
-export class GitlabEmulator {
-  readonly server = new EmulatorServer('gitlab');
+export class GitlabEmulator extends ServiceEmulator {
   readonly projects: EmulatedProject[] = [];
   readonly users: EmulatedUser[] = [];
   readonly mergeRequests: EmulatedMergeRequest[] = [];
@@ -79,6 +78,7 @@ export class GitlabEmulator {
   private clock = Date.parse('2026-01-01T00:00:00Z');
 
   constructor() {
+    super('gitlab');
     const api = '/api/v4';
     this.server
       .route('GET', `${api}/projects/:project`, (req) => this.authed(req, () => this.withProject(req, (p) => ({ status: 200, body: p }))))
@@ -118,18 +118,6 @@ export class GitlabEmulator {
           return { status: 200, body: this.users.filter((u) => !username || u.username.toLowerCase() === username.toLowerCase()) };
         }),
       );
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 
   addToken(token: string, username: string): this {

@@ -1,4 +1,4 @@
-import { EmulatorServer, type EmulatedRequest, type EmulatedResponse } from './base.js';
+import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
 export interface EmulatedComment {
   id: string;
@@ -92,8 +92,7 @@ export function compileJql(jql: string): { filter: Predicate; order: (a: Emulate
  * search (Server/DC `/search` with startAt/total, Cloud `/search/jql` with nextPageToken).
  * Auth checked as the flavour does: Cloud basic (email:token), Server/DC bearer PAT.
  */
-export class JiraEmulator {
-  readonly server = new EmulatorServer('jira');
+export class JiraEmulator extends ServiceEmulator {
   readonly issues: EmulatedIssue[] = [];
   readonly projects = new Set<string>();
   /** Largest page the search endpoints return, whatever maxResults asks. */
@@ -105,6 +104,7 @@ export class JiraEmulator {
   constructor(
     readonly auth: { flavor: 'cloud'; email: string; token: string } | { flavor: 'server'; token: string; username?: string },
   ) {
+    super('jira');
     const api = '/rest/api/2';
     this.server
       .route('POST', `${api}/issue`, (req) => this.authed(req, () => this.create(req)))
@@ -120,18 +120,6 @@ export class JiraEmulator {
       .route('GET', `${api}/search/jql`, (req) =>
         this.authed(req, () => this.searchByToken({ jql: req.query.get('jql') ?? '', nextPageToken: req.query.get('nextPageToken'), maxResults: req.query.get('maxResults'), fields: req.query.get('fields') })),
       );
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 
   addProject(key: string): this {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/integrations/kube.js';
 import type { KubeCondition } from '../../src/integrations/konflux-status.js';
-import { EmulatorServer, type EmulatedRequest, type EmulatedResponse, type Fault } from './base.js';
+import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
 const GROUP = 'appstudio.redhat.com';
 const VERSION = 'v1alpha1';
@@ -41,8 +41,7 @@ const randomSuffix = () => Array.from({ length: 5 }, () => SUFFIX_CHARS[Math.flo
  * Kubernetes API server subset for the appstudio.redhat.com/v1alpha1 resources: namespaced list
  * (labelSelector), get, create (generateName), and Status bodies for 401/403/404/409/422.
  */
-export class KubeEmulator {
-  readonly server = new EmulatorServer('kube');
+export class KubeEmulator extends ServiceEmulator {
   readonly tokens = new Set<string>(['kube-test-token']);
   /** Namespaces the token may not touch (403). */
   readonly forbiddenNamespaces = new Set<string>();
@@ -51,24 +50,11 @@ export class KubeEmulator {
   private clock = Date.parse('2026-01-01T00:00:00Z');
 
   constructor() {
+    super('kube');
     const base = `/apis/${GROUP}/${VERSION}/namespaces/:ns/:plural`;
     this.server.route('GET', base, (req) => this.guard(req, 'list', () => this.list(req)));
     this.server.route('POST', base, (req) => this.guard(req, 'create', () => this.create(req)));
     this.server.route('GET', `${base}/:name`, (req) => this.guard(req, 'get', () => this.get(req)));
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-  start(): Promise<string> {
-    return this.server.start();
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-  inject(fault: Fault): this {
-    this.server.inject(fault);
-    return this;
   }
 
   /** A kubeconfig file (in a temp dir) pointing at this emulator with a bearer token. */

@@ -1,32 +1,18 @@
 import type { PrometheusAlert } from '../../src/integrations/prometheus.js';
-import { EmulatorServer, type Fault } from './base.js';
+import { ServiceEmulator } from './base.js';
 
 /** Prometheus `GET /api/v1/alerts` with an optional bearer token check. */
-export class PrometheusEmulator {
-  readonly server = new EmulatorServer('prometheus');
+export class PrometheusEmulator extends ServiceEmulator {
   alerts: PrometheusAlert[] = [];
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   token: string | undefined;
 
   constructor() {
+    super('prometheus');
     this.server.route('GET', '/api/v1/alerts', (req) => {
       if (this.token && req.headers.authorization !== `Bearer ${this.token}`) return { status: 401, body: 'Unauthorized\n' };
       return { status: 200, body: { status: 'success', data: { alerts: this.alerts } } };
     });
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-  start(): Promise<string> {
-    return this.server.start();
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-  inject(fault: Fault): this {
-    this.server.inject(fault);
-    return this;
   }
 
   /** An alert as Prometheus reports it: labels (alertname, severity, namespace), state, activeAt, value. */

@@ -1,5 +1,5 @@
 import type { QuaySecurityReport, QuayTag } from '../../src/integrations/quay.js';
-import { EmulatorServer, type EmulatedRequest, type EmulatedResponse, type Fault } from './base.js';
+import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
 interface Repository {
   tags: QuayTag[];
@@ -25,8 +25,7 @@ export function fakeDigest(seed = `${Date.now()}-${++digestCounter}`): string {
  * Quay API v1 subset: tag listing (specificTag, onlyActiveTags, filter_tag_name, limit, page)
  * and manifest security, with a bearer token check. State lives in memory.
  */
-export class QuayEmulator {
-  readonly server = new EmulatorServer('quay');
+export class QuayEmulator extends ServiceEmulator {
   private readonly repos = new Map<string, Repository>();
   /** Tokens Quay accepts; requests without one are refused when `requireToken` (a private repo). */
   readonly tokens = new Set<string>(['quay-test-token']);
@@ -36,22 +35,9 @@ export class QuayEmulator {
   private clock = 1_700_000_000;
 
   constructor() {
+    super('quay');
     this.server.route('GET', '/api/v1/repository/:repo*/tag', (req) => this.guard(req, () => this.listTags(req)));
     this.server.route('GET', '/api/v1/repository/:repo*/manifest/:digest/security', (req) => this.guard(req, () => this.security(req)));
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-  start(): Promise<string> {
-    return this.server.start();
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
-  inject(fault: Fault): this {
-    this.server.inject(fault);
-    return this;
   }
 
   addRepository(path: string): this {

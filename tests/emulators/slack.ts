@@ -1,16 +1,16 @@
-import { EmulatorServer } from './base.js';
+import { ServiceEmulator } from './base.js';
 
 /**
  * Slack incoming webhooks: POST /services/T.../B.../secret with a JSON message. Answers as
  * Slack does, in plain text: 200 "ok", 404 "no_service" for an unknown hook, 400
  * "invalid_payload" for a body without text or blocks. Accepted payloads are recorded.
  */
-export class SlackEmulator {
-  readonly server = new EmulatorServer('slack');
+export class SlackEmulator extends ServiceEmulator {
   readonly payloads: Array<{ hook: string; payload: Record<string, unknown> }> = [];
   private readonly hooks = new Set<string>(['T000/B000/XXXX']);
 
   constructor() {
+    super('slack');
     this.server.route('POST', '/services/:team/:bot/:secret', (req) => {
       const hook = `${req.params.team}/${req.params.bot}/${req.params.secret}`;
       if (!this.hooks.has(hook)) return { status: 404, body: 'no_service' };
@@ -31,13 +31,5 @@ export class SlackEmulator {
   addHook(path: string): string {
     this.hooks.add(path);
     return `${this.server.url}/services/${path}`;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 }
