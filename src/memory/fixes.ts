@@ -109,6 +109,52 @@ function family(name: string): string {
 }
 
 const CANDIDATES = 40;
+/** Most index entries a lookup ranks; words beyond it are too common to tell fixes apart. */
+const POSTINGS_BUDGET = 2_000;
+
+type VocabTable = 'learned_fixes_vocab' | 'known_issues_vocab';
+
+/**
+ * The FTS query for an error text: its rarest indexed words first, as many as stay within the
+ * postings budget, so a lookup ranks a few thousand entries at most however large the history.
+ * When even the rarest word is that common, fixes must contain the three rarest words together.
+ */
+function discriminatingQuery(mem: MemoryDb, vocabTable: VocabTable, terms: string[]): string | undefined {
+  const frequencies = terms
+    .map((term) => ({ term, doc: documentFrequency(mem, vocabTable, term) }))
+    .filter((f) => f.doc > 0)
+    .sort((a, b) => a.doc - b.doc);
+  if (!frequencies.length) return undefined;
+  if (frequencies[0]!.doc > POSTINGS_BUDGET) return frequencies.slice(0, 3).map((f) => ftsQuery([f.term])).join(' AND ');
+  const picked: string[] = [];
+  let postings = 0;
+  for (const { term, doc } of frequencies) {
+    if (postings + doc > POSTINGS_BUDGET) break;
+    picked.push(term);
+    postings += doc;
+  }
+  return ftsQuery(picked);
+}
+
+/**
+ * Counting a word's documents costs time in proportion to how common it is, so the counts of
+ * common words are kept for a while: they change slowly, and only steer which words to search.
+ */
+const FREQUENCY_TTL_MS = 10 * 60_000;
+const frequencyCache = new WeakMap<MemoryDb, Map<string, { doc: number; at: number }>>();
+
+function documentFrequency(mem: MemoryDb, vocabTable: VocabTable, term: string): number {
+  let cache = frequencyCache.get(mem);
+  if (!cache) frequencyCache.set(mem, (cache = new Map()));
+  const key = `${vocabTable}:${term}`;
+  const now = Date.now();
+  const cached = cache.get(key);
+  if (cached && now - cached.at < FREQUENCY_TTL_MS) return cached.doc;
+  const row = mem.db.prepare(`SELECT doc FROM ${vocabTable} WHERE term = ?`).get(term) as { doc: number } | undefined;
+  const doc = row?.doc ?? 0;
+  if (doc > 100) cache.set(key, { doc, at: now });
+  return doc;
+}
 
 /**
  * Rank learned fixes and known issues for a tool and an error text. FTS5 narrows the candidates
@@ -124,27 +170,34 @@ export function findKnownIssues(mem: MemoryDb, query: { tool?: string; error_tex
   const fixRows = new Map<number, LearnedFix>();
   const issueRows = new Map<number, KnownIssue>();
   if (terms.length) {
-    const q = ftsQuery(terms);
-    for (const row of mem.db
-      .prepare(
-        `SELECT f.* FROM learned_fixes_fts JOIN learned_fixes f ON f.id = learned_fixes_fts.rowid
-         WHERE learned_fixes_fts MATCH ? ORDER BY bm25(learned_fixes_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES}`,
-      )
-      .all(`{error_pattern root_cause fix}: (${q})`) as LearnedFix[])
-      fixRows.set(row.id, row);
-    for (const row of mem.db
-      .prepare(
-        `SELECT k.* FROM known_issues_fts JOIN known_issues k ON k.id = known_issues_fts.rowid
-         WHERE known_issues_fts MATCH ? ORDER BY bm25(known_issues_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES}`,
-      )
-      .all(`{pattern meaning fix}: (${q})`) as KnownIssue[])
-      issueRows.set(row.id, row);
+    const fixQuery = discriminatingQuery(mem, 'learned_fixes_vocab', terms);
+    if (fixQuery) {
+      for (const row of mem.db
+        .prepare(
+          // Rank inside the index first, then fetch the few rows: a join would read every match.
+          `SELECT * FROM learned_fixes WHERE id IN (
+             SELECT rowid FROM learned_fixes_fts WHERE learned_fixes_fts MATCH ?
+             ORDER BY bm25(learned_fixes_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES})`,
+        )
+        .all(`{error_pattern root_cause}: (${fixQuery})`) as LearnedFix[])
+        fixRows.set(row.id, row);
+    }
+    const issueQuery = discriminatingQuery(mem, 'known_issues_vocab', terms);
+    if (issueQuery) {
+      for (const row of mem.db
+        .prepare(
+          `SELECT * FROM known_issues WHERE id IN (
+             SELECT rowid FROM known_issues_fts WHERE known_issues_fts MATCH ?
+             ORDER BY bm25(known_issues_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES})`,
+        )
+        .all(`{pattern meaning}: (${issueQuery})`) as KnownIssue[])
+        issueRows.set(row.id, row);
+    }
   }
   if (tool) {
-    for (const row of mem.db
-      .prepare(`SELECT * FROM learned_fixes WHERE tool = ? OR tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${CANDIDATES}`)
-      .all(tool, toolFamily) as LearnedFix[])
-      fixRows.set(row.id, row);
+    // One indexed query per name (tool, then its family): an OR would sort every row of the tool.
+    const byTool = mem.db.prepare(`SELECT * FROM learned_fixes WHERE tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${CANDIDATES}`);
+    for (const name of new Set([tool, toolFamily])) for (const row of byTool.all(name) as LearnedFix[]) fixRows.set(row.id, row);
     for (const row of mem.db
       .prepare(`SELECT * FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${CANDIDATES}`)
       .all(tool, toolFamily, tool.replace(/[_-]/g, '')) as KnownIssue[])

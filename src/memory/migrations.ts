@@ -88,7 +88,11 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at TEXT NOT NULL
       );
       CREATE INDEX kv_items_key_list ON kv_items(key, list, id);
-      CREATE INDEX learned_fixes_tool ON learned_fixes(tool, times_fixed);
+      CREATE INDEX learned_fixes_tool ON learned_fixes(tool, times_fixed, id);
+
+      -- Document frequencies of indexed words, to search with the words that discriminate.
+      CREATE VIRTUAL TABLE learned_fixes_vocab USING fts5vocab(learned_fixes_fts, 'row');
+      CREATE VIRTUAL TABLE known_issues_vocab USING fts5vocab(known_issues_fts, 'row');
 
       CREATE TABLE knowledge_sources (
         source TEXT PRIMARY KEY,
