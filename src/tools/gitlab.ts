@@ -185,4 +185,35 @@ export const gitlabPipelineStatus = defineTool({
   summarize: (r) => `pipeline ${r.pipeline ? `#${r.pipeline.id} ` : ''}${r.status}${r.failed_jobs.length ? `, failed: ${r.failed_jobs.map((j) => j.name).join(', ')}` : ''}`,
 });
 
-export const gitlabTools = [gitlabMrCreate, gitlabMrGet, gitlabMrList, gitlabPipelineStatus] as const;
+export const gitlabPipelineTrigger = defineTool({
+  name: 'gitlab_pipeline_trigger',
+  family: 'gitlab',
+  title: 'Start a GitLab pipeline',
+  description:
+    'Start a new pipeline for a branch or tag (POST /projects/:id/pipeline), with CI/CD variables, e.g. a deploy pipeline. Not idempotent: each call starts another pipeline. Returns its id, status and web_url.',
+  input: z.object({
+    project,
+    ref: z.string().trim().min(1).max(255).describe('Branch or tag to run the pipeline on'),
+    variables: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a CI/CD variable name like DEPLOY_ENV'), z.string().max(10_000))
+      .default({})
+      .describe('CI/CD variables of the pipeline, e.g. { "DEPLOY_ENV": "prod", "RELEASE_SHA": "..." }'),
+  }),
+  output: z.object({
+    project: z.string(),
+    id: z.number().int(),
+    status: z.string().describe('Usually created or pending right after the start'),
+    ref: z.string(),
+    sha: z.string(),
+    web_url: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  handler: async (args, ctx) => {
+    const client = await gitlab(ctx);
+    const pipeline = await client.createPipeline(args.project, args.ref, args.variables);
+    return { project: args.project, id: pipeline.id, status: pipeline.status, ref: pipeline.ref, sha: pipeline.sha, web_url: pipeline.web_url };
+  },
+  summarize: (r) => `started pipeline #${r.id} on ${r.ref} (${r.status}): ${r.web_url}`,
+});
+
+export const gitlabTools = [gitlabMrCreate, gitlabMrGet, gitlabMrList, gitlabPipelineStatus, gitlabPipelineTrigger] as const;
