@@ -208,6 +208,10 @@ export class GitlabClient {
     return this.call(`create pipeline for ${ref} in ${project}`, () => this.api.Pipelines.create(project, ref, list.length ? { variables: list } : {}));
   }
 
+  getPipeline(project: string, pipelineId: number): Promise<Pipeline> {
+    return this.call(`pipeline ${pipelineId} of ${project}`, () => this.api.Pipelines.show(project, pipelineId));
+  }
+
   failedJobs(project: string, pipelineId: number): Promise<Job[]> {
     return this.call(`jobs of pipeline ${pipelineId}`, () => this.api.Jobs.all(project, { pipelineId, scope: ['failed'], perPage: 100, maxPages: 1 }));
   }

@@ -81,6 +81,12 @@ export class GitlabEmulator {
   readonly jobs = new Map<number, EmulatedJob[]>();
   /** Variables of pipelines started through the API, by pipeline id. */
   readonly pipelineVariables = new Map<number, EmulatedPipelineVariable[]>();
+  /**
+   * Statuses a pipeline started through the API goes through, one per GET of that pipeline
+   * (e.g. ["running", "success"]); empty: it stays "created".
+   */
+  startedPipelineStatuses: string[] = [];
+  private readonly progressions = new Map<number, string[]>();
   /** Branches and tags per project id: ref -> sha. A project starts with its default branch. */
   readonly refs = new Map<number, Map<string, string>>();
   /** token -> username of its owner */
@@ -112,6 +118,17 @@ export class GitlabEmulator {
       )
       .route('GET', `${api}/projects/:project/pipelines`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listPipelines(p, req))))
       .route('POST', `${api}/projects/:project/pipeline`, (req) => this.authed(req, (user) => this.withProject(req, (p) => this.createPipeline(p, user, req))))
+      .route('GET', `${api}/projects/:project/pipelines/:pipeline`, (req) =>
+        this.authed(req, () =>
+          this.withProject(req, (p) => {
+            const pipeline = this.pipelines.find((pl) => pl.project_id === p.id && pl.id === Number(req.params.pipeline));
+            if (!pipeline) return notFound('');
+            const next = this.progressions.get(pipeline.id);
+            if (next?.length) pipeline.status = next.shift()!;
+            return { status: 200, body: pipeline };
+          }),
+        ),
+      )
       .route('GET', `${api}/projects/:project/pipelines/:pipeline/jobs`, (req) =>
         this.authed(req, () =>
           this.withProject(req, (p) => {
@@ -307,6 +324,7 @@ export class GitlabEmulator {
     const created = { id, project_id: project.id, status: 'created', ref, sha, web_url: `${project.web_url}/-/pipelines/${id}`, created_at: this.tick() };
     this.pipelines.push(created);
     this.jobs.set(id, []);
+    this.progressions.set(id, [...this.startedPipelineStatuses]);
     this.pipelineVariables.set(id, raw.map((v) => ({ key: String(v.key), value: String(v.value ?? ''), variable_type: String(v.variable_type ?? 'env_var') })));
     return { status: 201, body: { ...created, iid: this.pipelines.filter((p) => p.project_id === project.id).length, source: 'api', tag: false, before_sha: '0'.repeat(40), user: { id: user.id, username: user.username }, yaml_errors: null } };
   }
