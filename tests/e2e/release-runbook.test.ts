@@ -178,6 +178,18 @@ describe('release_runbook against the emulators', () => {
     }
   });
 
+  it('rolls back when prod fails its health check after the promotion, and does not watch', async () => {
+    const id = await prepare();
+    health.prod = 500;
+    const r = run(await mcp.call('skill_run', { name: 'release_runbook', inputs: { sha, target: 'prod', notify: false } }));
+    expect(r.status).toBe('failed');
+    expect(step(r, 'target_health')?.status).toBe('succeeded');
+    expect(step(r, 'watch')?.status).toBe('skipped');
+    expect(step(r, 'release_held')!.error!.message).toMatch(/^prod failed verification after the deploy: health: .*status 500, expected 200; release rel_\S+ was ROLLED BACK/);
+    expect(await releaseStatus(id)).toBe('rolled_back');
+    expect(remoteTags()).toEqual([]);
+  });
+
   it('a hotfix skips the staging soak and says so', async () => {
     const id = await prepare({ from: 'dev', hotfix: true });
     health.staging = 503; // would stop a normal release
