@@ -28,6 +28,10 @@ const healthUrlSchema = z.strictObject({
   expect_value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Value json_field must equal'),
 });
 
+const smokeCheckSchema = healthUrlSchema.extend({
+  name: z.string().trim().min(1).describe('What the check proves, e.g. "catalog lists items"'),
+});
+
 const flagValue = z.union([z.boolean(), z.string()]);
 
 const environmentSchema = z.strictObject({
@@ -35,14 +39,16 @@ const environmentSchema = z.strictObject({
   database: z.string().optional().describe('SQLite file of the environment, relative to the config file; default <data dir>/environments/<name>.db'),
   feature_flags: z.record(z.string(), flagValue).default({}).describe('Flag values before any release changes them'),
   health_urls: z.array(healthUrlSchema).default([]).describe('URLs http_health_check may call for this environment'),
+  smoke_checks: z.array(smokeCheckSchema).default([]).describe('Named GET checks (status, optional JSON field and value) that http_health_check runs with kind "smoke"'),
   promotion_skill: z.string().optional().describe('Skill run by release_promote after the migrations (through skill_run)'),
   alerts_environment: z.string().optional().describe('Name in prometheus.environments watched after a promotion'),
 });
 
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type HealthUrlConfig = z.infer<typeof healthUrlSchema>;
+export type SmokeCheckConfig = z.infer<typeof smokeCheckSchema>;
 
-const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'].map((name) => ({ name, feature_flags: {}, health_urls: [] }));
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'].map((name) => ({ name, feature_flags: {}, health_urls: [], smoke_checks: [] }));
 
 const httpTokenSchema = z.strictObject({
   env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable holding the token').describe('Environment variable holding the token (the token itself never goes in config)'),
@@ -172,7 +178,11 @@ export const configSchema = z.strictObject({
         .array(z.tuple([z.string(), z.string()]))
         .default([['dev', 'prod']])
         .describe('[from, to] pairs a release marked hotfix may take, skipping environments between them'),
-      watch_minutes: z.number().int().min(0).default(15).describe('Minutes to watch alerts after a production promotion'),
+      watch_minutes: z.number().min(0).max(720).default(15).describe('Minutes release_runbook watches alerts after a promotion (0: no watch)'),
+      watch_interval_seconds: z.number().min(0.05).max(600).default(30).describe('Seconds between alert polls during the watch'),
+      repo: z.string().default('app').describe('Name in `repositories` of the checkout release_runbook tags (vYYYY.MM.DD-<short>) and pushes the tag from'),
+      gitlab_project: z.string().optional().describe('GitLab project whose pipelines release_runbook checks and triggers; default repositories[releases.repo].gitlab_project'),
+      deploy_ref: z.string().optional().describe('Ref of the deploy pipeline release_runbook triggers with deploy_via "pipeline"; default the repository\'s default_branch'),
     })
     .prefault({}),
 });

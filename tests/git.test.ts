@@ -276,7 +276,7 @@ describe('git_push', () => {
     git(fx.work, 'checkout', '-q', '-b', 'aa-release-2026-01-31');
     const sha = commitFile(fx.work, 'deploy.yml', 'ref: 1\n', 'release');
     const result = await ok('git_push', { repo: 'app', set_upstream: true });
-    expect(result).toEqual({ remote: 'origin', branch: 'aa-release-2026-01-31', sha, upstream_set: true, forced: false });
+    expect(result).toEqual({ remote: 'origin', branch: 'aa-release-2026-01-31', tag: null, sha, upstream_set: true, forced: false });
     expect(git(fx.origin, 'rev-parse', 'refs/heads/aa-release-2026-01-31').trim()).toBe(sha);
     expect(git(fx.work, 'rev-parse', '--abbrev-ref', '@{upstream}').trim()).toBe('origin/aa-release-2026-01-31');
   });
@@ -310,6 +310,30 @@ describe('git_push', () => {
   it('fails with network for an unreachable remote', async () => {
     git(fx.work, 'remote', 'set-url', 'origin', join(fx.root, 'missing.git'));
     expect((await fails('git_push', { repo: 'app' })).code).toBe('network');
+  });
+
+  it('pushes a tag; the same tag again changes nothing; a tag the remote has elsewhere is a conflict', async () => {
+    const first = head(fx.work);
+    await ok('git_tag', { repo: 'app', tag: 'v2026.01.31-abc1234', message: 'Release' });
+    const pushed = await ok('git_push', { repo: 'app', tag: 'v2026.01.31-abc1234' });
+    expect(pushed).toEqual({ remote: 'origin', branch: null, tag: 'v2026.01.31-abc1234', sha: first, upstream_set: false, forced: false });
+    expect(git(fx.origin, 'rev-list', '-n', '1', 'v2026.01.31-abc1234').trim()).toBe(first);
+    expect(git(fx.origin, 'for-each-ref', '--format=%(refname)', 'refs/heads/').trim()).toBe('refs/heads/master');
+    expect((await ok('git_push', { repo: 'app', tag: 'v2026.01.31-abc1234' })).sha).toBe(first);
+
+    // Someone pushed the same tag name on another commit.
+    const other = commitFile(fx.work, 'x.txt', 'x\n', 'x');
+    git(fx.work, 'tag', '-a', '-m', 'theirs', 'v2026.02.01-x', other);
+    git(fx.work, 'push', '-q', 'origin', 'refs/tags/v2026.02.01-x');
+    git(fx.work, 'tag', '-d', 'v2026.02.01-x');
+    await ok('git_tag', { repo: 'app', tag: 'v2026.02.01-x', message: 'ours', ref: first });
+    const conflict = await fails('git_push', { repo: 'app', tag: 'v2026.02.01-x' });
+    expect(conflict.code).toBe('conflict');
+    expect(conflict.hint).toMatch(/tags are not moved/);
+    expect(git(fx.origin, 'rev-list', '-n', '1', 'v2026.02.01-x').trim()).toBe(other);
+
+    expect((await fails('git_push', { repo: 'app', tag: 'v9-missing' })).code).toBe('not_found');
+    expect((await fails('git_push', { repo: 'app', tag: 'v2026.01.31-abc1234', branch: 'master' })).code).toBe('invalid_input');
   });
 });
 

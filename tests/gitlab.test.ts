@@ -152,6 +152,53 @@ describe('gitlab tools against the GitLab emulator', () => {
     });
   });
 
+  describe('gitlab_pipeline_trigger', () => {
+    afterEach(() => {
+      emulator.startedPipelineStatuses = [];
+    });
+
+    it('starts a pipeline on a ref with CI/CD variables, and each call starts another', async () => {
+      emulator.addRef(PROJECT, 'release-1', 'd'.repeat(40));
+      const first = data(await call('gitlab_pipeline_trigger', { project: PROJECT, ref: 'release-1', variables: { DEPLOY_ENV: 'prod', RELEASE_SHA: 'd'.repeat(40) } }));
+      expect(first).toMatchObject({ project: PROJECT, status: 'created', ref: 'release-1', sha: 'd'.repeat(40), finished: false });
+      expect(first.web_url).toBe(`${emulator.url}/${PROJECT}/-/pipelines/${first.id}`);
+      expect(emulator.pipelineVariables.get(first.id as number)).toEqual([
+        { key: 'DEPLOY_ENV', value: 'prod', variable_type: 'env_var' },
+        { key: 'RELEASE_SHA', value: 'd'.repeat(40), variable_type: 'env_var' },
+      ]);
+      const post = emulator.server.requestsMatching(/^POST .*\/pipeline$/)[0]!;
+      expect(post.path).toBe('/api/v4/projects/service%2Fapp-interface/pipeline');
+      expect(post.headers['private-token'] ?? post.headers.authorization).toContain(TOKEN);
+      const second = data(await call('gitlab_pipeline_trigger', { project: 42, ref: 'release-1' }));
+      expect(second.id).not.toBe(first.id);
+      expect(emulator.pipelineVariables.get(second.id as number)).toEqual([]);
+      const latest = data(await call('gitlab_pipeline_status', { project: PROJECT, ref: 'release-1' }));
+      expect((latest.pipeline as { id: number }).id).toBe(second.id);
+    });
+
+    it('waits for the pipeline to finish when asked, with progress', async () => {
+      emulator.startedPipelineStatuses = ['pending', 'running', 'failed'];
+      const progress: string[] = [];
+      const result = await mcp.client.callTool(
+        { name: 'gitlab_pipeline_trigger', arguments: { project: PROJECT, ref: 'master', wait_minutes: 1, interval_seconds: 0.05 } },
+        undefined,
+        { onprogress: (p) => progress.push(p.message ?? '') },
+      );
+      expect(result.structuredContent).toMatchObject({ status: 'failed', finished: true });
+      expect(progress).toEqual([expect.stringMatching(/: pending$/), expect.stringMatching(/: running$/), expect.stringMatching(/: failed$/)]);
+      emulator.startedPipelineStatuses = ['running'];
+      const unfinished = data(await call('gitlab_pipeline_trigger', { project: PROJECT, ref: 'master', wait_minutes: 0.005, interval_seconds: 0.1 }));
+      expect(unfinished).toMatchObject({ status: 'running', finished: false });
+    });
+
+    it('fails invalid_input for an unknown ref, with GitLab\'s message', async () => {
+      const error = errorOf(await call('gitlab_pipeline_trigger', { project: PROJECT, ref: 'no-such-branch' }));
+      expect(error.code).toBe('invalid_input');
+      expect(error.message).toContain('Reference not found');
+      expect(errorOf(await call('gitlab_pipeline_trigger', { project: PROJECT, ref: 'master', variables: { 'bad-name': 'x' } })).code).toBe('invalid_input');
+    });
+  });
+
   describe('errors', () => {
     afterEach(() => emulator.server.clearFaults());
 

@@ -74,3 +74,78 @@ describe('prometheus_pre_deploy_check', () => {
     expect(errorOf(await mcp.call('prometheus_pre_deploy_check', { environment: 'production' })).code).toBe('network');
   });
 });
+
+describe('prometheus_watch_alerts', () => {
+  const watch = (args: Record<string, unknown>, onprogress?: (message: string) => void, signal?: AbortSignal) =>
+    mcp.client.callTool({ name: 'prometheus_watch_alerts', arguments: { environment: 'production', ...args } }, undefined, {
+      ...(onprogress ? { onprogress: (p: { message?: string }) => onprogress(p.message ?? '') } : {}),
+      ...(signal ? { signal } : {}),
+    });
+
+  it('polls for the whole window when nothing blocks, with progress per poll', async () => {
+    prom.addAlert({ name: 'AAHighLatency', severity: 'warning', namespace: NS });
+    prom.addAlert({ name: 'AADown', severity: 'critical', namespace: 'someone-else' });
+    const before = prom.server.requests.length;
+    const messages: string[] = [];
+    const started = Date.now();
+    const result = await watch({ window_minutes: 0.005, interval_seconds: 0.05 }, (m) => messages.push(m));
+    expect(result.isError).toBeFalsy();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const body = result.structuredContent as { ok: boolean; alert: unknown; polls: number; failed_polls: number; stopped_early: boolean; watched_seconds: number };
+    expect(body).toMatchObject({ ok: true, alert: null, failed_polls: 0, stopped_early: false });
+    expect(body.polls).toBe(prom.server.requests.length - before);
+    expect(body.polls).toBeGreaterThanOrEqual(5);
+    expect(messages.length).toBe(body.polls);
+    expect(messages[0]).toBe('poll 1: 1 non-blocking alert(s) firing');
+  });
+
+  it('stops at the first critical or blocking alert and names it', async () => {
+    const before = prom.server.requests.length;
+    const timer = setInterval(() => {
+      if (prom.server.requests.length - before >= 2 && !prom.alerts.length) prom.addAlert({ name: 'AABackendDown', severity: 'critical', namespace: NS, summary: '5xx spike' });
+    }, 5);
+    try {
+      const started = Date.now();
+      const result = await watch({ window_minutes: 1, interval_seconds: 0.05 });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(result.structuredContent).toMatchObject({ ok: false, stopped_early: true, alert: { name: 'AABackendDown', severity: 'critical', summary: '5xx spike' } });
+      expect((result.structuredContent as { polls: number }).polls).toBeGreaterThanOrEqual(3);
+      expect(result.content).toEqual([expect.objectContaining({ text: expect.stringContaining('AABackendDown (critical) fired') })]);
+    } finally {
+      clearInterval(timer);
+    }
+    prom.alerts = [];
+    prom.addAlert({ name: 'AABackendErrorBudget', severity: 'info', namespace: NS });
+    const blocking = await watch({ window_minutes: 1, interval_seconds: 0.05 });
+    expect(blocking.structuredContent).toMatchObject({ ok: false, polls: 1, alert: { name: 'AABackendErrorBudget' } });
+  });
+
+  it('goes on through failed polls, but a window with no answer is an error, and auth stops at once', async () => {
+    prom.inject({ status: 503, body: { status: 'error', error: 'not ready' }, times: 2 });
+    const some = await watch({ window_minutes: 0.004, interval_seconds: 0.05 });
+    expect(some.structuredContent).toMatchObject({ ok: true, failed_polls: 2 });
+    prom.inject({ status: 503, body: { status: 'error', error: 'not ready' }, times: 1000 });
+    const none = errorOf((await watch({ window_minutes: 0.003, interval_seconds: 0.05 })) as never);
+    expect(none.code).toBe('upstream');
+    expect(none.message).toMatch(/no alert poll succeeded during the watch/);
+    prom.server.clearFaults();
+    prom.token = 'prom-secret';
+    const before = prom.server.requests.length;
+    expect(errorOf((await watch({ window_minutes: 1, interval_seconds: 0.05 })) as never).code).toBe('auth');
+    expect(prom.server.requests.length - before).toBe(1);
+  });
+
+  it('stops polling when the client cancels', async () => {
+    const controller = new AbortController();
+    const before = prom.server.requests.length;
+    const call = watch({ window_minutes: 10, interval_seconds: 0.05 }, undefined, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const after = prom.server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(after - before).toBeGreaterThanOrEqual(2);
+    expect(prom.server.requests.length).toBe(after);
+  });
+});

@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Scalar, type YAMLMap } from 'yaml';
+import type { Document, Scalar, YAMLMap } from 'yaml';
+import { yamlModule } from '../lazy-yaml.js';
 import { ToolError } from '../errors.js';
 
 /** One deploy target of a saas file: `resourceTemplates[i].targets[j]`. */
@@ -20,7 +21,7 @@ export const SHA40 = /^[0-9a-f]{40}$/;
 
 /** Parse a saas (deploy) file; a YAML error is a precondition failure naming the line. */
 export function parseDeployFile(text: string, file: string): Document.Parsed {
-  const doc = parseDocument(text, { keepSourceTokens: false, prettyErrors: true, uniqueKeys: false });
+  const doc = yamlModule().parseDocument(text, { keepSourceTokens: false, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     throw new ToolError('precondition', `${file} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {
       details: { errors: doc.errors.map((e) => e.message.split('\n')[0]) },
@@ -33,20 +34,20 @@ export function parseDeployFile(text: string, file: string): Document.Parsed {
 export function listTargets(text: string, file: string): DeployTarget[] {
   const doc = parseDeployFile(text, file);
   const templates = doc.get('resourceTemplates', true);
-  if (!isSeq(templates)) return [];
+  if (!yamlModule().isSeq(templates)) return [];
   const targets: DeployTarget[] = [];
   templates.items.forEach((template, i) => {
-    if (!isMap(template)) return;
+    if (!yamlModule().isMap(template)) return;
     const name = String(scalarValue(template, 'name') ?? `#${i}`);
     const list = template.get('targets', true);
-    if (!isSeq(list)) return;
+    if (!yamlModule().isSeq(list)) return;
     list.items.forEach((target, j) => {
-      if (!isMap(target)) return;
+      if (!yamlModule().isMap(target)) return;
       const namespace = target.get('namespace', true);
-      const namespaceRef = isMap(namespace) ? scalarValue(namespace, '$ref') : undefined;
+      const namespaceRef = yamlModule().isMap(namespace) ? scalarValue(namespace, '$ref') : undefined;
       if (typeof namespaceRef !== 'string') return;
       const refNode = target.get('ref', true);
-      const scalar = isScalar(refNode) ? refNode : undefined;
+      const scalar = yamlModule().isScalar(refNode) ? refNode : undefined;
       const span: [number, number] | null = scalar?.range ? [scalar.range[0], scalar.range[1]] : null;
       targets.push({
         resource_template: name,
@@ -64,7 +65,7 @@ export function listTargets(text: string, file: string): DeployTarget[] {
 
 function scalarValue(map: YAMLMap, key: string): unknown {
   const node = map.get(key, true);
-  return isScalar(node) ? node.value : undefined;
+  return yamlModule().isScalar(node) ? node.value : undefined;
 }
 
 /** The value as written: a plain SHA made only of digits must not turn into a number. */

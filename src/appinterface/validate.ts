@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { yamlModule } from '../lazy-yaml.js';
 import type { Config } from '../config.js';
 import { ToolError } from '../errors.js';
 import { openRepo, type GitRunner } from '../git/client.js';
@@ -74,7 +74,7 @@ export async function checkChangedDeployFiles(config: Config, git: GitRunner, si
   const sources = new SourceRepos(config, signal);
   for (const file of files) {
     const text = readFileSync(join(git.path, file), 'utf8');
-    const doc = parseDocument(text, { uniqueKeys: false });
+    const doc = yamlModule().parseDocument(text, { uniqueKeys: false });
     if (doc.errors.length) {
       checks.push({ file, check: 'yaml', ok: false, message: doc.errors[0]!.message.split('\n')[0]! });
       continue;

@@ -72,3 +72,29 @@ export async function pushBranch(git: GitRunner, options: PushOptions): Promise<
   await git.run(args, { remote: true });
   return { remote, branch, sha, upstream_set: options.setUpstream, forced: options.force };
 }
+
+export interface TagPushResult {
+  remote: string;
+  tag: string;
+  sha: string;
+}
+
+/**
+ * Push one tag. The remote refuses to move a tag it already has with another value (a
+ * conflict); pushing a tag the remote has with the same value changes nothing.
+ */
+export async function pushTag(git: GitRunner, options: { remote?: string | undefined; tag: string }): Promise<TagPushResult> {
+  const remote = await requireRemote(git, options.remote ?? git.repo.remote);
+  const name = safeRefName(options.tag, 'tag');
+  const sha = await resolveRef(git, `refs/tags/${name}`);
+  if (!sha) throw new ToolError('not_found', `no local tag "${name}"`, { hint: 'create it with git_tag first' });
+  try {
+    await git.run(['push', '--porcelain', remote, `refs/tags/${name}:refs/tags/${name}`], { remote: true });
+  } catch (error) {
+    if (error instanceof ToolError && error.code === 'conflict') {
+      throw new ToolError('conflict', `${remote} already has a tag "${name}" on another commit`, { hint: 'tags are not moved: pick a new tag name', cause: error });
+    }
+    throw error;
+  }
+  return { remote, tag: name, sha };
+}

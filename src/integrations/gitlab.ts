@@ -202,6 +202,16 @@ export class GitlabClient {
     ).then((pipelines) => pipelines[0]);
   }
 
+  /** POST /projects/:id/pipeline: a new pipeline for `ref`, with CI/CD variables. Not idempotent. */
+  createPipeline(project: string, ref: string, variables: Record<string, string>): Promise<Pipeline> {
+    const list = Object.entries(variables).map(([key, value]) => ({ key, value, variable_type: 'env_var' }));
+    return this.call(`create pipeline for ${ref} in ${project}`, () => this.api.Pipelines.create(project, ref, list.length ? { variables: list } : {}));
+  }
+
+  getPipeline(project: string, pipelineId: number): Promise<Pipeline> {
+    return this.call(`pipeline ${pipelineId} of ${project}`, () => this.api.Pipelines.show(project, pipelineId));
+  }
+
   failedJobs(project: string, pipelineId: number): Promise<Job[]> {
     return this.call(`jobs of pipeline ${pipelineId}`, () => this.api.Jobs.all(project, { pipelineId, scope: ['failed'], perPage: 100, maxPages: 1 }));
   }

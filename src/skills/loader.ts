@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { yamlModule } from '../lazy-yaml.js';
+import { assetPath } from '../paths.js';
 import { formatIssues } from '../validation.js';
 import { yamlFiles } from '../yaml-files.js';
 import { skillSchema, type Skill } from './schema.js';
 
-export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+export const BUILTIN_SKILLS_DIR = assetPath('skills/builtin');
 
 export interface LoadedSkill {
   skill: Skill;
@@ -36,7 +36,7 @@ export function loadSkillFile(file: string): LoadedSkill {
   } catch (error) {
     throw new SkillFileError(file, [`cannot read: ${(error as Error).message}`]);
   }
-  const document = parseDocument(text, { prettyErrors: true });
+  const document = yamlModule().parseDocument(text, { prettyErrors: true });
   if (document.errors.length) throw new SkillFileError(file, document.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
   const parsed = skillSchema.safeParse(document.toJS());
   if (!parsed.success) throw new SkillFileError(file, formatIssues(parsed.error.issues).map(bracketPath));

@@ -7,6 +7,7 @@ import {
   lookupCommit,
   openRepo,
   pushBranch,
+  pushTag,
   readDiff,
   readLog,
   readStatus,
@@ -15,6 +16,7 @@ import {
   tag,
   type GitRunner,
 } from '../git/index.js';
+import { ToolError } from '../errors.js';
 import { notOption } from './fields.js';
 import { defineTool, type ToolContext } from './registry.js';
 
@@ -214,20 +216,40 @@ export const gitCommit = defineTool({
 export const gitPush = defineTool({
   name: 'git_push',
   family: 'git',
-  title: 'Push a branch',
+  title: 'Push a branch or a tag',
   description:
-    "Push a branch (default: the current one) to a remote (default: the repository's push remote). `force` is only ever --force-with-lease. A non-fast-forward rejection is a conflict: fetch and rebase, then push again.",
+    "Push a branch (default: the current one), or with `tag` one tag, to a remote (default: the repository's push remote). `force` is only ever --force-with-lease and never applies to tags. A non-fast-forward rejection, or a tag the remote has on another commit, is a conflict.",
   input: z.object({
     repo,
     branch: ref('branch').optional(),
+    tag: ref('tag').optional().describe('Push this local tag instead of a branch (not with branch, set_upstream or force)'),
     remote: ref('remote').optional(),
     set_upstream: z.boolean().default(false),
     force: z.boolean().default(false).describe('Force with lease: overwrite the remote branch only if it is where we last saw it'),
   }),
-  output: z.object({ remote: z.string(), branch: z.string(), sha: z.string(), upstream_set: z.boolean(), forced: z.boolean() }),
+  output: z.object({
+    remote: z.string(),
+    branch: z.string().nullable().describe('null when a tag was pushed'),
+    tag: z.string().nullable().describe('The tag pushed; null for a branch push'),
+    sha: z.string(),
+    upstream_set: z.boolean(),
+    forced: z.boolean(),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  handler: async (args, ctx) => pushBranch(await open(ctx, args.repo), { remote: args.remote, branch: args.branch, setUpstream: args.set_upstream, force: args.force }),
-  summarize: (r) => `pushed ${r.branch} (${r.sha.slice(0, 7)}) to ${r.remote}${r.forced ? ' with force-with-lease' : ''}${r.upstream_set ? ', upstream set' : ''}`,
+  handler: async (args, ctx) => {
+    if (args.tag !== undefined) {
+      const extra = (['branch', 'set_upstream', 'force'] as const).filter((k) => (k === 'branch' ? args.branch !== undefined : args[k]));
+      if (extra.length) throw new ToolError('invalid_input', `tag cannot be combined with ${extra.join(', ')}`, { hint: 'push the tag and the branch in two calls' });
+      const pushed = await pushTag(await open(ctx, args.repo), { remote: args.remote, tag: args.tag });
+      return { remote: pushed.remote, branch: null, tag: pushed.tag, sha: pushed.sha, upstream_set: false, forced: false };
+    }
+    const pushed = await pushBranch(await open(ctx, args.repo), { remote: args.remote, branch: args.branch, setUpstream: args.set_upstream, force: args.force });
+    return { ...pushed, tag: null };
+  },
+  summarize: (r) =>
+    r.tag
+      ? `pushed tag ${r.tag} (${r.sha.slice(0, 7)}) to ${r.remote}`
+      : `pushed ${r.branch} (${r.sha.slice(0, 7)}) to ${r.remote}${r.forced ? ' with force-with-lease' : ''}${r.upstream_set ? ', upstream set' : ''}`,
 });
 
 export const gitTag = defineTool({

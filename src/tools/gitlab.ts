@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { createGitlabClient, gitlabSettings, mergeRequestSummary, type GitlabClient, type MergeRequest } from '../integrations/gitlab.js';
+import { createGitlabClient, gitlabSettings, mergeRequestSummary, type GitlabClient, type MergeRequest, type Pipeline } from '../integrations/gitlab.js';
 import { defineTool, type ToolContext } from './registry.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
@@ -185,4 +185,64 @@ export const gitlabPipelineStatus = defineTool({
   summarize: (r) => `pipeline ${r.pipeline ? `#${r.pipeline.id} ` : ''}${r.status}${r.failed_jobs.length ? `, failed: ${r.failed_jobs.map((j) => j.name).join(', ')}` : ''}`,
 });
 
-export const gitlabTools = [gitlabMrCreate, gitlabMrGet, gitlabMrList, gitlabPipelineStatus] as const;
+const PIPELINE_DONE = new Set(['success', 'failed', 'canceled', 'skipped']);
+
+/** Poll a pipeline until it finishes or the wait ends; progress per poll, a cancel stops the wait (not the pipeline). */
+async function waitForPipeline(client: GitlabClient, projectId: string, pipeline: Pipeline, waitMs: number, intervalMs: number, ctx: ToolContext): Promise<Pipeline> {
+  const deadline = Date.now() + waitMs;
+  let current = pipeline;
+  while (!PIPELINE_DONE.has(current.status) && Date.now() < deadline) {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new ToolError('cancelled', `stopped waiting for pipeline #${pipeline.id}; the pipeline itself goes on`, { hint: current.web_url }));
+      };
+      const timer = setTimeout(() => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+      if (ctx.signal.aborted) onAbort();
+      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    current = await client.getPipeline(projectId, pipeline.id);
+    await ctx.progress({ progress: Math.min(waitMs, waitMs - (deadline - Date.now())), total: waitMs, message: `pipeline #${pipeline.id}: ${current.status}` }).catch(() => undefined);
+  }
+  return current;
+}
+
+export const gitlabPipelineTrigger = defineTool({
+  name: 'gitlab_pipeline_trigger',
+  family: 'gitlab',
+  title: 'Start a GitLab pipeline',
+  description:
+    'Start a new pipeline for a branch or tag (POST /projects/:id/pipeline), with CI/CD variables, e.g. a deploy pipeline. Not idempotent: each call starts another pipeline. Returns its id, status and web_url.',
+  input: z.object({
+    project,
+    ref: z.string().trim().min(1).max(255).describe('Branch or tag to run the pipeline on'),
+    variables: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a CI/CD variable name like DEPLOY_ENV'), z.string().max(10_000))
+      .default({})
+      .describe('CI/CD variables of the pipeline, e.g. { "DEPLOY_ENV": "prod", "RELEASE_SHA": "..." }'),
+    wait_minutes: z.number().min(0).max(720).default(0).describe('Wait up to this long for the pipeline to finish (0: return once started)'),
+    interval_seconds: z.number().min(0.05).max(600).default(15).describe('Seconds between status polls while waiting'),
+  }),
+  output: z.object({
+    project: z.string(),
+    id: z.number().int(),
+    status: z.string().describe('Usually created or pending right after the start'),
+    ref: z.string(),
+    sha: z.string(),
+    web_url: z.string(),
+    finished: z.boolean().describe('true when the pipeline reached success, failed, canceled or skipped before the wait ended'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  handler: async (args, ctx) => {
+    const client = await gitlab(ctx);
+    const started = await client.createPipeline(args.project, args.ref, args.variables);
+    const pipeline = args.wait_minutes > 0 ? await waitForPipeline(client, args.project, started, args.wait_minutes * 60_000, args.interval_seconds * 1000, ctx) : started;
+    return { project: args.project, id: pipeline.id, status: pipeline.status, ref: pipeline.ref, sha: pipeline.sha, web_url: pipeline.web_url, finished: PIPELINE_DONE.has(pipeline.status) };
+  },
+  summarize: (r) => `${r.finished ? 'pipeline' : 'started pipeline'} #${r.id} on ${r.ref}: ${r.status}, ${r.web_url}`,
+});
+
+export const gitlabTools = [gitlabMrCreate, gitlabMrGet, gitlabMrList, gitlabPipelineStatus, gitlabPipelineTrigger] as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { evaluatePreDeploy, fetchAlerts, prometheusEnvironment } from '../integrations/prometheus.js';
+import { watchAlerts } from '../integrations/prometheus-watch.js';
 import { defineTool } from './registry.js';
 
 const alertSchema = z.object({
@@ -34,4 +35,55 @@ export const prometheusPreDeployCheck = defineTool({
   summarize: (r) => (r.ok ? `ok: ${r.firing} non-blocking alert(s) firing in ${r.namespace}` : `blocked: ${r.blocking.join('; ')}`),
 });
 
-export const prometheusTools = [prometheusPreDeployCheck] as const;
+export const prometheusWatchAlerts = defineTool({
+  name: 'prometheus_watch_alerts',
+  family: 'prometheus',
+  title: 'Watch alerts after a deploy',
+  description:
+    "Poll an environment's firing alerts (config prometheus.environments) every interval_seconds for window_minutes, and stop at the first critical alert, or alert listed in blocking_alerts, firing in its namespace. ok=false names that alert. Failed polls are counted and the watch goes on; a window with no successful poll is an error. Sends progress per poll; a cancel stops it.",
+  input: z.object({
+    environment: z.string().trim().min(1).max(100).describe('Name under config prometheus.environments, e.g. "production"'),
+    window_minutes: z.number().min(0).max(720).describe('How long to watch; 0 polls once'),
+    interval_seconds: z.number().min(0.05).max(600).default(30).describe('Seconds between polls'),
+  }),
+  output: z.object({
+    environment: z.string(),
+    namespace: z.string(),
+    ok: z.boolean().describe('false when a critical or blocking alert fired during the window'),
+    alert: alertSchema.nullable().describe('The first critical or blocking alert seen; null when none'),
+    blocking: z.array(z.string()),
+    polls: z.number().int(),
+    failed_polls: z.number().int().describe('Polls Prometheus did not answer'),
+    watched_seconds: z.number(),
+    stopped_early: z.boolean(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  handler: async (args, ctx) => {
+    const env = prometheusEnvironment(ctx.config, args.environment);
+    const windowMs = Math.round(args.window_minutes * 60_000);
+    const result = await watchAlerts({
+      fetchAlerts: (signal) => fetchAlerts({ url: env.url, token: ctx.secrets.PROMETHEUS_TOKEN, timeoutMs: ctx.config.prometheus.timeout_ms, signal, environment: args.environment }),
+      namespace: env.namespace,
+      blockingAlerts: env.blocking_alerts,
+      windowMs,
+      intervalMs: Math.round(args.interval_seconds * 1000),
+      signal: ctx.signal,
+      onPoll: (poll) =>
+        ctx
+          .progress({
+            progress: Math.min(poll.elapsed_ms, windowMs),
+            total: windowMs,
+            message: `poll ${poll.poll}: ${poll.error ? `failed (${poll.error})` : poll.ok ? `${poll.firing} non-blocking alert(s) firing` : 'blocking alert firing'}`,
+          })
+          .catch(() => undefined),
+    });
+    const { watched_ms, ...rest } = result;
+    return { environment: args.environment, namespace: env.namespace, ...rest, watched_seconds: Math.round(watched_ms / 100) / 10 };
+  },
+  summarize: (r) =>
+    r.ok
+      ? `no blocking alert in ${r.namespace} for ${r.watched_seconds} s (${r.polls} poll(s), ${r.failed_polls} failed)`
+      : `${r.alert?.name ?? 'an alert'} (${r.alert?.severity ?? 'blocking'}) fired in ${r.namespace} after ${r.watched_seconds} s`,
+});
+
+export const prometheusTools = [prometheusPreDeployCheck, prometheusWatchAlerts] as const;

@@ -49,6 +49,12 @@ export interface EmulatedPipeline {
   created_at: string;
 }
 
+export interface EmulatedPipelineVariable {
+  key: string;
+  value: string;
+  variable_type: string;
+}
+
 export interface EmulatedJob {
   id: number;
   name: string;
@@ -72,6 +78,16 @@ export class GitlabEmulator extends ServiceEmulator {
   readonly mergeRequests: EmulatedMergeRequest[] = [];
   readonly pipelines: EmulatedPipeline[] = [];
   readonly jobs = new Map<number, EmulatedJob[]>();
+  /** Variables of pipelines started through the API, by pipeline id. */
+  readonly pipelineVariables = new Map<number, EmulatedPipelineVariable[]>();
+  /**
+   * Statuses a pipeline started through the API goes through, one per GET of that pipeline
+   * (e.g. ["running", "success"]); empty: it stays "created".
+   */
+  startedPipelineStatuses: string[] = [];
+  private readonly progressions = new Map<number, string[]>();
+  /** Branches and tags per project id: ref -> sha. A project starts with its default branch. */
+  readonly refs = new Map<number, Map<string, string>>();
   /** token -> username of its owner */
   private readonly tokens = new Map<string, string>();
   private nextId = 1000;
@@ -101,6 +117,18 @@ export class GitlabEmulator extends ServiceEmulator {
         ),
       )
       .route('GET', `${api}/projects/:project/pipelines`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listPipelines(p, req))))
+      .route('POST', `${api}/projects/:project/pipeline`, (req) => this.authed(req, (user) => this.withProject(req, (p) => this.createPipeline(p, user, req))))
+      .route('GET', `${api}/projects/:project/pipelines/:pipeline`, (req) =>
+        this.authed(req, () =>
+          this.withProject(req, (p) => {
+            const pipeline = this.pipelines.find((pl) => pl.project_id === p.id && pl.id === Number(req.params.pipeline));
+            if (!pipeline) return notFound('');
+            const next = this.progressions.get(pipeline.id);
+            if (next?.length) pipeline.status = next.shift()!;
+            return { status: 200, body: pipeline };
+          }),
+        ),
+      )
       .route('GET', `${api}/projects/:project/pipelines/:pipeline/jobs`, (req) =>
         this.authed(req, () =>
           this.withProject(req, (p) => {
@@ -135,7 +163,15 @@ export class GitlabEmulator extends ServiceEmulator {
   addProject(path: string, options: { id?: number; default_branch?: string } = {}): EmulatedProject {
     const project = { id: options.id ?? this.nextId++, path_with_namespace: path, name: path.split('/').pop()!, default_branch: options.default_branch ?? 'master', web_url: `${this.server.url}/${path}` };
     this.projects.push(project);
+    this.refs.set(project.id, new Map([[project.default_branch, 'b'.repeat(40)]]));
     return project;
+  }
+
+  /** A branch or tag the project has, so a pipeline can be started on it. */
+  addRef(projectPath: string, ref: string, sha: string): void {
+    const project = this.findProject(projectPath);
+    if (!project) throw new Error(`no project ${projectPath}`);
+    this.refs.get(project.id)!.set(ref, sha);
   }
 
   /** Add a pipeline (the newest added is the latest) and optionally its jobs. */
@@ -261,6 +297,24 @@ export class GitlabEmulator extends ServiceEmulator {
     };
     this.mergeRequests.push(mr);
     return { status: 201, body: this.render(mr) };
+  }
+
+  /** POST /projects/:id/pipeline as GitLab answers it: 201 with the new pipeline (status created), 400 for a missing or unknown ref. */
+  private createPipeline(project: EmulatedProject, user: EmulatedUser, req: EmulatedRequest): EmulatedResponse {
+    const body = (req.body ?? {}) as { ref?: unknown; variables?: unknown };
+    const ref = typeof body.ref === 'string' ? body.ref : req.query.get('ref');
+    if (!ref) return { status: 400, body: { error: 'ref is missing' } };
+    const sha = this.refs.get(project.id)?.get(ref);
+    if (!sha) return { status: 400, body: { message: { base: ['Reference not found'] } } };
+    const raw = Array.isArray(body.variables) ? (body.variables as Array<Record<string, unknown>>) : [];
+    if (raw.some((v) => typeof v.key !== 'string' || !v.key)) return { status: 400, body: { error: 'variables[key] is missing' } };
+    const id = this.nextId++;
+    const created = { id, project_id: project.id, status: 'created', ref, sha, web_url: `${project.web_url}/-/pipelines/${id}`, created_at: this.tick() };
+    this.pipelines.push(created);
+    this.jobs.set(id, []);
+    this.progressions.set(id, [...this.startedPipelineStatuses]);
+    this.pipelineVariables.set(id, raw.map((v) => ({ key: String(v.key), value: String(v.value ?? ''), variable_type: String(v.variable_type ?? 'env_var') })));
+    return { status: 201, body: { ...created, iid: this.pipelines.filter((p) => p.project_id === project.id).length, source: 'api', tag: false, before_sha: '0'.repeat(40), user: { id: user.id, username: user.username }, yaml_errors: null } };
   }
 
   private listPipelines(project: EmulatedProject, req: EmulatedRequest): EmulatedResponse {

@@ -81,4 +81,37 @@ describe('http_health_check', () => {
     expect(errorOf(await mcp.call('http_health_check', { environment: 'dev' })).code).toBe('config');
     expect(errorOf(await mcp.call('http_health_check', { environment: 'qa' })).code).toBe('invalid_input');
   });
+
+  it('runs the smoke checks with kind smoke, named in the result and in the failure', async () => {
+    runtime = testRuntime({
+      config: {
+        environments: [
+          { name: 'dev', database: ':memory:' },
+          {
+            name: 'staging',
+            database: ':memory:',
+            health_urls: [{ url: `${service.url}/ready`, expect_status: 204 }],
+            smoke_checks: [
+              { name: 'health says ok', url: `${service.url}/api/v1/health`, json_field: 'status', expect_value: 'ok' },
+              { name: 'plain page', url: `${service.url}/plain` },
+            ],
+          },
+        ],
+      },
+    });
+    mcp = await connect(runtime);
+    const before = service.requests.length;
+    const smoke = (await mcp.call('http_health_check', { environment: 'staging', kind: 'smoke' })).structuredContent as unknown as Checks & { kind: string; checks: Array<{ name?: string }> };
+    expect(smoke).toMatchObject({ kind: 'smoke', ok: true });
+    expect(smoke.checks.map((c) => c.name)).toEqual(['health says ok', 'plain page']);
+    expect(service.requests.slice(before).map((r) => r.path).sort()).toEqual(['/api/v1/health', '/plain']);
+    state = 'degraded';
+    const failed = errorOf(await mcp.call('http_health_check', { environment: 'staging', kind: 'smoke', retries: 0 }));
+    expect(failed.code).toBe('upstream');
+    expect(failed.message).toBe('staging smoke checks fail: health says ok: status is "degraded", expected "ok"');
+    const health = (await mcp.call('http_health_check', { environment: 'staging' })).structuredContent as unknown as Checks & { kind: string };
+    expect(health).toMatchObject({ kind: 'health', ok: true });
+    expect(errorOf(await mcp.call('http_health_check', { environment: 'staging', kind: 'smoke', url: `${service.url}/ready` })).code).toBe('forbidden');
+    expect(errorOf(await mcp.call('http_health_check', { environment: 'dev', kind: 'smoke' })).hint).toContain('smoke_checks');
+  });
 });
