@@ -1,17 +1,31 @@
-// Bundle the CLI into one file: loading ~200 small ESM modules (MCP SDK, zod) dominated cold
-// start. Packages that load native code or WASM next to themselves, and the heavy API clients
-// that tools import lazily, stay external.
+// Bundle the CLI: loading ~200 small ESM modules (MCP SDK, zod) dominated cold start. Code that
+// only some commands need (the HTTP server) is split into chunks loaded on demand. Packages that
+// load native code or WASM next to themselves, and the API clients that tools import lazily,
+// stay external.
 import { build } from 'esbuild';
 
 await build({
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.js',
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['better-sqlite3', 'quickjs-emscripten', '@jitl/*', '@gitbeaker/rest', 'jira.js', '@kubernetes/client-node', 'yaml', 'simple-git'],
+  external: [
+    'better-sqlite3',
+    'quickjs-emscripten',
+    '@jitl/*',
+    '@gitbeaker/rest',
+    '@gitbeaker/requester-utils',
+    'jira.js',
+    '@kubernetes/client-node',
+    'yaml',
+    'simple-git',
+  ],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -1,5 +1,3 @@
-import { serveHttp } from '../server/http.js';
-import { serveStdio } from '../server/stdio.js';
 import { parseFlags, RUNTIME_FLAGS, runtimeFromFlags, UsageError } from './common.js';
 
 export const SERVE_HELP = `Usage: release-mcp serve [options]
@@ -41,6 +39,8 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
     if (values.http) {
       const token = values['http-token'] ?? runtime.secrets.RELEASE_MCP_HTTP_TOKEN;
       const { http } = runtime.config;
+      // Loaded only for --http: stdio, what MCP clients start, never pays for the HTTP stack.
+      const { serveHttp } = await import('../server/http.js');
       const served = await serveHttp(runtime, {
         host: values.host ?? http.host,
         port: port ?? http.port,
@@ -51,6 +51,7 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
       process.stderr.write(`release-mcp listening on ${served.url}\n`);
       handle = served;
     } else {
+      const { serveStdio } = await import('../server/stdio.js');
       handle = await serveStdio(runtime);
     }
   } catch (error) {

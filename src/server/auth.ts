@@ -23,16 +23,13 @@ export function localPrincipal(config: Config): Principal {
 
 /**
  * Tokens of config http.tokens, read from the environment variables they name. A named variable
- * that is unset is skipped with a warning: that token simply does not exist.
+ * that is unset is skipped: that token simply does not exist (the HTTP server warns about it).
  */
-export function readHttpTokens(config: Config, env: NodeJS.ProcessEnv, logger?: Logger): TokenEntry[] {
+export function readHttpTokens(config: Config, env: NodeJS.ProcessEnv): TokenEntry[] {
   const entries: TokenEntry[] = [];
   for (const spec of config.http.tokens) {
     const token = env[spec.env];
-    if (!token) {
-      logger?.warn('http token variable is not set; that token is disabled', { env: spec.env });
-      continue;
-    }
+    if (!token) continue;
     entries.push({ token, principal: { role: spec.role, tenant: spec.tenant ?? config.releases.default_tenant, subject: `token:${spec.env}` } });
   }
   return entries;

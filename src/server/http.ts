@@ -78,6 +78,10 @@ function defaultAllowedHosts(host: string, port: number): string[] {
  * bound to the principal that created it. Refuses to start on a non-loopback address without a token.
  */
 export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpHandle> {
+  const enabled = new Set(runtime.httpTokens.map((t) => t.principal.subject));
+  for (const spec of runtime.config.http.tokens) {
+    if (!enabled.has(`token:${spec.env}`)) runtime.logger.warn('http token variable is not set; that token is disabled', { env: spec.env });
+  }
   const tokens: TokenEntry[] = [...(options.token ? [singleTokenEntry(runtime.config, options.token)] : []), ...runtime.httpTokens];
   if (!isLoopback(options.host) && !tokens.length) {
     throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token, set RELEASE_MCP_HTTP_TOKEN, or configure http.tokens`);

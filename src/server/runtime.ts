@@ -75,9 +75,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const httpTokens = readHttpTokens(config, env);
   const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4)];
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
-  for (const spec of config.http.tokens) {
-    if (!env[spec.env]) logger.warn('http token variable is not set; that token is disabled', { env: spec.env });
-  }
 
   const catalog = options.tools ? new ToolCatalog(options.tools) : new ToolCatalog(ALL_TOOLS, prebuiltSchemas());
   const personas = loadPersonas();
