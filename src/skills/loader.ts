@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
+import { assetPath } from '../paths.js';
 import { formatIssues } from '../validation.js';
 import { yamlFiles } from '../yaml-files.js';
 import { skillSchema, type Skill } from './schema.js';
 
-export const BUILTIN_SKILLS_DIR = fileURLToPath(new URL('./builtin/', import.meta.url));
+/** dist/skills/builtin when built (the CLI is one bundled file, so not relative to this module), src/skills/builtin from sources. */
+export const BUILTIN_SKILLS_DIR = assetPath('skills/builtin');
 
 export interface LoadedSkill {
   skill: Skill;
