@@ -51,10 +51,11 @@ describe('release_to_prod', () => {
   });
 
   it('plans (skill_plan) without creating anything, showing the Release it would create', async () => {
-    const result = await mcp.call('skill_plan', { name: SKILL, inputs: { commit_sha: env.commits.release } });
+    const result = await mcp.call('skill_plan', { name: SKILL, inputs: { commit_sha: env.commits.release, wait: true } });
     expect(result.isError, text(result)).toBeFalsy();
     expect(run(result).status).toBe('planned');
     expect(step(result, 'create_release')).toMatchObject({ status: 'planned', args: { snapshot: `aap-aa-main-${env.commits.release.slice(0, 7)}`, release_plan: RELEASE_PLAN, namespace: KONFLUX_NAMESPACE, allow_duplicate: false } });
+    expect(step(result, 'wait_release')).toMatchObject({ status: 'planned', note: 'arguments depend on the output of planned step create_release' });
     expect(releases()).toHaveLength(0);
   });
 

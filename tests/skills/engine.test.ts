@@ -237,11 +237,15 @@ finally:
     compute: "return 1"
   - name: confirm_it
     confirm: "Go on with {{ got.text }}?"
+  - name: read_saved
+    tool: test_echo
+    args: { text: "saved {{ saved.count }}" }
 `, 'inputs:\n  x: { type: string, default: abc }\n'));
     const result = await h.run({ name: 't', dry_run: true });
     expect(result.status).toBe('planned');
     expect(result.dry_run).toBe(true);
-    expect(statuses(result)).toEqual({ read: 'succeeded', write: 'planned', uses_write: 'planned', confirm_it: 'planned' });
+    expect(statuses(result)).toEqual({ read: 'succeeded', write: 'planned', uses_write: 'planned', confirm_it: 'planned', read_saved: 'planned' });
+    expect(result.steps[4]!.note).toBe('arguments depend on the output of planned step write');
     expect(result.steps[1]!.args).toEqual({ item: 'save abc' });
     expect(result.steps[2]!.note).toMatch(/depends on the output of planned step write/);
     expect(h.fx.mutations).toEqual([]);
