@@ -105,6 +105,22 @@ describe('release_to_prod', () => {
     expect(releases()).toHaveLength(0);
   });
 
+  it('records the fix for an expired Konflux login, and for an unreachable cluster', async () => {
+    env.kube.inject({ status: 401, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }, match: /components/ });
+    const unauthorized = await mcp.runSkill(SKILL, { commit_sha: env.commits.release });
+    expect(unauthorized.isError).toBe(true);
+    expect(step(unauthorized, 'get_component')).toMatchObject({ status: 'failed', error: { code: 'auth' } });
+    expect(step(unauthorized, 'learn_fix').status).toBe('succeeded');
+    env.kube.inject({ drop: true, times: 3, match: /components/ });
+    const unreachable = await mcp.runSkill(SKILL, { commit_sha: env.commits.release });
+    expect(step(unreachable, 'get_component')).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'network' } });
+    const fixes = await mcp.call('check_known_issues', { tool_name: 'konflux_get_component', limit: 10 });
+    const text = JSON.stringify(fixes.structuredContent);
+    expect(text).toContain('Log in to the Konflux cluster again (oc login)');
+    expect(text).toContain('Connect the VPN');
+    expect(releases()).toHaveLength(0);
+  });
+
   it('creates one Release for the snapshot of the SHA, waits for it, records and notifies', async () => {
     const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, wait: true });
     expect(result.isError, text(result)).toBeFalsy();
