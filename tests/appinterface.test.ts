@@ -74,6 +74,18 @@ describe('appinterface_get_ref and appinterface_set_ref', () => {
     expect((await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod', file: '../../etc/passwd' })).code).toBe('forbidden');
   });
 
+  it('reads the ref as committed at a revision, such as a fetched upstream that moved', async () => {
+    const released = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    commitFile(ai.other, DEPLOY, readFileSync(join(ai.other, DEPLOY), 'utf8').replace(OLD, released), 'release aaaaaaa');
+    git(ai.other, 'push', '-q', 'upstream', 'master');
+    git(ai.work, 'fetch', '-q', 'upstream');
+    expect((await ok('appinterface_get_ref', { namespace: 'tower-analytics-prod' })).ref).toBe(OLD);
+    expect((await ok('appinterface_get_ref', { namespace: 'tower-analytics-prod', rev: 'upstream/master' })).ref).toBe(released);
+    expect((await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod', rev: 'upstream/nope' })).code).toBe('not_found');
+    expect((await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod', rev: 'upstream/master', file: 'data/missing.yml' })).code).toBe('not_found');
+    expect((await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod', rev: '--output=x' })).code).toBe('invalid_input');
+  });
+
   it('names the missing setting when no app-interface checkout is configured', async () => {
     await mcp.close();
     mcp = await connect(testRuntime({ config: { repositories: { backend: { path: backend.work } }, workspace_roots: [ai.root] } }));

@@ -21,6 +21,7 @@ Options:
   --file PATH          run a skill file that is not in a skills folder
   --approve            with resume: approve the confirm step the run waits on
   --json               print the structured result as JSON
+  --progress           a line per finished step on stderr even when it is not a terminal
   --persona NAME, --read-only, --config FILE, --memory FILE   as for serve
 
 Exit codes: 0 succeeded (or planned), 1 failed, declined or cancelled, 2 bad input, 3 awaiting approval.
@@ -33,6 +34,7 @@ const FLAGS = {
   file: { type: 'string' },
   approve: { type: 'boolean' },
   json: { type: 'boolean' },
+  progress: { type: 'boolean' },
 } as const;
 
 /** Codes of failures the user fixes by changing what they typed: exit 2. */
@@ -67,9 +69,12 @@ function print(value: unknown, json: boolean | undefined, text: () => string): v
 }
 
 /** One live line per finished step on a terminal, with a spinner while the next one runs. */
-function liveProgress(): { progress: (update: Progress) => Promise<void>; stop(): void } {
+function liveProgress(forced = false): { progress: (update: Progress) => Promise<void>; stop(): void } {
   const out = process.stderr;
-  if (!out.isTTY) return { progress: async () => {}, stop() {} };
+  if (!out.isTTY) {
+    if (!forced) return { progress: async () => {}, stop() {} };
+    return { progress: async (update) => void out.write(`  ${update.progress}/${update.total ?? '?'} ${update.message ?? ''}\n`), stop() {} };
+  }
   const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
   let frame = 0;
   let label = 'starting';
@@ -87,7 +92,7 @@ function liveProgress(): { progress: (update: Progress) => Promise<void>; stop()
   };
 }
 
-async function runWithSession(runtime: Runtime, service: SkillService, request: Parameters<SkillService['run']>[0], json: boolean | undefined): Promise<number> {
+async function runWithSession(runtime: Runtime, service: SkillService, request: Parameters<SkillService['run']>[0], json: boolean | undefined, progress: boolean | undefined): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = () => {
@@ -97,7 +102,7 @@ async function runWithSession(runtime: Runtime, service: SkillService, request: 
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);
-  const live = liveProgress();
+  const live = liveProgress(progress);
   try {
     const session = new LocalSession(runtime);
     const result = await service.run(request, session.context({ signal: controller.signal, progress: live.progress }));
@@ -160,11 +165,11 @@ export async function skillCommand(argv: string[]): Promise<number> {
       case 'run': {
         arity(command === 'run' && values.file ? 0 : 1, 1);
         const inputs = parseInputs(values.input, values['inputs-json']);
-        return await runWithSession(runtime, service, { name: args[0], file: values.file, inputs, dry_run: command === 'plan' }, values.json);
+        return await runWithSession(runtime, service, { name: args[0], file: values.file, inputs, dry_run: command === 'plan' }, values.json, values.progress);
       }
       case 'resume': {
         arity(1, 1);
-        return await runWithSession(runtime, service, { resume: args[0]!, approve: values.approve ?? false }, values.json);
+        return await runWithSession(runtime, service, { resume: args[0]!, approve: values.approve ?? false }, values.json, values.progress);
       }
       case 'runs': {
         arity(0, 1);

@@ -119,7 +119,17 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   if (status !== 'awaiting_approval') {
     // Finally steps run whatever happened, with a signal of their own: a cancel stops the run, not its cleanup.
     const cleanup = ctx.signal.aborted ? { ...env, ctx: { ...ctx, signal: new AbortController().signal } } : env;
-    sandbox.set('run', { id: state.id, skill: skill.name, status, failed_step: failedStep?.name, error: failedStep?.error?.message });
+    sandbox.set('run', {
+      id: state.id,
+      skill: skill.name,
+      status,
+      failed_step: failedStep?.name,
+      failed_tool: failedStep?.tool,
+      error: failedStep?.error?.message,
+      error_code: failedStep?.error?.code,
+      // What fixed the same failure before (learned fixes and known issues), best first.
+      fixes: (failedStep?.matches ?? []).map((m) => m.fix),
+    });
     for (const [j, step] of skill.finally.entries()) {
       const run = await runStep(step, 'finally', cleanup);
       record(deps.memory, state, sandbox, step, run, cleanup);

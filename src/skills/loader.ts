@@ -5,6 +5,7 @@ import { formatIssues } from '../validation.js';
 import { yamlFiles } from '../yaml-files.js';
 import { skillSchema, type Skill } from './schema.js';
 
+/** dist/skills/builtin when built (the CLI is one bundled file, so not relative to this module), src/skills/builtin from sources. */
 export const BUILTIN_SKILLS_DIR = assetPath('skills/builtin');
 
 export interface LoadedSkill {

@@ -16,8 +16,14 @@ function stepLine(step: StepResult): string {
   const what = step.tool ? ` (${step.tool})` : step.kind === 'tool' ? '' : ` (${step.kind})`;
   const attempts = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
   const note = step.note ? ` — ${step.note}` : '';
-  return `- ${MARK[step.status]} **${step.name}**${what}: ${step.status}, ${step.duration_ms} ms${attempts}${note}`;
+  const line = `- ${MARK[step.status]} **${step.name}**${what}: ${step.status}, ${step.duration_ms} ms${attempts}${note}`;
+  // A plan shows what each change would be: the rendered arguments of the steps it did not run.
+  if (step.status !== 'planned' || !step.args || !Object.keys(step.args).length) return line;
+  const args = JSON.stringify(step.args);
+  return `${line}\n  would call with \`${args.length > MAX_ARGS ? `${args.slice(0, MAX_ARGS - 1)}…` : args}\``;
 }
+
+const MAX_ARGS = 2000;
 
 /** The run as a person reads it: a line per step, the failure with its hint and known fixes, the outputs. */
 export function renderRunReport(run: Omit<RunResult, 'report'>, extra: { error?: string | undefined; readOnly?: boolean } = {}): string {

@@ -73,9 +73,10 @@ function evaluate(env: StepEnv, kind: ExpressionKind, source: string, where: str
 }
 
 /** In a plan, a template that reads a planned output renders as a marker instead of failing. */
-function renderer(env: StepEnv, where: string): Evaluate {
+function renderer(env: StepEnv, where: string, waitingOn?: Set<string>): Evaluate {
   return (expr) => {
     const waiting = plannedDependencies(env, expr);
+    for (const name of waiting) waitingOn?.add(name);
     if (waiting.length) return `<from planned step ${waiting.join(', ')}: ${expr}>`;
     return evaluate(env, 'expression', expr, where);
   };
@@ -170,7 +171,8 @@ async function confirmStep(step: Step, env: StepEnv, result: StepResult): Promis
 async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<Omit<StepRun, 'result'>> {
   const name = step.tool!;
   const tool = env.tools.get(name);
-  const args = renderValue(step.args ?? {}, renderer(env, 'args')) as Record<string, unknown>;
+  const waitingOn = new Set<string>();
+  const args = renderValue(step.args ?? {}, renderer(env, 'args', waitingOn)) as Record<string, unknown>;
   result.args = args;
   if (env.dryRun) {
     if (!tool?.annotations.readOnlyHint) {
@@ -178,10 +180,10 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
       result.note = tool ? 'changes things: not run in a plan' : `unknown tool ${name}`;
       return {};
     }
-    const waiting = plannedDependencies(env, JSON.stringify(step.args ?? {}));
-    if (waiting.length) {
+    // Templates are read expression by expression (a JSON dump of the args hides them in string literals).
+    if (waitingOn.size) {
       result.status = 'planned';
-      result.note = `arguments depend on the output of planned step ${waiting.join(', ')}`;
+      result.note = `arguments depend on the output of planned step ${[...waitingOn].join(', ')}`;
       return {};
     }
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkChangedDeployFiles, findTarget, readRepoFile, releaseBranchName, runValidateCommand, setTargetRef, todayUtc, writeRepoFile } from '../appinterface/index.js';
 import { ToolError } from '../errors.js';
-import { listBranches, openRepo, resolveRepo } from '../git/index.js';
+import { listBranches, openRepo, resolveRepo, safeRefName } from '../git/index.js';
 import { notOption } from './fields.js';
 import { defineTool, type ToolContext } from './registry.js';
 
@@ -15,6 +15,18 @@ function appInterfaceRepo(ctx: ToolContext, repo: string | undefined): string {
     });
   }
   return name;
+}
+
+/** A file as committed at a revision (`git show rev:file`), so a fetched upstream can be read without touching the work tree. */
+async function readFileAtRev(ctx: ToolContext, repo: string, rev: string, file: string): Promise<string> {
+  safeRefName(rev, 'rev');
+  if (file.startsWith('/') || file.split('/').includes('..')) throw new ToolError('invalid_input', `file must be a path relative to the repository: ${file}`);
+  const git = await openRepo(ctx.config, repo, { signal: ctx.signal });
+  const known = await git.probe(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (!known.ok) throw new ToolError('not_found', `unknown revision ${rev} in ${git.path}`, { hint: 'fetch the remote first (git_fetch)' });
+  const shown = await git.probe(['show', `${rev}:${file}`]);
+  if (!shown.ok) throw new ToolError('not_found', `no file ${file} at ${rev}`, { hint: 'check app_interface.deploy_file' });
+  return shown.stdout;
 }
 
 const repo = notOption('repo').optional().describe('app-interface checkout: name in config `repositories` or a path (default: config app_interface.repo)');
@@ -32,7 +44,13 @@ export const appinterfaceGetRef = defineTool({
   family: 'appinterface',
   title: 'Read a deploy ref',
   description: 'The `ref` of the deploy target for a namespace in an app-interface saas file (deploy-clowder.yml), with its resource template and line.',
-  input: z.object({ repo, file, namespace, resource_template: resourceTemplate }),
+  input: z.object({
+    repo,
+    file,
+    namespace,
+    resource_template: resourceTemplate,
+    rev: notOption('rev').optional().describe('Read the file as committed at this revision (e.g. upstream/master, after git_fetch) instead of the working tree'),
+  }),
   output: z.object({
     file: z.string(),
     namespace: z.string(),
@@ -44,10 +62,11 @@ export const appinterfaceGetRef = defineTool({
     line: z.number().int(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler: (args, ctx) => {
-    const { path } = resolveRepo(ctx.config, appInterfaceRepo(ctx, args.repo));
+  handler: async (args, ctx) => {
+    const repoName = appInterfaceRepo(ctx, args.repo);
     const name = args.file ?? ctx.config.app_interface.deploy_file;
-    const target = findTarget(readRepoFile(path, name), name, args.namespace, args.resource_template);
+    const text = args.rev ? await readFileAtRev(ctx, repoName, args.rev, name) : readRepoFile(resolveRepo(ctx.config, repoName).path, name);
+    const target = findTarget(text, name, args.namespace, args.resource_template);
     const ref = target.ref!;
     return { file: name, namespace: args.namespace, ref, is_sha: /^[0-9a-f]{40}$/.test(ref), resource_template: target.resource_template, namespace_ref: target.namespace_ref, target_path: target.path, line: target.line! };
   },

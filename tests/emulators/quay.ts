@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { QuaySecurityReport, QuayTag } from '../../src/integrations/quay.js';
 import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
@@ -15,10 +16,9 @@ export function quayError(status: number, type: string, message: string): Emulat
 }
 
 let digestCounter = 0;
+/** A digest that depends on the whole seed (tags of one long repository path must not share one). */
 export function fakeDigest(seed = `${Date.now()}-${++digestCounter}`): string {
-  let hex = '';
-  for (let i = 0; hex.length < 64; i++) hex += ((seed.charCodeAt(i % seed.length) * 7919 + i * 104729) % 4096).toString(16).padStart(3, '0');
-  return `sha256:${hex.slice(0, 64)}`;
+  return `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 }
 
 /**

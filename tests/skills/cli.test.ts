@@ -62,6 +62,16 @@ describe('release-mcp skill (CLI)', () => {
     expect(cli('frobnicate').code).toBe(2);
   });
 
+  it('lists the builtin release skills from the bundled CLI', () => {
+    const listed = cli('list').stdout;
+    for (const name of ['release_aa_backend_prod', 'release_to_prod', 'scan_vulnerabilities']) expect(listed).toContain(name);
+  });
+
+  it('prints a line per finished step on a non-terminal stderr only with --progress', () => {
+    expect(cli('run', 'fails').stderr).not.toMatch(/1\/1 check/);
+    expect(cli('run', 'fails', '--progress').stderr).toContain('1/1 check: failed');
+  });
+
   it('exits 1 on a failed run and shows the failure', () => {
     const failed = cli('run', 'fails');
     expect(failed.code).toBe(1);

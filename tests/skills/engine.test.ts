@@ -160,6 +160,22 @@ finally:
     expect(fixes.map((f) => f.fix)).toEqual([expect.stringContaining('auto_heal ran command true')]);
   });
 
+  it('gives finally steps the failed tool, the error code and the known fixes of the failure', async () => {
+    learnFix(h.runtime.memory, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
+    h.write('t', skill(`
+  - name: tag
+    tool: test_flaky
+    args: { key: k, code: not_found, times: 1, message: "manifest unknown: tag abc" }
+finally:
+  - name: notify
+    tool: test_mutate
+    args: { item: "{{ run.failed_step }}|{{ run.failed_tool }}|{{ run.error_code }}|{{ run.fixes.join(';') }}" }
+`));
+    const result = await h.run({ name: 't' });
+    expect(result.status).toBe('failed');
+    expect(h.fx.mutations).toEqual(['tag|test_flaky|not_found|wait for the build']);
+  });
+
   it('attaches known fixes to a failed step and counts the match', async () => {
     const { fix } = learnFix(h.runtime.memory, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
     h.write('t', skill(`
@@ -221,11 +237,15 @@ finally:
     compute: "return 1"
   - name: confirm_it
     confirm: "Go on with {{ got.text }}?"
+  - name: read_saved
+    tool: test_echo
+    args: { text: "saved {{ saved.count }}" }
 `, 'inputs:\n  x: { type: string, default: abc }\n'));
     const result = await h.run({ name: 't', dry_run: true });
     expect(result.status).toBe('planned');
     expect(result.dry_run).toBe(true);
-    expect(statuses(result)).toEqual({ read: 'succeeded', write: 'planned', uses_write: 'planned', confirm_it: 'planned' });
+    expect(statuses(result)).toEqual({ read: 'succeeded', write: 'planned', uses_write: 'planned', confirm_it: 'planned', read_saved: 'planned' });
+    expect(result.steps[4]!.note).toBe('arguments depend on the output of planned step write');
     expect(result.steps[1]!.args).toEqual({ item: 'save abc' });
     expect(result.steps[2]!.note).toMatch(/depends on the output of planned step write/);
     expect(h.fx.mutations).toEqual([]);
