@@ -11,6 +11,7 @@ import { KubeEmulator } from '../emulators/kube.js';
 import { PrometheusEmulator } from '../emulators/prometheus.js';
 import { QuayEmulator } from '../emulators/quay.js';
 import { SlackEmulator } from '../emulators/slack.js';
+import type { QuaySecurityReport } from '../../src/integrations/quay.js';
 import { commitFile, git, write } from './git-fixture.js';
 import { tempDir } from './harness.js';
 
@@ -136,7 +137,7 @@ export async function createReleaseEnv(options: { prefix?: string } = {}): Promi
   jira.addProject('AAP');
 
   // Production images for every commit but one; staging images, scanned clean, for the two newest.
-  const clean = { status: 'scanned', data: { Layer: { Features: [] } } } as const;
+  const clean: QuaySecurityReport = { status: 'scanned', data: { Layer: { Features: [] } } };
   for (const sha of [commits.production, commits.previous, commits.release]) quay.pushTag(PROD_REPO, sha);
   const stagingDigests: Record<string, string> = {};
   for (const sha of [commits.previous, commits.release]) {

@@ -6,7 +6,7 @@ import type { Runtime } from '../../src/server/runtime.js';
 interface Checks {
   environment: string;
   ok: boolean;
-  checks: Array<{ url: string; ok: boolean; status: number | null; attempts: number; json_value?: unknown; error?: string }>;
+  checks: Array<{ name?: string; url: string; ok: boolean; status: number | null; attempts: number; json_value?: unknown; error?: string }>;
 }
 
 describe('http_health_check', () => {
@@ -101,7 +101,7 @@ describe('http_health_check', () => {
     });
     mcp = await connect(runtime);
     const before = service.requests.length;
-    const smoke = (await mcp.call('http_health_check', { environment: 'staging', kind: 'smoke' })).structuredContent as unknown as Checks & { kind: string; checks: Array<{ name?: string }> };
+    const smoke = (await mcp.call('http_health_check', { environment: 'staging', kind: 'smoke' })).structuredContent as unknown as Checks & { kind: string };
     expect(smoke).toMatchObject({ kind: 'smoke', ok: true });
     expect(smoke.checks.map((c) => c.name)).toEqual(['health says ok', 'plain page']);
     expect(service.requests.slice(before).map((r) => r.path).sort()).toEqual(['/api/v1/health', '/plain']);
