@@ -114,6 +114,24 @@ const POSTINGS_BUDGET = 2_000;
 
 type VocabTable = 'learned_fixes_vocab' | 'known_issues_vocab';
 
+/** Each searchable table: its index, word counts, and the columns an error text is matched against. */
+const SEARCHABLE = {
+  learned_fixes: { fts: 'learned_fixes_fts', vocab: 'learned_fixes_vocab', columns: '{error_pattern root_cause}' },
+  known_issues: { fts: 'known_issues_fts', vocab: 'known_issues_vocab', columns: '{pattern meaning}' },
+} as const;
+
+/** Rows whose text shares the error's discriminating words, best first by BM25 (at most CANDIDATES). */
+function textCandidates<T>(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: string[]): T[] {
+  if (!terms.length) return [];
+  const { fts, vocab, columns } = SEARCHABLE[table];
+  const query = discriminatingQuery(mem, vocab, terms);
+  if (!query) return [];
+  // Rank inside the index first, then fetch the few rows: a join would read every match.
+  return mem
+    .statement(`SELECT * FROM ${table} WHERE id IN (SELECT rowid FROM ${fts} WHERE ${fts} MATCH ? ORDER BY bm25(${fts}, 0.5, 10, 2, 1) LIMIT ${CANDIDATES})`)
+    .all(`${columns}: (${query})`) as T[];
+}
+
 /**
  * The FTS query for an error text: its rarest indexed words first, as many as stay within the
  * postings budget, so a lookup ranks a few thousand entries at most however large the history.
@@ -150,7 +168,7 @@ function documentFrequency(mem: MemoryDb, vocabTable: VocabTable, term: string):
   const now = Date.now();
   const cached = cache.get(key);
   if (cached && now - cached.at < FREQUENCY_TTL_MS) return cached.doc;
-  const row = mem.db.prepare(`SELECT doc FROM ${vocabTable} WHERE term = ?`).get(term) as { doc: number } | undefined;
+  const row = mem.statement(`SELECT doc FROM ${vocabTable} WHERE term = ?`).get(term) as { doc: number } | undefined;
   const doc = row?.doc ?? 0;
   if (doc > 100) cache.set(key, { doc, at: now });
   return doc;
@@ -169,34 +187,11 @@ export function findKnownIssues(mem: MemoryDb, query: { tool?: string; error_tex
 
   const fixRows = new Map<number, LearnedFix>();
   const issueRows = new Map<number, KnownIssue>();
-  if (terms.length) {
-    const fixQuery = discriminatingQuery(mem, 'learned_fixes_vocab', terms);
-    if (fixQuery) {
-      for (const row of mem.db
-        .prepare(
-          // Rank inside the index first, then fetch the few rows: a join would read every match.
-          `SELECT * FROM learned_fixes WHERE id IN (
-             SELECT rowid FROM learned_fixes_fts WHERE learned_fixes_fts MATCH ?
-             ORDER BY bm25(learned_fixes_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES})`,
-        )
-        .all(`{error_pattern root_cause}: (${fixQuery})`) as LearnedFix[])
-        fixRows.set(row.id, row);
-    }
-    const issueQuery = discriminatingQuery(mem, 'known_issues_vocab', terms);
-    if (issueQuery) {
-      for (const row of mem.db
-        .prepare(
-          `SELECT * FROM known_issues WHERE id IN (
-             SELECT rowid FROM known_issues_fts WHERE known_issues_fts MATCH ?
-             ORDER BY bm25(known_issues_fts, 0.5, 10, 2, 1) LIMIT ${CANDIDATES})`,
-        )
-        .all(`{pattern meaning}: (${issueQuery})`) as KnownIssue[])
-        issueRows.set(row.id, row);
-    }
-  }
+  for (const row of textCandidates<LearnedFix>(mem, 'learned_fixes', terms)) fixRows.set(row.id, row);
+  for (const row of textCandidates<KnownIssue>(mem, 'known_issues', terms)) issueRows.set(row.id, row);
   if (tool) {
     // One indexed query per name (tool, then its family): an OR would sort every row of the tool.
-    const byTool = mem.db.prepare(`SELECT * FROM learned_fixes WHERE tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${CANDIDATES}`);
+    const byTool = mem.statement(`SELECT * FROM learned_fixes WHERE tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${CANDIDATES}`);
     for (const name of new Set([tool, toolFamily])) for (const row of byTool.all(name) as LearnedFix[]) fixRows.set(row.id, row);
     for (const row of mem.db
       .prepare(`SELECT * FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${CANDIDATES}`)

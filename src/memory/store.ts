@@ -35,6 +35,18 @@ export class MemoryDb {
     migrate(this.db, [...MIGRATIONS, ...(options.migrations ?? [])]);
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, kept for reuse: hot lookups should not re-parse their SQL. */
+  statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** Mask secrets in text bound for the database. */
   redact(text: string): string {
     return redactSecrets(text, this.secrets);
