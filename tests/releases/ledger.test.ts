@@ -144,6 +144,23 @@ describe('release ledger through an MCP client', () => {
     expect((await events(id)).map((e) => e.event)).toEqual(['release.prepared', 'release.promoted', 'release.rollback', 'release.refused']);
   });
 
+  it('refuses to roll back flags that a later release changed, instead of silently overwriting them', async () => {
+    await start();
+    const a = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([], { beta: 'gold' }) }));
+    data(await mcp.call('release_promote', { release_id: a.id }));
+    const b = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([], { beta: 'silver' }) }));
+    data(await mcp.call('release_promote', { release_id: b.id }));
+    const refused = await mcp.call('release_rollback', { release_id: a.id });
+    expect(errorOf(refused).code).toBe('precondition');
+    expect(errorOf(refused).message).toContain('beta');
+    expect(errorOf(refused).message).toContain(b.id);
+    expect(flags()).toMatchObject({ beta: 'silver' });
+    expect(data<Manifest>(await mcp.call('release_get', { release_id: a.id })).status).toBe('promoted');
+    data(await mcp.call('release_rollback', { release_id: b.id }));
+    data(await mcp.call('release_rollback', { release_id: a.id }));
+    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+  });
+
   it('refuses a rollback that would drop data written to the new structures, and points at the backup', async () => {
     await start();
     const { id } = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle(threeMigrations) }));
