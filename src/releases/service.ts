@@ -232,7 +232,7 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
     const superseded = release.previous_flags ? flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
     if (superseded.length) {
       const later = [...new Set(superseded.map((f) => f.release_id).filter((r): r is string => r !== null && r !== id))];
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name} ${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
         hint: later.length ? `roll back ${later.join(', ')} first` : 'release_events shows what changed the flags since',
         details: { flags: superseded },
       }));
