@@ -150,6 +150,18 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         cause: error,
       });
     }
+    // With the lock held, check again: another promotion may have changed the schema (or this
+    // release) while the backup ran; applying a plan made for another schema can lose data.
+    const locked = getRelease(memory, actor.tenant, id);
+    const drifted = target.fingerprint() !== release.schema_before;
+    if (locked.status !== 'prepared' || drifted) {
+      target.rollback();
+      throw refuse(memory, actor, tool, id, locked.status !== 'prepared'
+        ? transitionError(locked, 'promoted')
+        : new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared (another promotion ran meanwhile); its plan and dry run no longer hold`, {
+            hint: 'nothing was changed and the release is still prepared; prepare a new release against the current schema',
+          }));
+    }
     let previous: PreviousFlags | undefined;
     let schemaAfter: string;
     try {
