@@ -90,6 +90,16 @@ describe('gitlab tools against the GitLab emulator', () => {
       expect(emulator.server.requestsMatching(/^POST /).map((r) => r.status)).toEqual([409]);
     });
 
+    it('does not take an open MR of the same source branch into another target branch for the one asked', async () => {
+      const toMain = data(await call('gitlab_mr_create', { project: PROJECT, source_branch: 'hotfix-2026-01-07', target_branch: 'main', title: 'Hotfix into main' }));
+      expect(toMain).toMatchObject({ existing: false, target_branch: 'main' });
+      const toMaster = data(await call('gitlab_mr_create', { project: PROJECT, source_branch: 'hotfix-2026-01-07', title: 'Hotfix into master' }));
+      expect(toMaster).toMatchObject({ existing: false, target_branch: 'master', title: 'Hotfix into master' });
+      expect(toMaster.iid).not.toBe(toMain.iid);
+      const again = data(await call('gitlab_mr_create', { project: PROJECT, source_branch: 'hotfix-2026-01-07', target_branch: 'main', title: 'Hotfix again' }));
+      expect(again).toMatchObject({ existing: true, iid: toMain.iid });
+    });
+
     it('opens a draft by prefixing the title', async () => {
       const result = data(await call('gitlab_mr_create', { project: 42, source_branch: 'feature-x', target_branch: 'main', title: 'Try x', draft: true }));
       expect(result).toMatchObject({ draft: true, title: 'Draft: Try x', target_branch: 'main', existing: false });

@@ -77,6 +77,11 @@ describe('memory tools through an MCP client', () => {
     expect(errorOf(missing).code).toBe('not_found');
     const traversal = await c.call('knowledge_query', { project: '../etc', persona: 'devops' });
     expect(errorOf(traversal).message).toMatch(/project: expected a project name/);
+    // A file beside the knowledge folder is outside it: ".." is not a project name.
+    writeFileSync(join(dir.path, 'outside.yaml'), 'secret: do not read\n');
+    const parent = await c.call('knowledge_query', { project: '..', persona: 'outside' });
+    expect(errorOf(parent).code).toBe('invalid_input');
+    expect(JSON.stringify(parent)).not.toContain('do not read');
   });
 
   it('rejects bad input with the field named and writes nothing', async () => {

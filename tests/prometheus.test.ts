@@ -56,6 +56,20 @@ describe('prometheus_pre_deploy_check', () => {
     expect(error.hint).toContain('production');
   });
 
+  it('never puts credentials written into the Prometheus URL into an error', async () => {
+    const withCredentials = prom.url.replace('http://', 'http://alice:s3cret-pass@');
+    const client = await connect(testRuntime({ config: { prometheus: { environments: { production: { url: withCredentials, namespace: NS } }, timeout_ms: 1500 } } }));
+    try {
+      const result = await client.call('prometheus_pre_deploy_check', { environment: 'production' });
+      const error = errorOf(result);
+      expect(JSON.stringify(result)).not.toContain('s3cret-pass');
+      expect(error.message).toContain('***@');
+      expect(error.code).toBe('config');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('sends PROMETHEUS_TOKEN and maps 401, 500, a delay and a closed port', async () => {
     prom.token = 'prom-secret';
     expect(errorOf(await mcp.call('prometheus_pre_deploy_check', { environment: 'production' })).code).toBe('auth');

@@ -166,6 +166,17 @@ describe('quay_get_vulnerabilities and quay_check_policy', () => {
     expect((await mcp.call('quay_check_policy', { repository: REPO, tag: 'highs', fail_on: 'high' })).structuredContent).toMatchObject({ verdict: 'block' });
   });
 
+  it('does not pass a tag on the scan of another image: a digest that is not the tag\'s is refused', async () => {
+    const dirty = quay.pushTag(REPO, 'dirty');
+    quay.setSecurity(REPO, dirty, { status: 'scanned', data: { Layer: { Features: features([['CVE-1', 'Critical', '2.0']]) } } });
+    const clean = quay.pushTag(REPO, 'clean');
+    quay.setSecurity(REPO, clean, { status: 'scanned', data: { Layer: { Features: [] } } });
+    const mixed = await mcp.call('quay_check_policy', { repository: REPO, tag: 'dirty', digest: clean });
+    expect(errorOf(mixed).code).toBe('invalid_input');
+    expect(errorOf(mixed).message).toContain(dirty);
+    expect((await mcp.call('quay_check_policy', { repository: REPO, tag: 'dirty', digest: dirty })).structuredContent).toMatchObject({ verdict: 'block', tag: 'dirty' });
+  });
+
   it('needs a tag or a digest, and reports an unknown manifest as not_found', async () => {
     expect(errorOf(await mcp.call('quay_get_vulnerabilities', { repository: REPO })).code).toBe('invalid_input');
     expect(errorOf(await mcp.call('quay_get_vulnerabilities', { repository: REPO, digest: `sha256:${'0'.repeat(64)}` })).code).toBe('not_found');

@@ -106,12 +106,17 @@ export interface FailureContext {
  * A request that got no HTTP answer: the caller's cancel, a timeout, a refused or dropped
  * connection, a DNS failure. Anything else is `upstream` with the underlying message.
  */
+/** user:password@ in a URL (fetch quotes the URL it refuses) never reaches a message. */
+export function withoutUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+}
+
 export function requestFailureToToolError(error: unknown, context: FailureContext): ToolError {
   if (error instanceof ToolError) return error;
   const { service } = context;
   const what = context.what ? ` for ${context.what}` : '';
   const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutUrlCredentials(error instanceof Error ? error.message : String(error));
   const code = systemErrorCode(error);
   if (context.cancelled) return new ToolError('cancelled', `the ${service} request${what} was cancelled`, { cause: error });
   if (context.timedOut || name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code)) || /timed? ?out/i.test(message)) {
@@ -126,6 +131,12 @@ export function requestFailureToToolError(error: unknown, context: FailureContex
       cause: error,
       hint: context.networkHint ?? `check the ${service} URL in config, the network and any VPN`,
       ...(code ? { details: { code } } : {}),
+    });
+  }
+  if (/URL that includes credentials/i.test(message)) {
+    return new ToolError('config', `${service} request failed${what}: ${clip(message, 200)}`, {
+      cause: error,
+      hint: `remove user:password@ from the ${service} URL in config; give the token through its environment variable instead`,
     });
   }
   return new ToolError('upstream', `${service} request failed${what}: ${clip(message, 200)}`, { cause: error });

@@ -43,3 +43,17 @@ export function restoreFlags(memory: MemoryDb, tenant: string, environment: stri
     else write.run(tenant, environment, name, JSON.stringify(value), releaseId, now);
   }
 }
+
+/**
+ * Flags this release set whose value is no longer the one it set (another release, or a rollback
+ * of one, changed them since): restoring its previous values would silently overwrite those.
+ */
+export function flagsChangedSince(memory: MemoryDb, tenant: string, environment: string, set: Record<string, FlagValue>, releaseId: string): Array<{ name: string; release_id: string | null }> {
+  const read = memory.db.prepare('SELECT value, release_id FROM feature_flags WHERE tenant = ? AND environment = ? AND name = ?');
+  const changed: Array<{ name: string; release_id: string | null }> = [];
+  for (const [name, value] of Object.entries(set)) {
+    const row = read.get(tenant, environment, name) as { value: string; release_id: string | null } | undefined;
+    if (!row || row.value !== JSON.stringify(value)) changed.push({ name, release_id: row && row.release_id !== releaseId ? row.release_id : null });
+  }
+  return changed;
+}

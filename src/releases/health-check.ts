@@ -29,7 +29,11 @@ function fieldAt(body: unknown, path: string): { found: boolean; value?: unknown
   return { found: true, value: current };
 }
 
+/** user:password@ in a URL never reaches a result (fetch also quotes the URL it refuses in its error). */
+const withoutCredentials = (text: string) => text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+
 async function attempt(target: HealthUrlConfig, options: CheckOptions): Promise<Omit<HealthCheckResult, 'attempts' | 'duration_ms'>> {
+  const shown = withoutCredentials(target.url);
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
   let response: Response;
   try {
@@ -37,10 +41,10 @@ async function attempt(target: HealthUrlConfig, options: CheckOptions): Promise<
   } catch (error) {
     options.signal.throwIfAborted();
     const timedOut = (error as Error).name === 'TimeoutError';
-    return { url: target.url, ok: false, status: null, error: timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${(error as Error).message}` };
+    return { url: shown, ok: false, status: null, error: timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${withoutCredentials((error as Error).message)}` };
   }
   const text = await response.text().catch(() => '');
-  const base = { url: target.url, status: response.status };
+  const base = { url: shown, status: response.status };
   if (response.status !== target.expect_status) return { ...base, ok: false, error: `status ${response.status}, expected ${target.expect_status}` };
   if (!target.json_field) return { ...base, ok: true };
   let body: unknown;

@@ -6,7 +6,7 @@ import type { MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
 import { bundleSha256 } from './bundle.js';
 import { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
-import { applyFlags, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
+import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
 import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
 import { MigrationError, TargetDb, type PlannedMigration } from './target-db.js';
@@ -150,6 +150,18 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         cause: error,
       });
     }
+    // With the lock held, check again: another promotion may have changed the schema (or this
+    // release) while the backup ran; applying a plan made for another schema can lose data.
+    const locked = getRelease(memory, actor.tenant, id);
+    const drifted = target.fingerprint() !== release.schema_before;
+    if (locked.status !== 'prepared' || drifted) {
+      target.rollback();
+      throw refuse(memory, actor, tool, id, locked.status !== 'prepared'
+        ? transitionError(locked, 'promoted')
+        : new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared (another promotion ran meanwhile); its plan and dry run no longer hold`, {
+            hint: 'nothing was changed and the release is still prepared; prepare a new release against the current schema',
+          }));
+    }
     let previous: PreviousFlags | undefined;
     let schemaAfter: string;
     try {
@@ -227,6 +239,14 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
         hint: 'roll back the later release first, or restore the backup',
         details: { backup_path: release.backup_path },
+      }));
+    }
+    const superseded = release.previous_flags ? flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
+    if (superseded.length) {
+      const later = [...new Set(superseded.map((f) => f.release_id).filter((r): r is string => r !== null && r !== id))];
+      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
+        hint: later.length ? `roll back ${later.join(', ')} first` : 'release_events shows what changed the flags since',
+        details: { flags: superseded },
       }));
     }
     const blockers: string[] = [];

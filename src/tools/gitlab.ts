@@ -32,9 +32,10 @@ const mergeRequestSchema = z.object({
   created_at: z.string().nullable(),
 });
 
-async function openMergeRequestFor(client: GitlabClient, projectId: string, sourceBranch: string): Promise<MergeRequest | undefined> {
-  const open = await client.listMergeRequests(projectId, { sourceBranch, state: 'opened', limit: 5 });
-  return open.find((mr) => mr.source_branch === sourceBranch);
+/** The open MR from sourceBranch into targetBranch: GitLab allows one per source and target pair. */
+async function openMergeRequestFor(client: GitlabClient, projectId: string, sourceBranch: string, targetBranch: string): Promise<MergeRequest | undefined> {
+  const open = await client.listMergeRequests(projectId, { sourceBranch, state: 'opened', limit: 100 });
+  return open.find((mr) => mr.source_branch === sourceBranch && mr.target_branch === targetBranch);
 }
 
 export const gitlabMrCreate = defineTool({
@@ -42,7 +43,7 @@ export const gitlabMrCreate = defineTool({
   family: 'gitlab',
   title: 'Open a GitLab merge request',
   description:
-    'Open a merge request from source_branch. Idempotent: when an open MR for the same source branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
+    'Open a merge request from source_branch. Idempotent: when an open MR from the same source branch into the same target branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
   input: z.object({
     project,
     source_branch: branch.describe('Branch with the changes (already pushed)'),
@@ -55,16 +56,17 @@ export const gitlabMrCreate = defineTool({
     reviewers: z.array(z.string().trim().min(1)).default([]).describe('GitLab usernames to ask for review'),
     remove_source_branch: z.boolean().optional().describe('Delete the source branch when merged'),
   }),
-  output: mergeRequestSchema.extend({ existing: z.boolean().describe('true when an open MR for this source branch already existed and was returned as is') }),
+  output: mergeRequestSchema.extend({ existing: z.boolean().describe('true when an open MR for this source and target branch already existed and was returned as is') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (args, ctx) => {
     const client = await gitlab(ctx);
-    const found = await openMergeRequestFor(client, args.project, args.source_branch);
+    const targetBranch = args.target_branch ?? ctx.config.gitlab.default_target_branch;
+    const found = await openMergeRequestFor(client, args.project, args.source_branch, targetBranch);
     if (found) return { ...mergeRequestSummary(found), existing: true };
     const [assigneeIds, reviewerIds] = await Promise.all([Promise.all(args.assignees.map((u) => client.userId(u))), Promise.all(args.reviewers.map((u) => client.userId(u)))]);
     const title = args.draft && !/^draft:/i.test(args.title) ? `Draft: ${args.title}` : args.title;
     try {
-      const created = await client.createMergeRequest(args.project, args.source_branch, args.target_branch ?? ctx.config.gitlab.default_target_branch, title, {
+      const created = await client.createMergeRequest(args.project, args.source_branch, targetBranch, title, {
         ...(args.description !== undefined ? { description: args.description } : {}),
         labels: args.labels,
         assigneeIds,
@@ -75,7 +77,7 @@ export const gitlabMrCreate = defineTool({
     } catch (error) {
       // Another caller opened one between our look-up and the create: GitLab answers 409.
       if (error instanceof ToolError && error.code === 'conflict') {
-        const raced = await openMergeRequestFor(client, args.project, args.source_branch);
+        const raced = await openMergeRequestFor(client, args.project, args.source_branch, targetBranch);
         if (raced) return { ...mergeRequestSummary(raced), existing: true };
       }
       throw error;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HealthUrlConfig } from '../config.js';
 import { ToolError } from '../errors.js';
+import { withoutUrlCredentials } from '../integrations/http-errors.js';
 import { checkHealthUrl, environmentNamed } from '../releases/index.js';
 import { defineTool } from './registry.js';
 
@@ -42,7 +43,7 @@ export const httpHealthCheck = defineTool({
     }
     const targets = args.url ? configured.filter((h) => h.url === args.url) : configured;
     if (!targets.length) {
-      throw new ToolError('forbidden', `${args.url} is not in ${setting} of ${env.name}: only configured URLs are called`, { hint: `configured: ${configured.map((h) => h.url).join(', ')}` });
+      throw new ToolError('forbidden', `${withoutUrlCredentials(args.url ?? '')} is not in ${setting} of ${env.name}: only configured URLs are called`, { hint: `configured: ${configured.map((h) => withoutUrlCredentials(h.url)).join(', ')}` });
     }
     const options = { timeoutMs: args.timeout_ms, retries: args.retries, retryDelayMs: args.retry_delay_ms, signal: ctx.signal };
     const checks = await Promise.all(targets.map(async (t) => ({ ...(t.name ? { name: t.name } : {}), ...(await checkHealthUrl(t, options)) })));

@@ -136,6 +136,10 @@ export const knowledgeQuery = defineTool({
   output: z.object({ project: z.string(), persona: z.string(), section: z.string().optional(), file: z.string(), content: z.unknown() }),
   annotations: readOnly,
   handler: ({ project, persona, section }, ctx) => {
+    // "." and ".." pass the name pattern but would leave the knowledge folder.
+    for (const [field, value] of [['project', project], ['persona', persona]] as const) {
+      if (/^\.+$/.test(value)) throw new ToolError('invalid_input', `${field}: "${value}" is not a ${field} name`, { hint: `give the ${field} folder or file name under knowledge_dirs` });
+    }
     const file = findKnowledgeFile(ctx.config.knowledge_dirs, project, persona);
     if (!file) {
       throw new ToolError('not_found', `no knowledge for project "${project}" and persona "${persona}"`, {

@@ -113,7 +113,14 @@ const target = { repository, tag: tag.optional(), digest: digest.optional() };
 async function scan(ctx: ToolContext, args: { repository: string; tag?: string | undefined; digest?: string | undefined }) {
   if (!args.tag && !args.digest) throw new ToolError('invalid_input', 'give a tag or a digest', { hint: 'tag: the image tag (e.g. the commit SHA); digest: sha256:...' });
   const repo = resolveQuayRepository(ctx.config, args.repository);
-  const manifest = args.digest ?? (await activeTag(ctx, repo, args.tag!)).manifest_digest;
+  const tagged = args.tag ? (await activeTag(ctx, repo, args.tag)).manifest_digest : undefined;
+  if (tagged && args.digest && tagged !== args.digest) {
+    throw new ToolError('invalid_input', `tag ${args.tag} of ${repo} is ${tagged}, not the digest given (${args.digest})`, {
+      hint: 'give the tag or the digest alone, or the digest that the tag points at',
+      details: { repository: repo, tag: args.tag, tag_digest: tagged, digest: args.digest },
+    });
+  }
+  const manifest = args.digest ?? tagged!;
   const report = await quay(ctx).security(repo, manifest, ctx.signal);
   return { repo, manifest, summary: summarizeVulnerabilities(report, ctx.config.quay.cve_list_limit) };
 }

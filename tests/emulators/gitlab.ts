@@ -266,7 +266,8 @@ export class GitlabEmulator extends ServiceEmulator {
     const source = body.source_branch as string;
     const target = body.target_branch as string;
     if (source === target) return { status: 422, body: { message: ['You can\'t use same project/branch for source and target'] } };
-    const open = this.mergeRequests.find((m) => m.project_id === project.id && m.source_branch === source && m.state === 'opened');
+    // GitLab refuses a second open MR for the same source and target branch (MergeRequest#validate_branches).
+    const open = this.mergeRequests.find((m) => m.project_id === project.id && m.source_branch === source && m.target_branch === target && m.state === 'opened');
     if (open) return { status: 409, body: { message: [`Another open merge request already exists for this source branch: !${open.iid}`] } };
     const people = (ids: unknown) => (Array.isArray(ids) ? ids.map(Number) : []).map((id) => this.users.find((u) => u.id === id)).filter((u): u is EmulatedUser => !!u).map((u) => ({ id: u.id, username: u.username }));
     const title = body.title as string;

@@ -44,6 +44,20 @@ describe('http_health_check', () => {
     expect(body.checks[0]!.json_value).toBe(true);
   });
 
+  it('never returns credentials written into a health URL', async () => {
+    await start([{ url: service.url.replace('http://', 'http://probe:s3cret-pass@') + '/ready', expect_status: 204 }]);
+    const result = await mcp.call('http_health_check', { environment: 'staging', retries: 0, fail_on_unhealthy: false });
+    const body = result.structuredContent as unknown as Checks;
+    expect(body.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toContain('s3cret-pass');
+    expect(body.checks[0]!.url).toContain('***@');
+    const failed = await mcp.call('http_health_check', { environment: 'staging', retries: 0 });
+    expect(JSON.stringify(failed)).not.toContain('s3cret-pass');
+    const other = await mcp.call('http_health_check', { environment: 'staging', url: 'http://example.invalid/x' });
+    expect(errorOf(other).code).toBe('forbidden');
+    expect(JSON.stringify(other)).not.toContain('s3cret-pass');
+  });
+
   it('retries until the URL passes', async () => {
     await start([{ url: `${service.url}/api/v1/health`, json_field: 'status', expect_value: 'ok' }]);
     service.inject({ status: 503, times: 2, match: /health/ });

@@ -144,6 +144,39 @@ describe('release ledger through an MCP client', () => {
     expect((await events(id)).map((e) => e.event)).toEqual(['release.prepared', 'release.promoted', 'release.rollback', 'release.refused']);
   });
 
+  it('two promotions racing to one environment: the second is refused once the first changed the schema it was planned on', async () => {
+    await start();
+    const r1 = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([{ operation: 'add_column', table: 'users', column: { name: 'plan', type: 'TEXT', default: 'gold' } }]) }));
+    const r2 = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([{ operation: 'modify_column', table: 'users', column: { name: 'age', type: 'TEXT' } }]) }));
+    const [a, b] = await Promise.all([mcp.call('release_promote', { release_id: r1.id }), mcp.call('release_promote', { release_id: r2.id })]);
+    const outcomes = [a, b].map((r) => !r.isError);
+    expect(outcomes.filter(Boolean)).toHaveLength(1);
+    const refused = a.isError ? a : b;
+    expect(errorOf(refused).code).toBe('precondition');
+    expect(errorOf(refused).message).toMatch(/schema of staging changed/);
+    // Whichever went first, its change is intact: r1's column and its values were not dropped by r2's table rebuild.
+    if (!a.isError) expect(rowsOf(staging, 'SELECT plan FROM users ORDER BY id')).toEqual([{ plan: 'gold' }, { plan: 'gold' }, { plan: 'gold' }]);
+    const loser = a.isError ? r1.id : r2.id;
+    expect(data<Manifest>(await mcp.call('release_get', { release_id: loser })).status).toBe('prepared');
+  });
+
+  it('refuses to roll back flags that a later release changed, instead of silently overwriting them', async () => {
+    await start();
+    const a = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([], { beta: 'gold' }) }));
+    data(await mcp.call('release_promote', { release_id: a.id }));
+    const b = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([], { beta: 'silver' }) }));
+    data(await mcp.call('release_promote', { release_id: b.id }));
+    const refused = await mcp.call('release_rollback', { release_id: a.id });
+    expect(errorOf(refused).code).toBe('precondition');
+    expect(errorOf(refused).message).toContain('beta');
+    expect(errorOf(refused).message).toContain(b.id);
+    expect(flags()).toMatchObject({ beta: 'silver' });
+    expect(data<Manifest>(await mcp.call('release_get', { release_id: a.id })).status).toBe('promoted');
+    data(await mcp.call('release_rollback', { release_id: b.id }));
+    data(await mcp.call('release_rollback', { release_id: a.id }));
+    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+  });
+
   it('refuses a rollback that would drop data written to the new structures, and points at the backup', async () => {
     await start();
     const { id } = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle(threeMigrations) }));
