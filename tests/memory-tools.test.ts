@@ -101,3 +101,20 @@ describe('memory tools through an MCP client', () => {
     expect(rows[0]!.details).toBe('token [redacted] used');
   });
 });
+
+describe('learned fix patterns', () => {
+  it('are plain text: a pattern that would backtrack for ever as a regular expression is matched as words, at once', async () => {
+    const runtime = testRuntime();
+    const c = await connect(runtime);
+    await c.call('learn_tool_fix', { tool_name: 'git_push', error_pattern: '(a+)+$', root_cause: 'x', fix_description: 'y' });
+    await c.call('learn_tool_fix', { tool_name: 'git_push', error_pattern: 'rejected non-fast-forward', root_cause: 'remote moved', fix_description: 'fetch and rebase' });
+    const started = performance.now();
+    const result = await c.call('check_known_issues', { tool_name: 'git_push', error_text: `${'a'.repeat(40)}! push was rejected (non-fast-forward)` });
+    expect(performance.now() - started).toBeLessThan(1000);
+    const matches = (result.structuredContent as { matches: Array<{ fix: string; why: string[] }> }).matches;
+    expect(matches[0]).toMatchObject({ fix: 'fetch and rebase' });
+    expect(matches[0]!.why.join(' ')).toMatch(/has every word of "rejected non-fast-forward"/);
+    await c.close();
+    runtime.close();
+  });
+});

@@ -93,6 +93,8 @@ export function countMatches(mem: MemoryDb, matches: ReadonlyArray<Pick<IssueMat
 const STOP_WORDS = new Set(['the', 'a', 'an', 'is', 'to', 'of', 'in', 'on', 'for', 'and', 'or', 'not', 'at', 'be', 'with', 'it', 'this', 'that', 'was', 'by', 'as', 'from']);
 
 /** Words worth searching for: lower case, de-duplicated, no stop words, at most 24. */
+const WORD = /[\p{L}\p{N}_]+/gu;
+
 export function searchTerms(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}_]{2,}/gu) ?? [];
   return [...new Set(words.filter((w) => !STOP_WORDS.has(w)))].slice(0, 24);
@@ -200,6 +202,7 @@ export function findKnownIssues(mem: MemoryDb, query: { tool?: string; error_tex
   }
 
   const lowerError = errorText.toLowerCase();
+  const errorWords = new Set(lowerError.match(WORD) ?? []);
   const score = (subject: string, pattern: string, text: string): { score: number; why: string[] } => {
     const why: string[] = [];
     let points = 0;
@@ -207,9 +210,9 @@ export function findKnownIssues(mem: MemoryDb, query: { tool?: string; error_tex
     if (lowerError && lowerPattern && lowerError.includes(lowerPattern)) {
       points += 10;
       why.push(`the error text contains "${pattern}"`);
-    } else if (lowerError && lowerPattern && matchesRegex(pattern, errorText)) {
-      points += 10;
-      why.push(`the error text matches /${pattern}/`);
+    } else if (lowerError && lowerPattern && hasEveryWord(errorWords, pattern)) {
+      points += 8;
+      why.push(`the error text has every word of "${pattern}"`);
     }
     if (tool && subject.toLowerCase() === tool.toLowerCase()) {
       points += 5;
@@ -243,11 +246,11 @@ export function findKnownIssues(mem: MemoryDb, query: { tool?: string; error_tex
   return (strong.length ? strong : matches).sort((a, b) => b.score - a.score || b.times_fixed - a.times_fixed || a.id - b.id).slice(0, limit);
 }
 
-function matchesRegex(pattern: string, text: string): boolean {
-  if (!/[\\^$.*+?()[\]{}|]/.test(pattern) || pattern.length > 200) return false;
-  try {
-    return new RegExp(pattern, 'i').test(text);
-  } catch {
-    return false;
-  }
+/**
+ * Patterns are plain text, never regular expressions: a pattern someone stored must not be able
+ * to hang the server on every failure (catastrophic backtracking).
+ */
+function hasEveryWord(errorWords: ReadonlySet<string>, pattern: string): boolean {
+  const words = pattern.toLowerCase().match(WORD) ?? [];
+  return words.length > 0 && words.every((w) => errorWords.has(w));
 }

@@ -83,7 +83,7 @@ export const learnToolFix = defineTool({
   description: 'Record what fixed a tool failure, so the next failure with the same error shows the fix. Upserts by (tool_name, error_pattern) and counts how often it was recorded.',
   input: z.object({
     tool_name: name('tool name'),
-    error_pattern: name('error pattern').describe('Text (or regular expression) found in the error'),
+    error_pattern: name('error pattern').describe('Text found in the error (plain text, matched case-insensitively; not a regular expression)'),
     root_cause: z.string().trim().min(1).max(2000),
     fix_description: z.string().trim().min(1).max(4000),
   }),
