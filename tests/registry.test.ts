@@ -72,5 +72,7 @@ describe('tool registry', () => {
     });
     expect(probe.parseArgs('probe_args', { n: 1, flag: 'FALSE', labels: '["a"]' })).toMatchObject({ flag: false, labels: ['a'] });
     expect(() => probe.parseArgs('probe_args', { n: 'five', labels: [] })).toThrow(/n: expected number.*flag: required/);
+    // An argument the tool does not have is refused by name, never silently dropped.
+    expect(() => probe.parseArgs('probe_args', { n: 1, flag: true, labels: [], target: 'main' })).toThrow(/target: unknown argument \(expected one of: n, flag, labels, nested\)/);
   });
 });

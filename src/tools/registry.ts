@@ -181,7 +181,19 @@ export class ToolCatalog {
   /** Coerce and validate arguments; every problem is reported with its field path. */
   parseArgs(name: string, raw: unknown): Record<string, unknown> {
     const tool = this.require(name);
-    const coerced = coerceToSchema(raw ?? {}, this.inputSchema(name) as Parameters<typeof coerceToSchema>[1]);
+    const schema = this.inputSchema(name);
+    // An argument the tool does not have is refused, not dropped: `target` for `target_branch`
+    // would otherwise open a merge request into the default branch.
+    const known = new Set(Object.keys(schema.properties ?? {}));
+    const unknown = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !known.has(key)) : [];
+    if (unknown.length) {
+      const problems = unknown.map((key) => `${key}: unknown argument (expected one of: ${[...known].join(', ') || 'none'})`);
+      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${problems.join('; ')}`, {
+        hint: 'fix the named fields and call again; nothing was changed',
+        details: { problems },
+      });
+    }
+    const coerced = coerceToSchema(raw ?? {}, schema as Parameters<typeof coerceToSchema>[1]);
     const parsed = tool.input.safeParse(coerced);
     if (!parsed.success) {
       const problems = formatIssues(parsed.error.issues);
