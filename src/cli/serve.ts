@@ -38,6 +38,8 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
   try {
     if (values.http) {
       const token = values['http-token'] ?? runtime.secrets.RELEASE_MCP_HTTP_TOKEN;
+      // A token given on the command line is masked like one from the environment (logs, results, memory share this list).
+      if (values['http-token']) runtime.secretValues.push(values['http-token']);
       const { http } = runtime.config;
       // Loaded only for --http: stdio, what MCP clients start, never pays for the HTTP stack.
       const { serveHttp } = await import('../server/http.js');
