@@ -189,7 +189,9 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   }
   let outcome = await callWithRetry(step, args, env, result);
   if (!outcome.ok && step.on_error === 'auto_heal' && outcome.error.code !== 'cancelled') {
-    outcome = await heal(step, args, env, result, outcome);
+    // A heal action (a command or any tool) changes things: a plan only says it would run.
+    if (env.dryRun) result.note = 'auto_heal: the heal action is not run in a plan';
+    else outcome = await heal(step, args, env, result, outcome);
   }
   if (!outcome.ok) throw new StepFailure(outcome.error);
   result.output_summary = summarize(outcome.text);

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getRun, learnFix } from '../../src/memory/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/harness.js';
 import { skillHarness, statuses, type SkillHarness } from './fixtures.js';
 
 let h: SkillHarness;
@@ -372,5 +375,22 @@ finally:
     const seen: string[] = [];
     await h.run({ name: 't' }, { progress: async (p) => void seen.push(`${p.progress}/${p.total} ${p.message}`) });
     expect(seen).toEqual(['1/2 a: succeeded', '2/2 b: succeeded']);
+  });
+});
+
+describe('skill engine: plans and resumes never change things', () => {
+  it('a plan does not run the auto_heal action of a failing read-only step', async () => {
+    h.close();
+    h = skillHarness({ config: { heal: { network: { tool: 'test_mutate', args: { item: 'healed' } } } } });
+    h.write('t', skill(`
+  - name: read
+    tool: test_flaky
+    args: { key: p, code: network, times: 1, message: "no route to host" }
+    on_error: auto_heal
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(h.fx.mutations).toEqual([]);
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]).toMatchObject({ status: 'failed', note: expect.stringContaining('not run in a plan') });
   });
 });
