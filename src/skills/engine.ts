@@ -134,7 +134,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
       const run = await runStep(step, 'finally', cleanup);
       record(deps.memory, state, sandbox, step, run, cleanup);
       await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
-      if (run.result.status === 'failed' && status === 'succeeded') status = 'failed';
+      if (run.result.status === 'failed' && (status === 'succeeded' || status === 'planned')) status = 'failed';
     }
   }
 

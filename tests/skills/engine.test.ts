@@ -393,4 +393,19 @@ describe('skill engine: plans and resumes never change things', () => {
     expect(result.status).toBe('failed');
     expect(result.steps[0]).toMatchObject({ status: 'failed', note: expect.stringContaining('not run in a plan') });
   });
+
+  it('a plan whose finally step fails is not reported as planned', async () => {
+    h.write('t', `name: t\ndescription: test skill\nsteps:
+  - name: read
+    tool: test_echo
+    args: { text: a }
+finally:
+  - name: cleanup
+    tool: test_flaky
+    args: { key: f, code: not_found, times: 1, message: "gone" }
+`);
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[1]).toMatchObject({ name: 'cleanup', status: 'failed' });
+    expect(result.status).toBe('failed');
+  });
 });
