@@ -175,13 +175,14 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   const args = renderValue(step.args ?? {}, renderer(env, 'args', waitingOn)) as Record<string, unknown>;
   result.args = args;
   if (env.dryRun) {
-    if (!tool?.annotations.readOnlyHint) {
+    // An unknown tool fails here as it would in the real run.
+    if (tool && !tool.annotations.readOnlyHint) {
       result.status = 'planned';
-      result.note = tool ? 'changes things: not run in a plan' : `unknown tool ${name}`;
+      result.note = 'changes things: not run in a plan';
       return {};
     }
     // Templates are read expression by expression (a JSON dump of the args hides them in string literals).
-    if (waitingOn.size) {
+    if (tool && waitingOn.size) {
       result.status = 'planned';
       result.note = `arguments depend on the output of planned step ${[...waitingOn].join(', ')}`;
       return {};

@@ -408,4 +408,15 @@ finally:
     expect(result.steps[1]).toMatchObject({ name: 'cleanup', status: 'failed' });
     expect(result.status).toBe('failed');
   });
+
+  it('a plan fails a step that calls a tool that does not exist, as the real run would', async () => {
+    h.write('t', skill(`
+  - name: typo
+    tool: test_mutat
+    args: { item: x }
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { code: 'not_found' } });
+    expect(result.status).toBe('failed');
+  });
 });
