@@ -69,6 +69,8 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
     let startAt = 0;
     let approved = false;
     if (options.resume) {
+      // A read-only server would plan the rest and record the real run as planned: no longer resumable.
+      if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
       startAt = restore(deps.memory, state, sandbox, options.resume.runId);
       approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined;
     } else {

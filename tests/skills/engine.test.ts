@@ -419,4 +419,37 @@ finally:
     expect(result.steps[0]).toMatchObject({ status: 'failed', error: { code: 'not_found' } });
     expect(result.status).toBe('failed');
   });
+
+  it('refuses to resume a run on a read-only server, leaving the run resumable', async () => {
+    const path = join(tempDir('release-mcp-ro-resume-').path, 'memory.db');
+    h.close();
+    h = skillHarness({ memoryPath: path });
+    h.write('t', skill(`
+  - name: first
+    tool: test_mutate
+    args: { item: first }
+  - name: second
+    tool: test_flaky
+    args: { key: r, code: not_found, times: 1, message: "missing" }
+  - name: third
+    tool: test_mutate
+    args: { item: third }
+`));
+    const failed = await h.run({ name: 't' });
+    expect(failed.status).toBe('failed');
+    const dir = h.dir;
+    h.runtime.close();
+    const ro = skillHarness({ memoryPath: path, readOnly: true, config: { skills_dirs: [dir] } });
+    try {
+      await expect(ro.run({ resume: failed.run_id })).rejects.toMatchObject({ code: 'precondition' });
+    } finally {
+      ro.runtime.close();
+    }
+    h = skillHarness({ memoryPath: path, config: { skills_dirs: [dir] } });
+    writeFileSync(join(dir, 't.yaml'), readFileSync(join(dir, 't.yaml'), 'utf8').replace('times: 1', 'times: 0'));
+    const resumed = await h.run({ resume: failed.run_id });
+    expect(resumed.status).toBe('succeeded');
+    expect(statuses(resumed)).toMatchObject({ first: 'succeeded', second: 'succeeded', third: 'succeeded' });
+    expect(h.fx.mutations).toEqual(['third']);
+  });
 });
