@@ -192,6 +192,7 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   if (!outcome.ok && step.on_error === 'auto_heal' && outcome.error.code !== 'cancelled') {
     // A heal action (a command or any tool) changes things: a plan only says it would run.
     if (env.dryRun) result.note = 'auto_heal: the heal action is not run in a plan';
+    else if (outcome.error.code === 'timeout' && tool && !tool.annotations.readOnlyHint && !tool.annotations.idempotentHint) result.note = 'auto_heal: not tried again: the change timed out and may have landed';
     else outcome = await heal(step, args, env, result, outcome);
   }
   if (!outcome.ok) throw new StepFailure(outcome.error);
@@ -235,7 +236,10 @@ async function callWithRetry(step: Step, args: Record<string, unknown>, env: Ste
       return outcome;
     }
     first ??= outcome.error;
-    const transient = TRANSIENT_CODES.has(outcome.error.code);
+    // A change that is not idempotent may have landed before it timed out (or still be running): never send it twice.
+    const annotations = env.tools.get(step.tool!)?.annotations;
+    const unsafe = outcome.error.code === 'timeout' && !!annotations && !annotations.readOnlyHint && !annotations.idempotentHint;
+    const transient = TRANSIENT_CODES.has(outcome.error.code) && !unsafe;
     if (!transient || attempt >= attempts || env.ctx.signal.aborted) {
       if (env.ctx.signal.aborted) return { ok: false, error: { code: 'cancelled', message: 'the run was cancelled' }, text: 'cancelled' };
       return outcome;

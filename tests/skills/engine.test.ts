@@ -112,6 +112,33 @@ describe('skill engine', () => {
     expect(learned.map((l) => l.fix)).toEqual([expect.stringContaining('attempt 3 succeeded')]);
   });
 
+  it('does not call a change that is not idempotent again after it timed out: the first call may still land', async () => {
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: once, ms: 150 }
+    timeout: 50ms
+    retry: { attempts: 3, delay: 10ms }
+`));
+    const result = await h.run({ name: 't' });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.fx.mutations).toEqual(['once']);
+    h.close();
+    h = skillHarness({ config: { heal: { timeout: { command: ['true'] } } } });
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: once, ms: 150 }
+    timeout: 50ms
+    on_error: auto_heal
+`));
+    const healed = await h.run({ name: 't' });
+    expect(healed.steps[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.fx.mutations).toEqual(['once']);
+  });
+
   it('ends a step at its timeout even when the tool ignores the abort', async () => {
     h.write('t', skill(`
   - name: slow

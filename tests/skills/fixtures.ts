@@ -70,6 +70,20 @@ export function testTools() {
         return { count: mutations.length };
       },
     }),
+    defineTool({
+      name: 'test_slow_write',
+      family: 'test',
+      title: 'Slow write',
+      description: 'waits `ms` milliseconds, ignoring an abort, then appends an item (a change that is not idempotent)',
+      input: z.object({ item: z.unknown(), ms: z.number().int() }),
+      output: z.object({ count: z.number().int() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      handler: async ({ item, ms }) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        mutations.push(item);
+        return { count: mutations.length };
+      },
+    }),
   ];
   return { tools, calls, callTimes, mutations };
 }
