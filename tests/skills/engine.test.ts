@@ -139,6 +139,23 @@ describe('skill engine', () => {
     expect(h.fx.mutations).toEqual(['once']);
   });
 
+  it('a compute that throws a non-Error (throw null) fails its step, and finally steps still evaluate', async () => {
+    h.write('t', `name: t\ndescription: test skill\nsteps:
+  - name: broken
+    compute: "throw null"
+finally:
+  - name: tell
+    condition: "run.status === 'failed'"
+    tool: test_mutate
+    args: { item: "failed at {{ run.failed_step }}" }
+`);
+    const result = await h.run({ name: 't' });
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('null') } });
+    expect(result.steps[1]).toMatchObject({ name: 'tell', status: 'succeeded' });
+    expect(h.fx.mutations).toEqual(['failed at broken']);
+  });
+
   it('ends a step at its timeout even when the tool ignores the abort', async () => {
     h.write('t', skill(`
   - name: slow
