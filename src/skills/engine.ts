@@ -210,6 +210,13 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   for (const row of steps) if (row.phase === 'main') latest.set(row.name, row);
   let startAt = state.skill.steps.findIndex((step) => !GOES_ON.has((latest.get(step.name)?.status ?? 'pending') as StepResult['status']));
   if (startAt < 0) startAt = state.skill.steps.length;
+  // Steps after the stopping step never ran; when some did, the skill changed and a resume would repeat them.
+  const ranAfter = state.skill.steps.slice(startAt + 1).filter((step) => latest.has(step.name)).map((step) => step.name);
+  if (ranAfter.length) {
+    throw new ToolError('conflict', `run ${runId} cannot be resumed: the skill changed since it ran (step ${state.skill.steps[startAt]!.name} comes before ${ranAfter.join(', ')}, which already ran)`, {
+      hint: 'start a new run; steps that change things would run again otherwise',
+    });
+  }
   if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   state.id = runId;
   state.round = run.resumes + 1;

@@ -497,3 +497,25 @@ finally:
     expect(h.fx.mutations).toEqual(['third']);
   });
 });
+
+describe('skill engine: a resume never repeats a change', () => {
+  it('refuses to resume when the skill gained a step before changes that already ran', async () => {
+    const body = `
+  - name: first
+    tool: test_mutate
+    args: { item: first }
+  - name: second
+    tool: test_flaky
+    args: { key: s, code: not_found, times: 1, message: "missing" }
+`;
+    h.write('t', skill(body));
+    const failed = await h.run({ name: 't' });
+    expect(failed.status).toBe('failed');
+    h.write('t', skill(`
+  - name: new_check
+    compute: "return 1"${body}`));
+    await expect(h.run({ resume: failed.run_id })).rejects.toMatchObject({ code: 'conflict' });
+    expect(h.fx.mutations).toEqual(['first']);
+    expect(getRun(h.runtime.memory, failed.run_id)!.run.status).toBe('failed');
+  });
+});
