@@ -13,7 +13,7 @@ import { rememberFix, runStep, type StepEnv, type StepRun } from './step.js';
 import { expressionFailure, renderValue, sandboxEvaluate } from './templates.js';
 
 export interface EngineDeps {
-  tools: { get(name: string): AnyToolDefinition | undefined };
+  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
   config: Config;
   memory: MemoryDb;
 }

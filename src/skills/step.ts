@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { TRANSIENT_CODES, type ErrorCode, type ToolErrorJSON } from '../errors.js';
+import { ToolError, TRANSIENT_CODES, type ErrorCode, type ToolErrorJSON } from '../errors.js';
 import { countMatches, findKnownIssues, learnFix, type MemoryDb } from '../memory/index.js';
 import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { StepResult } from '../tools/skills.js';
@@ -12,7 +12,7 @@ import { expressionFailure, referencedNames, renderValue, type Evaluate } from '
 export interface StepEnv {
   sandbox: ExpressionSandbox;
   ctx: ToolContext;
-  tools: { get(name: string): AnyToolDefinition | undefined };
+  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
   config: Config;
   memory: MemoryDb;
   skill: string;
@@ -177,6 +177,15 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   if (env.dryRun) {
     // An unknown tool fails here as it would in the real run.
     if (tool && !tool.annotations.readOnlyHint) {
+      // The arguments as the tool would receive them (coerced, defaults filled), or the failure the real run would have.
+      if (!waitingOn.size && env.tools.parseArgs) {
+        try {
+          result.args = env.tools.parseArgs(name, args);
+        } catch (error) {
+          if (error instanceof ToolError) throw new StepFailure(error.toJSON());
+          throw error;
+        }
+      }
       result.status = 'planned';
       result.note = 'changes things: not run in a plan';
       return {};

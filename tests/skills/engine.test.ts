@@ -464,6 +464,28 @@ finally:
     expect(result.status).toBe('failed');
   });
 
+  it('a plan checks the arguments of a change against its tool, as the real run would, and shows them as sent', async () => {
+    h.write('t', skill(`
+  - name: comment
+    tool: jira_add_comment
+    args: { issue_key: "not a key", comment: "hello" }
+  - name: write
+    tool: test_slow_write
+    args: { item: x, ms: "5" }
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { code: 'invalid_input', message: expect.stringContaining('issue_key') } });
+    expect(result.status).toBe('failed');
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: x, ms: "5" }
+`));
+    const ok = await h.run({ name: 't', dry_run: true });
+    expect(ok.steps[0]).toMatchObject({ status: 'planned', args: { item: 'x', ms: 5 } });
+    expect(h.fx.mutations).toEqual([]);
+  });
+
   it('refuses to resume a run on a read-only server, leaving the run resumable', async () => {
     const path = join(tempDir('release-mcp-ro-resume-').path, 'memory.db');
     h.close();
