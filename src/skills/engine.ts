@@ -50,6 +50,8 @@ interface RunState {
   outputs: Record<string, unknown>;
   /** On a resume: the failure of the step it starts at, remembered as fixed when the step now succeeds. */
   retrying?: { tool: string; error: { code: string; message: string } };
+  /** On a resume: the step it starts at asked its confirm question (and is waiting, declined or cancelled). */
+  asked?: boolean;
 }
 
 /**
@@ -72,7 +74,8 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
       // A read-only server would plan the rest and record the real run as planned: no longer resumable.
       if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
       startAt = restore(deps.memory, state, sandbox, options.resume.runId);
-      approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined;
+      // Only a question the operator was shown can be approved.
+      approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined && state.asked === true;
     } else {
       const inputs = resolveInputs(skill, options.inputs ?? {}, sandboxEvaluate(sandbox));
       state.id = newRunId();
@@ -234,6 +237,7 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   }
   const stoppedAt = latest.get(state.skill.steps[startAt]?.name ?? '');
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
+  state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
   return startAt;
 }
 

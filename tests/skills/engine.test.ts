@@ -541,3 +541,27 @@ describe('skill engine: a resume never repeats a change', () => {
     expect(getRun(h.runtime.memory, failed.run_id)!.run.status).toBe('failed');
   });
 });
+
+describe('skill engine: approval on resume', () => {
+  it('does not approve a confirm step whose question was never asked', async () => {
+    h.write('t', skill(`
+  - name: first
+    compute: "return 1"
+  - name: approve
+    confirm: "Change things?"
+  - name: change
+    tool: test_mutate
+    args: { item: changed }
+`));
+    const controller = new AbortController();
+    const cancelled = await h.run({ name: 't' }, { signal: controller.signal, progress: async () => controller.abort() });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.steps.map((s) => s.name)).toEqual(['first']);
+    const resumed = await h.run({ resume: cancelled.run_id, approve: true });
+    expect(resumed.status).toBe('awaiting_approval');
+    expect(h.fx.mutations).toEqual([]);
+    const approved = await h.run({ resume: cancelled.run_id, approve: true });
+    expect(approved.status).toBe('succeeded');
+    expect(h.fx.mutations).toEqual(['changed']);
+  });
+});
