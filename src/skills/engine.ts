@@ -164,20 +164,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
 
 function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv): void {
   const { result } = run;
-  state.steps.push(result);
-  state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
-  sandbox.set('steps', state.scopeSteps);
-  if (step.output) {
-    if (run.output) {
-      state.outputs[step.output] = run.output.value;
-      sandbox.set(step.output, run.output.value);
-    } else if (result.status === 'planned') {
-      env.planned.set(step.output, step.name);
-    } else {
-      // Skipped or failed-and-continued: the name exists and is null, so `x ? x.y : z` works.
-      sandbox.set(step.output, null);
-    }
-  }
+  // Recorded first: a step that ran stays recorded (and is not run again on a resume) whatever happens next.
   addRunStep(memory, state.id, {
     round: state.round,
     phase: result.phase,
@@ -194,6 +181,20 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
     matches: result.matches ?? null,
     note: result.note ?? null,
   });
+  state.steps.push(result);
+  state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
+  sandbox.set('steps', state.scopeSteps);
+  if (step.output) {
+    if (run.output) {
+      state.outputs[step.output] = run.output.value;
+      sandbox.set(step.output, run.output.value);
+    } else if (result.status === 'planned') {
+      env.planned.set(step.output, step.name);
+    } else {
+      // Skipped or failed-and-continued: the name exists and is null, so `x ? x.y : z` works.
+      sandbox.set(step.output, null);
+    }
+  }
 }
 
 /**

@@ -565,3 +565,26 @@ describe('skill engine: approval on resume', () => {
     expect(h.fx.mutations).toEqual(['changed']);
   });
 });
+
+describe('skill engine: a change that ran is always recorded', () => {
+  it('records a change that ran even when its output is too large for the expression sandbox, so a resume does not repeat it', async () => {
+    h.close();
+    h = skillHarness({ config: { skills: { expression_memory_mb: 4 } } });
+    h.write('t', skill(`
+  - name: write
+    tool: test_big_write
+    args: { item: once, size: 8000000 }
+    output: big
+  - name: after
+    compute: "return 1"
+`));
+    const error = await h.run({ name: 't' }).then(() => undefined, (e: Error) => e);
+    expect(error).toBeDefined();
+    const id = (h.runtime.memory.db.prepare('SELECT id FROM skill_runs').get() as { id: string }).id;
+    const stored = getRun(h.runtime.memory, id)!;
+    expect(stored.run.status).toBe('failed');
+    expect(stored.steps.map((s) => [s.name, s.status])).toEqual([['write', 'succeeded']]);
+    await h.run({ resume: id }).catch(() => undefined);
+    expect(h.fx.mutations).toEqual(['once']);
+  });
+});

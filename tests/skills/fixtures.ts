@@ -84,6 +84,19 @@ export function testTools() {
         return { count: mutations.length };
       },
     }),
+    defineTool({
+      name: 'test_big_write',
+      family: 'test',
+      title: 'Big write',
+      description: 'appends an item and returns a text of `size` characters',
+      input: z.object({ item: z.unknown(), size: z.number().int() }),
+      output: z.object({ text: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      handler: ({ item, size }) => {
+        mutations.push(item);
+        return { text: 'x'.repeat(size) };
+      },
+    }),
   ];
   return { tools, calls, callTimes, mutations };
 }
