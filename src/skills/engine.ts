@@ -221,7 +221,6 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
       hint: 'start a new run; steps that change things would run again otherwise',
     });
   }
-  if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   state.id = runId;
   state.round = run.resumes + 1;
   sandbox.set('inputs', run.inputs);
@@ -239,6 +238,8 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   const stoppedAt = latest.get(state.skill.steps[startAt]?.name ?? '');
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
   state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
+  // Claimed last: a restore that fails leaves the run as it was, still resumable.
+  if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   return startAt;
 }
 

@@ -586,5 +586,7 @@ describe('skill engine: a change that ran is always recorded', () => {
     expect(stored.steps.map((s) => [s.name, s.status])).toEqual([['write', 'succeeded']]);
     await h.run({ resume: id }).catch(() => undefined);
     expect(h.fx.mutations).toEqual(['once']);
+    // A resume that could not start leaves the run resumable, not stuck as running.
+    expect(getRun(h.runtime.memory, id)!.run.status).toBe('failed');
   });
 });
