@@ -145,7 +145,8 @@ export class McpSession implements SessionControl {
         },
       });
       if (result.action !== 'accept') return result.action;
-      return result.content?.confirm === false ? 'decline' : 'accept';
+      // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.
+      return result.content?.confirm === true ? 'accept' : 'decline';
     };
   }
 

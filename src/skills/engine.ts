@@ -13,7 +13,7 @@ import { rememberFix, runStep, type StepEnv, type StepRun } from './step.js';
 import { expressionFailure, renderValue, sandboxEvaluate } from './templates.js';
 
 export interface EngineDeps {
-  tools: { get(name: string): AnyToolDefinition | undefined };
+  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
   config: Config;
   memory: MemoryDb;
 }
@@ -50,6 +50,8 @@ interface RunState {
   outputs: Record<string, unknown>;
   /** On a resume: the failure of the step it starts at, remembered as fixed when the step now succeeds. */
   retrying?: { tool: string; error: { code: string; message: string } };
+  /** On a resume: the step it starts at asked its confirm question (and is waiting, declined or cancelled). */
+  asked?: boolean;
 }
 
 /**
@@ -69,8 +71,11 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
     let startAt = 0;
     let approved = false;
     if (options.resume) {
+      // A read-only server would plan the rest and record the real run as planned: no longer resumable.
+      if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
       startAt = restore(deps.memory, state, sandbox, options.resume.runId);
-      approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined;
+      // Only a question the operator was shown can be approved.
+      approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined && state.asked === true;
     } else {
       const inputs = resolveInputs(skill, options.inputs ?? {}, sandboxEvaluate(sandbox));
       state.id = newRunId();
@@ -134,7 +139,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
       const run = await runStep(step, 'finally', cleanup);
       record(deps.memory, state, sandbox, step, run, cleanup);
       await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
-      if (run.result.status === 'failed' && status === 'succeeded') status = 'failed';
+      if (run.result.status === 'failed' && (status === 'succeeded' || status === 'planned')) status = 'failed';
     }
   }
 
@@ -159,20 +164,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
 
 function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv): void {
   const { result } = run;
-  state.steps.push(result);
-  state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
-  sandbox.set('steps', state.scopeSteps);
-  if (step.output) {
-    if (run.output) {
-      state.outputs[step.output] = run.output.value;
-      sandbox.set(step.output, run.output.value);
-    } else if (result.status === 'planned') {
-      env.planned.set(step.output, step.name);
-    } else {
-      // Skipped or failed-and-continued: the name exists and is null, so `x ? x.y : z` works.
-      sandbox.set(step.output, null);
-    }
-  }
+  // Recorded first: a step that ran stays recorded (and is not run again on a resume) whatever happens next.
   addRunStep(memory, state.id, {
     round: state.round,
     phase: result.phase,
@@ -189,6 +181,20 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
     matches: result.matches ?? null,
     note: result.note ?? null,
   });
+  state.steps.push(result);
+  state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
+  sandbox.set('steps', state.scopeSteps);
+  if (step.output) {
+    if (run.output) {
+      state.outputs[step.output] = run.output.value;
+      sandbox.set(step.output, run.output.value);
+    } else if (result.status === 'planned') {
+      env.planned.set(step.output, step.name);
+    } else {
+      // Skipped or failed-and-continued: the name exists and is null, so `x ? x.y : z` works.
+      sandbox.set(step.output, null);
+    }
+  }
 }
 
 /**
@@ -208,7 +214,13 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   for (const row of steps) if (row.phase === 'main') latest.set(row.name, row);
   let startAt = state.skill.steps.findIndex((step) => !GOES_ON.has((latest.get(step.name)?.status ?? 'pending') as StepResult['status']));
   if (startAt < 0) startAt = state.skill.steps.length;
-  if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
+  // Steps after the stopping step never ran; when some did, the skill changed and a resume would repeat them.
+  const ranAfter = state.skill.steps.slice(startAt + 1).filter((step) => latest.has(step.name)).map((step) => step.name);
+  if (ranAfter.length) {
+    throw new ToolError('conflict', `run ${runId} cannot be resumed: the skill changed since it ran (step ${state.skill.steps[startAt]!.name} comes before ${ranAfter.join(', ')}, which already ran)`, {
+      hint: 'start a new run; steps that change things would run again otherwise',
+    });
+  }
   state.id = runId;
   state.round = run.resumes + 1;
   sandbox.set('inputs', run.inputs);
@@ -225,6 +237,9 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   }
   const stoppedAt = latest.get(state.skill.steps[startAt]?.name ?? '');
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
+  state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
+  // Claimed last: a restore that fails leaves the run as it was, still resumable.
+  if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   return startAt;
 }
 

@@ -213,7 +213,7 @@ export class ExpressionSandbox {
     const result = context.callFunction(fns[entry], context.undefined, ...args);
     for (const arg of args) arg.dispose();
     if (result.error) {
-      const dumped = context.dump(result.error) as { name?: string; message?: string } | string;
+      const dumped = context.dump(result.error) as { name?: string; message?: string } | string | null | undefined;
       result.error.dispose();
       throw this.failure(dumped, entry === 'setVar' ? `value of ${first}` : second ?? '');
     }
@@ -222,7 +222,9 @@ export class ExpressionSandbox {
     return value;
   }
 
-  private failure(dumped: { name?: string; message?: string } | string, source: string): ExpressionError {
+  private failure(dumped: { name?: string; message?: string } | string | null | undefined, source: string): ExpressionError {
+    // `throw null` and `throw 1` are values, not objects: read them as a message.
+    if (dumped === null || (typeof dumped !== 'object' && typeof dumped !== 'string')) dumped = `thrown value ${String(dumped)}`;
     const name = typeof dumped === 'string' ? 'Error' : dumped.name ?? 'Error';
     const message = typeof dumped === 'string' ? dumped : dumped.message ?? String(dumped);
     if (/interrupted/i.test(message)) {

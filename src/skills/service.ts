@@ -12,7 +12,7 @@ import { loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedS
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
-  catalog: Pick<ToolCatalog, 'get' | 'inputSchema'>;
+  catalog: Pick<ToolCatalog, 'get' | 'inputSchema' | 'parseArgs'>;
   config: Config;
   memory: MemoryDb;
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { TRANSIENT_CODES, type ErrorCode, type ToolErrorJSON } from '../errors.js';
+import { ToolError, TRANSIENT_CODES, type ErrorCode, type ToolErrorJSON } from '../errors.js';
 import { countMatches, findKnownIssues, learnFix, type MemoryDb } from '../memory/index.js';
 import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { StepResult } from '../tools/skills.js';
@@ -12,7 +12,7 @@ import { expressionFailure, referencedNames, renderValue, type Evaluate } from '
 export interface StepEnv {
   sandbox: ExpressionSandbox;
   ctx: ToolContext;
-  tools: { get(name: string): AnyToolDefinition | undefined };
+  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
   config: Config;
   memory: MemoryDb;
   skill: string;
@@ -175,13 +175,23 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   const args = renderValue(step.args ?? {}, renderer(env, 'args', waitingOn)) as Record<string, unknown>;
   result.args = args;
   if (env.dryRun) {
-    if (!tool?.annotations.readOnlyHint) {
+    // An unknown tool fails here as it would in the real run.
+    if (tool && !tool.annotations.readOnlyHint) {
+      // The arguments as the tool would receive them (coerced, defaults filled), or the failure the real run would have.
+      if (!waitingOn.size && env.tools.parseArgs) {
+        try {
+          result.args = env.tools.parseArgs(name, args);
+        } catch (error) {
+          if (error instanceof ToolError) throw new StepFailure(error.toJSON());
+          throw error;
+        }
+      }
       result.status = 'planned';
-      result.note = tool ? 'changes things: not run in a plan' : `unknown tool ${name}`;
+      result.note = 'changes things: not run in a plan';
       return {};
     }
     // Templates are read expression by expression (a JSON dump of the args hides them in string literals).
-    if (waitingOn.size) {
+    if (tool && waitingOn.size) {
       result.status = 'planned';
       result.note = `arguments depend on the output of planned step ${[...waitingOn].join(', ')}`;
       return {};
@@ -189,7 +199,10 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   }
   let outcome = await callWithRetry(step, args, env, result);
   if (!outcome.ok && step.on_error === 'auto_heal' && outcome.error.code !== 'cancelled') {
-    outcome = await heal(step, args, env, result, outcome);
+    // A heal action (a command or any tool) changes things: a plan only says it would run.
+    if (env.dryRun) result.note = 'auto_heal: the heal action is not run in a plan';
+    else if (outcome.error.code === 'timeout' && tool && !tool.annotations.readOnlyHint && !tool.annotations.idempotentHint) result.note = 'auto_heal: not tried again: the change timed out and may have landed';
+    else outcome = await heal(step, args, env, result, outcome);
   }
   if (!outcome.ok) throw new StepFailure(outcome.error);
   result.output_summary = summarize(outcome.text);
@@ -232,7 +245,10 @@ async function callWithRetry(step: Step, args: Record<string, unknown>, env: Ste
       return outcome;
     }
     first ??= outcome.error;
-    const transient = TRANSIENT_CODES.has(outcome.error.code);
+    // A change that is not idempotent may have landed before it timed out (or still be running): never send it twice.
+    const annotations = env.tools.get(step.tool!)?.annotations;
+    const unsafe = outcome.error.code === 'timeout' && !!annotations && !annotations.readOnlyHint && !annotations.idempotentHint;
+    const transient = TRANSIENT_CODES.has(outcome.error.code) && !unsafe;
     if (!transient || attempt >= attempts || env.ctx.signal.aborted) {
       if (env.ctx.signal.aborted) return { ok: false, error: { code: 'cancelled', message: 'the run was cancelled' }, text: 'cancelled' };
       return outcome;

@@ -162,7 +162,7 @@ describe('release_aa_backend_prod releases', () => {
     const next = env.commits.release;
     expect(changedLines('upstream/master', 'origin/aa-release-2026-02-02').sort()).toEqual([`+    ref: ${next} # released 2026-01-10`, `+  - ref: "${next}"`, `-    ref: ${prev} # released 2026-01-10`, `-  - ref: "${env.commits.production}"`].sort());
     const message = git(env.appInterface.work, 'log', '-1', '--format=%B', 'origin/aa-release-2026-02-02').trim();
-    expect(message).toBe(`chore(release): release ${next.slice(0, 7)} to production\n\n${story.key}`);
+    expect(message).toBe(`chore(release): release ${next.slice(0, 7)} to production and billing\n\n${story.key}`);
 
     // Slack and memory.
     expect(env.slack.payloads.length).toBe(slackBefore + 1);
@@ -213,5 +213,19 @@ describe('release_aa_backend_prod after a failure', () => {
     expect(env.gitlab.mergeRequests.filter((m) => m.title.endsWith(summary))).toHaveLength(1);
     expect(originBranches().split('\n').map((b) => b.trim()).filter((b) => b.startsWith(`aa-release-${date}`))).toEqual([`aa-release-${date}`]);
     expect(env.jira.issues.find((i) => i.key === stories[0]!.key)!.comments.filter((c) => c.body.includes(mrs[0]!.web_url))).toHaveLength(1);
+  });
+
+  it('a re-run that adds billing does not reuse the pushed branch that moves production only', async () => {
+    const date = '2026-02-04';
+    const first = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date });
+    expect(first.isError, text(first)).toBeFalsy();
+    const again = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date, include_billing: true });
+    expect(again.isError, text(again)).toBeFalsy();
+    const branch = String(run(again).outputs.branch);
+    git(env.appInterface.work, 'fetch', '-q', 'origin');
+    const billing = changedLines('upstream/master', `origin/${branch}`);
+    expect(billing).toContain(`+  - ref: "${env.commits.release}"`);
+    const mr = env.gitlab.mergeRequests.find((m) => m.source_branch === branch)!;
+    expect(mr.web_url).toBe(run(again).outputs.mr_url);
   });
 });

@@ -234,4 +234,17 @@ describe('release_runbook against the emulators', () => {
       gitlab.startedPipelineStatuses = [];
     }
   });
+
+  it('a plan does not run the post-release watch against the environment it has not deployed to', async () => {
+    await prepare();
+    const result = await mcp.call('skill_plan', { name: 'release_runbook', inputs: { sha, target: 'prod' } });
+    const r = run(result);
+    expect(result.isError, r.report).toBeFalsy();
+    expect(r.status).toBe('planned');
+    expect(step(r, 'promote')?.status).toBe('planned');
+    expect(step(r, 'watch')?.status).toBe('planned');
+    expect(step(r, 'watch')?.note).toMatch(/planned step promote/);
+    expect(step(r, 'tag')?.status).toBe('planned');
+    expect(remoteTags()).toEqual([]);
+  });
 });

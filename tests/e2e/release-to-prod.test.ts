@@ -145,4 +145,14 @@ describe('release_to_prod', () => {
     expect(step(result, 'learn_fix').status).toBe('succeeded');
     expect(releases()).toHaveLength(1);
   });
+
+  it('stops when another snapshot of the same commit was released: a newer snapshot is no reason to release it again', async () => {
+    const first = env.kube.find('snapshots', KONFLUX_NAMESPACE, `aap-aa-main-${env.commits.release.slice(0, 7)}`)!;
+    env.kube.seed('snapshots', { metadata: { name: `aap-aa-main-${env.commits.release.slice(0, 7)}-rebuild`, labels: first.metadata.labels ?? {}, creationTimestamp: new Date(Date.now() + 60_000).toISOString() }, spec: first.spec as Record<string, unknown> });
+    const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release });
+    expect(result.isError).toBe(true);
+    expect(step(result, 'find_snapshot').output_summary).toContain('rebuild');
+    expect(step(result, 'not_already_released')).toMatchObject({ status: 'failed', error: { message: expect.stringContaining(releases()[0]!.metadata.name) } });
+    expect(releases()).toHaveLength(1);
+  });
 });

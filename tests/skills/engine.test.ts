@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getRun, learnFix } from '../../src/memory/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/harness.js';
 import { skillHarness, statuses, type SkillHarness } from './fixtures.js';
 
 let h: SkillHarness;
@@ -107,6 +110,50 @@ describe('skill engine', () => {
     // The transient failure that a retry fixed is remembered.
     const learned = h.runtime.memory.db.prepare('SELECT * FROM learned_fixes WHERE tool = ?').all('test_flaky') as Array<{ fix: string }>;
     expect(learned.map((l) => l.fix)).toEqual([expect.stringContaining('attempt 3 succeeded')]);
+  });
+
+  it('does not call a change that is not idempotent again after it timed out: the first call may still land', async () => {
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: once, ms: 150 }
+    timeout: 50ms
+    retry: { attempts: 3, delay: 10ms }
+`));
+    const result = await h.run({ name: 't' });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.fx.mutations).toEqual(['once']);
+    h.close();
+    h = skillHarness({ config: { heal: { timeout: { command: ['true'] } } } });
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: once, ms: 150 }
+    timeout: 50ms
+    on_error: auto_heal
+`));
+    const healed = await h.run({ name: 't' });
+    expect(healed.steps[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout' } });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.fx.mutations).toEqual(['once']);
+  });
+
+  it('a compute that throws a non-Error (throw null) fails its step, and finally steps still evaluate', async () => {
+    h.write('t', `name: t\ndescription: test skill\nsteps:
+  - name: broken
+    compute: "throw null"
+finally:
+  - name: tell
+    condition: "run.status === 'failed'"
+    tool: test_mutate
+    args: { item: "failed at {{ run.failed_step }}" }
+`);
+    const result = await h.run({ name: 't' });
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('null') } });
+    expect(result.steps[1]).toMatchObject({ name: 'tell', status: 'succeeded' });
+    expect(h.fx.mutations).toEqual(['failed at broken']);
   });
 
   it('ends a step at its timeout even when the tool ignores the abort', async () => {
@@ -372,5 +419,174 @@ finally:
     const seen: string[] = [];
     await h.run({ name: 't' }, { progress: async (p) => void seen.push(`${p.progress}/${p.total} ${p.message}`) });
     expect(seen).toEqual(['1/2 a: succeeded', '2/2 b: succeeded']);
+  });
+});
+
+describe('skill engine: plans and resumes never change things', () => {
+  it('a plan does not run the auto_heal action of a failing read-only step', async () => {
+    h.close();
+    h = skillHarness({ config: { heal: { network: { tool: 'test_mutate', args: { item: 'healed' } } } } });
+    h.write('t', skill(`
+  - name: read
+    tool: test_flaky
+    args: { key: p, code: network, times: 1, message: "no route to host" }
+    on_error: auto_heal
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(h.fx.mutations).toEqual([]);
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]).toMatchObject({ status: 'failed', note: expect.stringContaining('not run in a plan') });
+  });
+
+  it('a plan whose finally step fails is not reported as planned', async () => {
+    h.write('t', `name: t\ndescription: test skill\nsteps:
+  - name: read
+    tool: test_echo
+    args: { text: a }
+finally:
+  - name: cleanup
+    tool: test_flaky
+    args: { key: f, code: not_found, times: 1, message: "gone" }
+`);
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[1]).toMatchObject({ name: 'cleanup', status: 'failed' });
+    expect(result.status).toBe('failed');
+  });
+
+  it('a plan fails a step that calls a tool that does not exist, as the real run would', async () => {
+    h.write('t', skill(`
+  - name: typo
+    tool: test_mutat
+    args: { item: x }
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { code: 'not_found' } });
+    expect(result.status).toBe('failed');
+  });
+
+  it('a plan checks the arguments of a change against its tool, as the real run would, and shows them as sent', async () => {
+    h.write('t', skill(`
+  - name: comment
+    tool: jira_add_comment
+    args: { issue_key: "not a key", comment: "hello" }
+  - name: write
+    tool: test_slow_write
+    args: { item: x, ms: "5" }
+`));
+    const result = await h.run({ name: 't', dry_run: true });
+    expect(result.steps[0]).toMatchObject({ status: 'failed', error: { code: 'invalid_input', message: expect.stringContaining('issue_key') } });
+    expect(result.status).toBe('failed');
+    h.write('t', skill(`
+  - name: write
+    tool: test_slow_write
+    args: { item: x, ms: "5" }
+`));
+    const ok = await h.run({ name: 't', dry_run: true });
+    expect(ok.steps[0]).toMatchObject({ status: 'planned', args: { item: 'x', ms: 5 } });
+    expect(h.fx.mutations).toEqual([]);
+  });
+
+  it('refuses to resume a run on a read-only server, leaving the run resumable', async () => {
+    const path = join(tempDir('release-mcp-ro-resume-').path, 'memory.db');
+    h.close();
+    h = skillHarness({ memoryPath: path });
+    h.write('t', skill(`
+  - name: first
+    tool: test_mutate
+    args: { item: first }
+  - name: second
+    tool: test_flaky
+    args: { key: r, code: not_found, times: 1, message: "missing" }
+  - name: third
+    tool: test_mutate
+    args: { item: third }
+`));
+    const failed = await h.run({ name: 't' });
+    expect(failed.status).toBe('failed');
+    const dir = h.dir;
+    h.runtime.close();
+    const ro = skillHarness({ memoryPath: path, readOnly: true, config: { skills_dirs: [dir] } });
+    try {
+      await expect(ro.run({ resume: failed.run_id })).rejects.toMatchObject({ code: 'precondition' });
+    } finally {
+      ro.runtime.close();
+    }
+    h = skillHarness({ memoryPath: path, config: { skills_dirs: [dir] } });
+    writeFileSync(join(dir, 't.yaml'), readFileSync(join(dir, 't.yaml'), 'utf8').replace('times: 1', 'times: 0'));
+    const resumed = await h.run({ resume: failed.run_id });
+    expect(resumed.status).toBe('succeeded');
+    expect(statuses(resumed)).toMatchObject({ first: 'succeeded', second: 'succeeded', third: 'succeeded' });
+    expect(h.fx.mutations).toEqual(['third']);
+  });
+});
+
+describe('skill engine: a resume never repeats a change', () => {
+  it('refuses to resume when the skill gained a step before changes that already ran', async () => {
+    const body = `
+  - name: first
+    tool: test_mutate
+    args: { item: first }
+  - name: second
+    tool: test_flaky
+    args: { key: s, code: not_found, times: 1, message: "missing" }
+`;
+    h.write('t', skill(body));
+    const failed = await h.run({ name: 't' });
+    expect(failed.status).toBe('failed');
+    h.write('t', skill(`
+  - name: new_check
+    compute: "return 1"${body}`));
+    await expect(h.run({ resume: failed.run_id })).rejects.toMatchObject({ code: 'conflict' });
+    expect(h.fx.mutations).toEqual(['first']);
+    expect(getRun(h.runtime.memory, failed.run_id)!.run.status).toBe('failed');
+  });
+});
+
+describe('skill engine: approval on resume', () => {
+  it('does not approve a confirm step whose question was never asked', async () => {
+    h.write('t', skill(`
+  - name: first
+    compute: "return 1"
+  - name: approve
+    confirm: "Change things?"
+  - name: change
+    tool: test_mutate
+    args: { item: changed }
+`));
+    const controller = new AbortController();
+    const cancelled = await h.run({ name: 't' }, { signal: controller.signal, progress: async () => controller.abort() });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.steps.map((s) => s.name)).toEqual(['first']);
+    const resumed = await h.run({ resume: cancelled.run_id, approve: true });
+    expect(resumed.status).toBe('awaiting_approval');
+    expect(h.fx.mutations).toEqual([]);
+    const approved = await h.run({ resume: cancelled.run_id, approve: true });
+    expect(approved.status).toBe('succeeded');
+    expect(h.fx.mutations).toEqual(['changed']);
+  });
+});
+
+describe('skill engine: a change that ran is always recorded', () => {
+  it('records a change that ran even when its output is too large for the expression sandbox, so a resume does not repeat it', async () => {
+    h.close();
+    h = skillHarness({ config: { skills: { expression_memory_mb: 4 } } });
+    h.write('t', skill(`
+  - name: write
+    tool: test_big_write
+    args: { item: once, size: 8000000 }
+    output: big
+  - name: after
+    compute: "return 1"
+`));
+    const error = await h.run({ name: 't' }).then(() => undefined, (e: Error) => e);
+    expect(error).toBeDefined();
+    const id = (h.runtime.memory.db.prepare('SELECT id FROM skill_runs').get() as { id: string }).id;
+    const stored = getRun(h.runtime.memory, id)!;
+    expect(stored.run.status).toBe('failed');
+    expect(stored.steps.map((s) => [s.name, s.status])).toEqual([['write', 'succeeded']]);
+    await h.run({ resume: id }).catch(() => undefined);
+    expect(h.fx.mutations).toEqual(['once']);
+    // A resume that could not start leaves the run resumable, not stuck as running.
+    expect(getRun(h.runtime.memory, id)!.run.status).toBe('failed');
   });
 });

@@ -70,6 +70,33 @@ export function testTools() {
         return { count: mutations.length };
       },
     }),
+    defineTool({
+      name: 'test_slow_write',
+      family: 'test',
+      title: 'Slow write',
+      description: 'waits `ms` milliseconds, ignoring an abort, then appends an item (a change that is not idempotent)',
+      input: z.object({ item: z.unknown(), ms: z.number().int() }),
+      output: z.object({ count: z.number().int() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      handler: async ({ item, ms }) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        mutations.push(item);
+        return { count: mutations.length };
+      },
+    }),
+    defineTool({
+      name: 'test_big_write',
+      family: 'test',
+      title: 'Big write',
+      description: 'appends an item and returns a text of `size` characters',
+      input: z.object({ item: z.unknown(), size: z.number().int() }),
+      output: z.object({ text: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      handler: ({ item, size }) => {
+        mutations.push(item);
+        return { text: 'x'.repeat(size) };
+      },
+    }),
   ];
   return { tools, calls, callTimes, mutations };
 }

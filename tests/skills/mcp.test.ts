@@ -69,6 +69,15 @@ describe('skill tools through an MCP client', () => {
     await c.close();
   });
 
+  it('an accept that does not say confirm: true is no approval', async () => {
+    const c = await connect(h.runtime, { capabilities: { elicitation: {} } });
+    c.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept' }));
+    const result = await c.call('skill_run', { name: 'gated' });
+    expect(structured(result).status).not.toBe('succeeded');
+    expect(h.fx.mutations).toEqual([]);
+    await c.close();
+  });
+
   it('without elicitation the run waits for approval, and resume with approve finishes it', async () => {
     const c = await connect(h.runtime);
     const paused = structured(await c.call('skill_run', { name: 'gated', inputs: { item: 'v2' } }));
