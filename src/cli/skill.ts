@@ -1,4 +1,5 @@
 import { ToolError } from '../errors.js';
+import { redactValue } from '../logger.js';
 import { LocalSession } from '../server/context.js';
 import type { Runtime } from '../server/runtime.js';
 import type { Progress, RunResult, SkillService } from '../tools/index.js';
@@ -105,7 +106,8 @@ async function runWithSession(runtime: Runtime, service: SkillService, request: 
   const live = liveProgress(progress);
   try {
     const session = new LocalSession(runtime);
-    const result = await service.run(request, session.context({ signal: controller.signal, progress: live.progress }));
+    // Masked as the registry masks every tool result: the run's outputs can carry what tools returned.
+    const result = redactValue(await service.run(request, session.context({ signal: controller.signal, progress: live.progress })), runtime.secretValues);
     live.stop();
     print(result, json, () => result.report);
     return exitCodeOf(result.status);
