@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from './http-errors.js';
+import { callWithin, requestFailureToToolError, statusToToolError, tokenHint } from './http-errors.js';
 
 export interface GitlabSettings {
   url: string;
@@ -147,18 +147,12 @@ export class GitlabClient {
   ) {}
 
   private call<T>(what: string, run: () => Promise<unknown>): Promise<T> {
-    const deadline = Date.now() + this.settings.timeoutMs;
-    return withRateLimitRetry(async () => {
-      try {
-        return (await run()) as T;
-      } catch (error) {
-        if (error instanceof GitlabHttpFailure) {
-          throw statusToToolError(error.status, { service: SERVICE, what, body: error.body, retryAfter: error.retryAfter, authHint: tokenHint('GITLAB_TOKEN', SERVICE) });
-        }
-        if (error instanceof ToolError) throw error;
-        throw requestFailureToToolError(error, { service: SERVICE, timeoutMs: this.settings.timeoutMs });
+    return callWithin(this.settings.timeoutMs, run as () => Promise<T>, (error) => {
+      if (error instanceof GitlabHttpFailure) {
+        return statusToToolError(error.status, { service: SERVICE, what, body: error.body, retryAfter: error.retryAfter, authHint: tokenHint('GITLAB_TOKEN', SERVICE) });
       }
-    }, { deadline });
+      return requestFailureToToolError(error, { service: SERVICE, timeoutMs: this.settings.timeoutMs });
+    });
   }
 
   createMergeRequest(project: string, source: string, target: string, title: string, options: CreateMergeRequestOptions): Promise<MergeRequest> {

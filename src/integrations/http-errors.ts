@@ -187,3 +187,18 @@ export async function withRateLimitRetry<T>(attempt: () => Promise<T>, options: 
     }
   }
 }
+
+/**
+ * One call of an API client: rate limits waited out (never past the call's timeout), and any
+ * failure turned into a ToolError by the client's own mapping.
+ */
+export function callWithin<T>(timeoutMs: number, run: () => Promise<T>, toError: (error: unknown) => ToolError): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  return withRateLimitRetry(async () => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toError(error);
+    }
+  }, { deadline });
+}

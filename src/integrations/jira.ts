@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import { requestFailureToToolError, statusToToolError, tokenHint, withRateLimitRetry } from './http-errors.js';
+import { callWithin, requestFailureToToolError, statusToToolError, tokenHint } from './http-errors.js';
 
 export interface JiraSettings {
   url: string;
@@ -103,14 +103,7 @@ export class JiraClient {
   }
 
   private call<T>(what: string, run: () => Promise<unknown>): Promise<T> {
-    const deadline = Date.now() + this.settings.timeoutMs;
-    return withRateLimitRetry(async () => {
-      try {
-        return (await run()) as T;
-      } catch (error) {
-        throw jiraToolError(error, what, this.settings.timeoutMs);
-      }
-    }, { deadline });
+    return callWithin(this.settings.timeoutMs, run as () => Promise<T>, (error) => jiraToolError(error, what, this.settings.timeoutMs));
   }
 
   createIssue(fields: Record<string, unknown>): Promise<{ id: string; key: string; self: string }> {
