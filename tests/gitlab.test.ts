@@ -45,8 +45,7 @@ describe('gitlab tools against the GitLab emulator', () => {
   });
 
   beforeEach(() => {
-    emulator.server.clearFaults();
-    emulator.server.requests.length = 0;
+    emulator.reset();
   });
 
   describe('gitlab_mr_create', () => {

@@ -46,8 +46,7 @@ describe('jira tools against a Jira Server/DC emulator (bearer personal access t
   });
 
   beforeEach(() => {
-    emulator.server.clearFaults();
-    emulator.server.requests.length = 0;
+    emulator.reset();
   });
 
   it('creates an issue with defaults from config and the description converted to wiki markup', async () => {

@@ -208,4 +208,10 @@ export abstract class ServiceEmulator {
     this.server.inject(fault);
     return this;
   }
+
+  /** Between tests: no pending faults, an empty request log (the service's state stays). */
+  reset(): void {
+    this.server.clearFaults();
+    this.server.requests.length = 0;
+  }
 }

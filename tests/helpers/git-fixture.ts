@@ -22,6 +22,16 @@ export function commitFile(cwd: string, file: string, text: string, message: str
   return git(cwd, 'rev-parse', 'HEAD').trim();
 }
 
+/** Create each remote as a bare repository beside the clone, add it to `work`, push master and fetch it. */
+export function publishTo(work: string, remotes: Record<string, string>): void {
+  for (const [name, bare] of Object.entries(remotes)) {
+    git(dirname(bare), 'init', '-q', '--bare', bare);
+    git(work, 'remote', 'add', name, bare);
+    git(work, 'push', '-q', name, 'master');
+    git(work, 'fetch', '-q', name);
+  }
+}
+
 export interface GitFixture {
   root: string;
   /** Working clone with remotes `upstream` and `origin` (both bare, in the temp dir). */
@@ -45,18 +55,11 @@ export function gitFixture(files: Record<string, string> = { 'README.md': 'hello
   const work = join(root, 'work');
   const other = join(root, 'other');
   const workspace = join(root, 'ws');
-  git(root, 'init', '-q', '--bare', upstream);
-  git(root, 'init', '-q', '--bare', origin);
   git(root, 'init', '-q', work);
   for (const [file, text] of Object.entries(files)) write(work, file, text);
   git(work, 'add', '--all');
   git(work, 'commit', '-q', '-m', 'initial commit');
-  git(work, 'remote', 'add', 'upstream', upstream);
-  git(work, 'remote', 'add', 'origin', origin);
-  git(work, 'push', '-q', 'upstream', 'master');
-  git(work, 'push', '-q', 'origin', 'master');
-  git(work, 'fetch', '-q', 'upstream');
-  git(work, 'fetch', '-q', 'origin');
+  publishTo(work, { upstream, origin });
   git(root, 'clone', '-q', '-o', 'upstream', upstream, other);
   mkdirSync(join(workspace, 'plain'), { recursive: true });
   git(join(workspace, 'plain'), 'init', '-q');

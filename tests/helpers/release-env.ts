@@ -12,7 +12,7 @@ import { PrometheusEmulator } from '../emulators/prometheus.js';
 import { QuayEmulator } from '../emulators/quay.js';
 import { SlackEmulator } from '../emulators/slack.js';
 import type { QuaySecurityReport } from '../../src/integrations/quay.js';
-import { commitFile, git, write } from './git-fixture.js';
+import { commitFile, git, publishTo, write } from './git-fixture.js';
 import { tempDir } from './harness.js';
 
 /**
@@ -80,15 +80,12 @@ export interface ReleaseEnv {
 function backendRepo(root: string): { work: string; upstream: string; commits: BackendCommits } {
   const upstream = join(root, 'backend-upstream.git');
   const work = join(root, 'backend');
-  git(root, 'init', '-q', '--bare', upstream);
   git(root, 'init', '-q', work);
   const production = commitFile(work, 'api/app.py', 'VERSION = "1.0"\n', 'feat: tenant-aware report API');
   const missingImage = commitFile(work, 'api/filters.py', 'FILTERS = ["org"]\n', 'feat(reports): filter by organization');
   const previous = commitFile(work, 'api/empty.py', 'def empty(): return []\n', 'fix(reports): empty report no longer 500s');
   const release = commitFile(work, 'requirements.txt', 'django==5.1.4\n', 'chore(deps): bump django to 5.1.4');
-  git(work, 'remote', 'add', 'upstream', upstream);
-  git(work, 'push', '-q', 'upstream', 'master');
-  git(work, 'fetch', '-q', 'upstream');
+  publishTo(work, { upstream });
   return { work, upstream, commits: { production, missingImage, previous, release } };
 }
 
@@ -97,8 +94,6 @@ function appInterfaceRepo(root: string, production: string): ReleaseEnv['appInte
   const origin = join(root, 'app-interface-origin.git');
   const work = join(root, 'app-interface');
   const other = join(root, 'app-interface-teammate');
-  git(root, 'init', '-q', '--bare', upstream);
-  git(root, 'init', '-q', '--bare', origin);
   git(root, 'init', '-q', work);
   const deploy = readFileSync(FIXTURE, 'utf8').replace(FIXTURE_PROD_REF, production).replace(FIXTURE_BILLING_REF, production);
   write(work, DEPLOY_FILE, deploy);
@@ -106,11 +101,7 @@ function appInterfaceRepo(root: string, production: string): ReleaseEnv['appInte
   write(work, 'README.md', '# app-interface (test copy)\n');
   git(work, 'add', '--all');
   git(work, 'commit', '-q', '-m', 'tower-analytics: deploy with Clowder');
-  git(work, 'remote', 'add', 'upstream', upstream);
-  git(work, 'remote', 'add', 'origin', origin);
-  git(work, 'push', '-q', 'upstream', 'master');
-  git(work, 'push', '-q', 'origin', 'master');
-  git(work, 'fetch', '-q', 'upstream');
+  publishTo(work, { upstream, origin });
   git(work, 'branch', '-q', '--set-upstream-to=upstream/master', 'master');
   git(root, 'clone', '-q', '-o', 'upstream', upstream, other);
   return { work, upstream, origin, other };
