@@ -250,6 +250,13 @@ describe('git_add, git_commit and git_tag', () => {
     expect(result.files).toEqual(['deploy.yml']);
   });
 
+  it('keeps message lines that start with # (they are not comments here)', async () => {
+    write(fx.work, 'notes.md', 'n\n');
+    await ok('git_add', { repo: 'app', all: true });
+    await ok('git_commit', { repo: 'app', message: 'fix: handle empty reports\n\n#123 was the symptom' });
+    expect(git(fx.work, 'log', '-1', '--format=%B').trim()).toBe('fix: handle empty reports\n\n#123 was the symptom');
+  });
+
   it('refuses an empty commit, an unknown type, and a commit without a message', async () => {
     const before = head(fx.work);
     const empty = await fails('git_commit', { repo: 'app', message: 'nothing' });

@@ -59,7 +59,9 @@ export async function rebase(git: GitRunner, onto: string): Promise<RebaseResult
         details: { files, onto },
       });
     }
-    throw new ToolError('precondition', `git rebase failed: ${(attempt.stderr || attempt.stdout).trim()}`);
+    throw new ToolError('precondition', `git rebase failed: ${(attempt.stderr || attempt.stdout).trim()}`, {
+      hint: 'no rebase was left in progress; git_status shows the state of the repository',
+    });
   }
   const after = (await resolveRef(git, 'HEAD')) ?? '';
   return { branch: status.branch, onto, before, after, changed: before !== after };
@@ -85,12 +87,14 @@ export interface CommitResult {
 /** Commit what is staged; an empty commit is refused. */
 export async function commit(git: GitRunner, format: Config['commit_format'], parts: CommitParts): Promise<CommitResult> {
   const status = await readStatus(git);
-  if (status.conflicted.length) throw new ToolError('precondition', `unresolved conflicts in ${status.conflicted.join(', ')}`);
+  if (status.conflicted.length) {
+    throw new ToolError('precondition', `unresolved conflicts in ${status.conflicted.join(', ')}`, { hint: 'resolve the conflicts and git_add the files, or abort the merge or rebase, before committing' });
+  }
   if (!status.staged.length) {
     throw new ToolError('precondition', 'nothing is staged: refusing an empty commit', { hint: 'git_add the changed files first (git_status lists them)' });
   }
   const { message, issue_key } = buildCommitMessage(format, parts, status.branch);
-  await git.run(['commit', '--cleanup=strip', '-m', message]);
+  await git.run(['commit', '--cleanup=whitespace', '-m', message]);
   const sha = (await resolveRef(git, 'HEAD')) ?? '';
   const written = (await git.run(['log', '-1', '--format=%B', sha])).trim();
   return { sha, short: sha.slice(0, 7), branch: status.branch, message: written, issue_key, files: status.staged.map((f) => f.path) };
@@ -110,7 +114,7 @@ export async function tag(git: GitRunner, name: string, message: string, ref = '
     throw new ToolError('conflict', `tag "${name}" already exists`, { hint: 'tags are not moved: pick a new name' });
   }
   const sha = await resolveRef(git, ref);
-  if (!sha) throw new ToolError('not_found', `"${ref}" is not a commit`);
-  await git.run(['tag', '--annotate', '--cleanup=strip', '-m', message, name, sha]);
+  if (!sha) throw new ToolError('not_found', `"${ref}" is not a commit`, { hint: 'give a branch, tag or SHA that exists (git_log lists commits; fetch first for a remote branch)' });
+  await git.run(['tag', '--annotate', '--cleanup=whitespace', '-m', message, name, sha]);
   return { tag: name, sha, message: message.trim() };
 }
