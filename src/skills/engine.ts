@@ -158,7 +158,17 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   }
   const duration_ms = Math.round(performance.now() - started);
   finishRun(deps.memory, state.id, { status, outputs, error, duration_ms });
-  const result: Omit<RunResult, 'report'> = { run_id: state.id, skill: skill.name, version: skill.version, status, dry_run: state.dryRun, steps: state.steps, outputs, duration_ms };
+  const result: Omit<RunResult, 'report'> = {
+    run_id: state.id,
+    skill: skill.name,
+    version: skill.version,
+    status,
+    dry_run: state.dryRun,
+    steps: state.steps,
+    outputs,
+    duration_ms,
+    ...(error && status !== 'succeeded' && status !== 'planned' ? { error } : {}),
+  };
   return { ...result, report: renderRunReport(result, { error, readOnly: ctx.session.readOnly }) };
 }
 

@@ -19,7 +19,7 @@ function runFailure(run: z.output<typeof runResultSchema>): ToolErrorJSON | unde
   const fix = failed?.matches?.[0]?.fix;
   return {
     code: ERROR_CODES.includes(code) ? code : 'internal',
-    message: `skill ${run.skill} ${run.status}${where}${failed?.error ? `: ${failed.error.message}` : ''} (run ${run.run_id})`,
+    message: `skill ${run.skill} ${run.status}${where}${failed?.error ? `: ${failed.error.message}` : run.error ? `: ${run.error}` : ''} (run ${run.run_id})`,
     ...(fix ? { hint: `known fix: ${fix}` } : failed?.error?.hint ? { hint: failed.error.hint } : {}),
     details: { run_id: run.run_id, step: failed?.name },
   };
@@ -64,6 +64,7 @@ export const runResultSchema = z.object({
   steps: z.array(stepResultSchema),
   outputs: z.record(z.string(), z.unknown()),
   duration_ms: z.number(),
+  error: z.string().optional().describe('Why the run failed, when it failed (also when no single step is to blame, e.g. its outputs)'),
   report: z.string().describe('The run as readable markdown'),
 });
 

@@ -31,6 +31,26 @@ afterEach(() => h.close());
 const structured = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
 
 describe('skill tools through an MCP client', () => {
+  it('reports a run that fails only in its outputs as a failed call that says why', async () => {
+    h.write('bad_outputs', `name: bad_outputs
+description: every step works, the outputs do not
+steps:
+  - name: look
+    tool: test_echo
+    args: { text: hello }
+    output: seen
+outputs:
+  missing: "{{ nothing_here.value }}"
+`);
+    const c = await connect(h.runtime);
+    const result = await c.call('skill_run', { name: 'bad_outputs' });
+    expect(result.isError).toBe(true);
+    expect(structured(result)).toMatchObject({ status: 'failed' });
+    expect(structured(result).error).toMatch(/outputs/);
+    expect(errorOf(result).message).toMatch(/skill bad_outputs failed: .*nothing_here/);
+    await c.close();
+  });
+
   it('lists, describes and lints skills', async () => {
     const c = await connect(h.runtime);
     const list = await c.call('skill_list');
