@@ -1,23 +1,15 @@
 import Database from 'better-sqlite3';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult, StepResult } from '../../src/tools/index.js';
 import { git } from '../helpers/git-fixture.js';
 import { connectServer, createReleaseEnv, DEPLOY_FILE, GITLAB_PROJECT, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
+import { runOf as run, stepOf as step, textOf as text } from '../helpers/harness.js';
 
 const SKILL = 'release_aa_backend_prod';
 let env: ReleaseEnv;
 let mcp: ServerClient;
 
-const run = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
-const step = (result: CallToolResult, name: string): StepResult => {
-  const found = run(result).steps.filter((s) => s.name === name).at(-1);
-  if (!found) throw new Error(`no step ${name} in ${run(result).steps.map((s) => s.name).join(', ')}`);
-  return found;
-};
-const text = (result: CallToolResult) => (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
 const originBranches = () => git(env.appInterface.origin, 'branch', '--list', 'aa-release-*').trim();
 const localBranches = () => git(env.appInterface.work, 'branch', '--list', 'aa-release-*').trim();
 /** `-old` / `+new` lines of a diff between two app-interface refs, without the headers. */

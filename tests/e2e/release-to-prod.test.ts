@@ -1,21 +1,12 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult, StepResult } from '../../src/tools/index.js';
-import { errorOf } from '../helpers/harness.js';
 import { connectServer, createReleaseEnv, KONFLUX_NAMESPACE, RELEASE_PLAN, STAGING_REPO, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
+import { errorOf, runOf as run, stepOf as step, textOf as text } from '../helpers/harness.js';
 
 const SKILL = 'release_to_prod';
 let env: ReleaseEnv;
 let mcp: ServerClient;
 let stopController: () => void;
 
-const run = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
-const step = (result: CallToolResult, name: string): StepResult => {
-  const found = run(result).steps.filter((s) => s.name === name).at(-1);
-  if (!found) throw new Error(`no step ${name} in ${run(result).steps.map((s) => s.name).join(', ')}`);
-  return found;
-};
-const text = (result: CallToolResult) => (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
 const releases = () => env.kube.all('releases', KONFLUX_NAMESPACE);
 
 beforeAll(async () => {

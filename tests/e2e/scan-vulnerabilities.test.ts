@@ -1,16 +1,13 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuaySecurityReport } from '../../src/integrations/quay.js';
-import type { RunResult, StepResult } from '../../src/tools/index.js';
 import { connectServer, createReleaseEnv, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
+import { runOf as run, stepOf as step } from '../helpers/harness.js';
 
 const SKILL = 'scan_vulnerabilities';
 const REPO = 'redhat-user-workloads/aap-aa-tenant/aap-aa-main/automation-analytics-frontend-main';
 let env: ReleaseEnv;
 let mcp: ServerClient;
 
-const run = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
-const step = (result: CallToolResult, name: string): StepResult => run(result).steps.filter((s) => s.name === name).at(-1)!;
 
 function vulnerability(id: string, severity: string, fixedBy = ''): { Name: string; Severity: string; FixedBy: string; Link: string; Description: string } {
   return { Name: id, Severity: severity, FixedBy: fixedBy, Link: `https://access.redhat.com/security/cve/${id}`, Description: `${id} in a package` };

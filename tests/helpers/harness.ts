@@ -8,6 +8,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { McpSession, type SessionOptions } from '../../src/server/mcp.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/server/runtime.js';
+import type { RunResult, StepResult } from '../../src/tools/index.js';
 
 export function tempDir(prefix = 'release-mcp-test-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -50,4 +51,21 @@ export async function connect(runtime: Runtime, options: SessionOptions & { capa
 export function errorOf(result: CallToolResult): { code: string; message: string; hint?: string } {
   if (!result.isError) throw new Error(`expected an error, got ${JSON.stringify(result.structuredContent)}`);
   return (result._meta as Record<string, { code: string; message: string; hint?: string }>)['release-mcp/error']!;
+}
+
+/** The skill run record a skill_run/skill_plan result carries (also when it failed). */
+export function runOf(result: CallToolResult): RunResult {
+  return result.structuredContent as unknown as RunResult;
+}
+
+/** The last record of a step in a run result; a missing step fails the test with the list of steps. */
+export function stepOf(result: CallToolResult, name: string): StepResult {
+  const found = runOf(result).steps.filter((s) => s.name === name).at(-1);
+  if (!found) throw new Error(`no step ${name} in ${runOf(result).steps.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
+/** All text content of a result. */
+export function textOf(result: CallToolResult): string {
+  return (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
 }
