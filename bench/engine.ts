@@ -5,14 +5,20 @@ import { LocalSession } from '../src/server/context.js';
 import { createRuntime } from '../src/server/runtime.js';
 import { skillSchema, runSkill } from '../src/skills/index.js';
 import { ALL_TOOLS, defineTool } from '../src/tools/index.js';
+import { figure, median, verdict } from './stats.js';
 
 /**
- * Engine overhead: a 30-step skill of instant tool and compute steps, against calling the same
- * tools directly in a loop (same registry path), in one process. Target: under 1 ms per step.
+ * Engine cost per step as a skill grows: skills of 10, 200 and 2,000 steps, all compute steps or
+ * all cheap tool steps, each step reading the previous step's output. The cost per step should
+ * not grow with the number of steps (2,000 vs 10: at most 1.5x) and stay under 0.5 ms. Tool
+ * steps are also set beside calling the same tool directly through the same registry path.
  */
 
-const STEPS = 30;
-const ROUNDS = 40;
+const SIZES = [10, 200, 2000] as const;
+/** Steps timed per size (more runs of the small skills, so each size times about as many steps). */
+const STEPS_PER_SIZE = 4000;
+const FLAT_TARGET = 1.5;
+const STEP_BUDGET_MS = 0.5;
 
 const instant = defineTool({
   name: 'bench_echo',
@@ -25,57 +31,75 @@ const instant = defineTool({
   handler: (args) => args,
 });
 
-function benchSkill() {
-  const steps = Array.from({ length: STEPS }, (_, i) =>
-    i % 2 === 0
+type Kind = 'compute' | 'tool';
+
+function benchSkill(kind: Kind, size: number) {
+  const steps = Array.from({ length: size }, (_, i) =>
+    kind === 'tool'
       ? { name: `s${i}`, tool: 'bench_echo', args: { n: i === 0 ? 0 : `{{ v${i - 1}.n + 1 }}`, text: `step ${i} of {{ inputs.label }}` }, output: `v${i}` }
-      : { name: `s${i}`, compute: `return { n: v${i - 1}.n + 1, text: v${i - 1}.text.toUpperCase() }`, output: `v${i}` },
+      : { name: `s${i}`, compute: i === 0 ? 'return { n: 0, text: inputs.label }' : `return { n: v${i - 1}.n + 1, text: v${i - 1}.text }`, output: `v${i}` },
   );
-  return skillSchema.parse({ name: 'bench', description: 'engine overhead', inputs: { label: { type: 'string', default: 'bench' } }, steps });
+  return skillSchema.parse({ name: `bench_${kind}_${size}`, description: 'engine cost per step', inputs: { label: { type: 'string', default: 'bench' } }, steps });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export interface EngineFigures {
+  /** Median ms per step, by kind and size. */
+  msPerStep: Record<Kind, Record<number, number>>;
+  directMsPerCall: number;
+}
 
-export async function benchEngine(): Promise<{ engineMsPerStep: number; directMsPerStep: number; overheadMsPerStep: number }> {
+export async function benchEngine(sizes: readonly number[] = SIZES, stepsPerSize = STEPS_PER_SIZE): Promise<EngineFigures> {
   const runtime = createRuntime({ config: parseConfig({}, process.cwd()), env: {}, memoryPath: ':memory:', logger: silentLogger, tools: [...ALL_TOOLS, instant] });
   try {
     const session = new LocalSession(runtime);
     const ctx = session.context({ signal: new AbortController().signal });
-    const loaded = { skill: benchSkill(), file: 'bench' };
     const deps = { tools: runtime.catalog, config: runtime.config, memory: runtime.memory };
-    const engine: number[] = [];
+    const msPerStep: EngineFigures['msPerStep'] = { compute: {}, tool: {} };
+    for (const size of sizes) {
+      const rounds = Math.max(3, Math.ceil(stepsPerSize / size));
+      for (const kind of ['compute', 'tool'] as const) {
+        const loaded = { skill: benchSkill(kind, size), file: 'bench' };
+        const samples: number[] = [];
+        for (let round = 0; round <= rounds; round++) {
+          const started = performance.now();
+          const result = await runSkill(deps, ctx, { loaded, inputs: {} });
+          const ms = performance.now() - started;
+          if (result.status !== 'succeeded') throw new Error(`bench skill ${result.status}: ${result.error ?? result.report}`);
+          if (round > 0) samples.push(ms / size); // the first run warms up
+        }
+        msPerStep[kind][size] = median(samples);
+      }
+    }
     const direct: number[] = [];
-    for (let round = 0; round < ROUNDS + 5; round++) {
-      let started = performance.now();
-      const result = await runSkill(deps, ctx, { loaded, inputs: {} });
-      const engineMs = performance.now() - started;
-      if (result.status !== 'succeeded') throw new Error(`bench skill ${result.status}: ${result.report}`);
-      started = performance.now();
-      for (let i = 0; i < STEPS; i += 2) {
+    for (let round = 0; round < 20; round++) {
+      const started = performance.now();
+      for (let i = 0; i < 200; i++) {
         const outcome = await ctx.callTool('bench_echo', { n: i, text: `step ${i} of bench` });
         if (!outcome.ok) throw new Error(outcome.text);
       }
-      const directMs = performance.now() - started;
-      if (round >= 5) {
-        engine.push(engineMs / STEPS);
-        direct.push(directMs / STEPS);
-      }
+      direct.push((performance.now() - started) / 200);
     }
-    const engineMsPerStep = median(engine);
-    const directMsPerStep = median(direct);
-    const overheadMsPerStep = engineMsPerStep - directMsPerStep;
-    const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-    process.stdout.write(
-      [
-        `skill engine: ${STEPS}-step skill (${STEPS / 2} tool + ${STEPS / 2} compute steps), median of ${ROUNDS} runs`,
-        `  engine, per step:            ${fmt(engineMsPerStep)}`,
-        `  direct tool calls, per step: ${fmt(directMsPerStep)}`,
-        `  overhead per step:           ${fmt(overheadMsPerStep)} (target < 1 ms: ${overheadMsPerStep < 1 ? 'met' : 'MISSED'})`,
-        '',
-      ].join('\n'),
-    );
-    return { engineMsPerStep, directMsPerStep, overheadMsPerStep };
+    const directMsPerCall = median(direct);
+
+    const smallest = sizes[0]!;
+    const largest = sizes[sizes.length - 1]!;
+    const lines = [`skill engine: cost per step as the skill grows (${sizes.join(', ')} steps; median of runs, ${stepsPerSize} steps timed per size)`];
+    for (const kind of ['compute', 'tool'] as const) {
+      for (const size of sizes.slice(1)) {
+        const target = size === largest ? { max: FLAT_TARGET } : {};
+        lines.push(`  ${figure(`${kind} step at ${size} steps vs at ${smallest}`, msPerStep[kind][size]!, msPerStep[kind][smallest]!, 'ms/step', target)}`);
+      }
+      const worst = Math.max(...sizes.map((size) => msPerStep[kind][size]!));
+      lines.push(`  ${figure(`${kind} step, slowest size vs the ${STEP_BUDGET_MS} ms budget`, worst, STEP_BUDGET_MS, 'ms/step', { max: 1 })}`);
+    }
+    lines.push(`  ${figure(`tool step at ${largest} steps vs a direct call of the same tool`, msPerStep.tool[largest]!, directMsPerCall, 'ms/step')}`);
+    lines.push(`  overhead of the engine per tool step at ${largest} steps: ${(msPerStep.tool[largest]! - directMsPerCall).toFixed(3)} ms  (under ${STEP_BUDGET_MS} ms: ${verdict(msPerStep.tool[largest]! - directMsPerCall < STEP_BUDGET_MS)})`);
+    console.log(lines.join('\n'));
+    return { msPerStep, directMsPerCall };
   } finally {
     runtime.close();
   }
 }
+
+// `node --import tsx bench/engine.ts [steps-per-size]`: this bench alone.
+if (import.meta.url === `file://${process.argv[1]}`) await benchEngine(SIZES, Number(process.argv[2] ?? STEPS_PER_SIZE));

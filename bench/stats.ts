@@ -16,3 +16,27 @@ export function fmt(ms: number): string {
 export function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
 }
+
+/** A number with its unit, at a precision that fits its size. */
+function amount(value: number, unit: string): string {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
+  return `${value.toFixed(digits)} ${unit}`;
+}
+
+export interface Target {
+  /** The ratio this figure should stay at or under (`max`) or reach (`min`). */
+  max?: number;
+  min?: number;
+}
+
+/**
+ * One figure as every bench prints it: `name: value unit (baseline X unit, ratio R)`, then the
+ * target when there is one. The ratio is value / baseline.
+ */
+export function figure(name: string, value: number, baseline: number, unit: string, target: Target = {}): string {
+  const ratio = value / baseline;
+  let line = `${name}: ${amount(value, unit)} (baseline ${amount(baseline, unit)}, ratio ${ratio.toFixed(2)})`;
+  if (target.max !== undefined) line += `  target <= ${target.max}: ${verdict(ratio <= target.max)}`;
+  if (target.min !== undefined) line += `  target >= ${target.min}: ${verdict(ratio >= target.min)}`;
+  return line;
+}
