@@ -193,7 +193,8 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
   });
   state.steps.push(result);
   state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
-  sandbox.set('steps', state.scopeSteps);
+  // Only this step's status crosses into the sandbox, not the whole map again.
+  sandbox.setEntry('steps', step.name, state.scopeSteps[step.name]);
   if (step.output) {
     if (run.output) {
       state.outputs[step.output] = run.output.value;

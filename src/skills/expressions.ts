@@ -32,6 +32,14 @@ export function loadQuickJS(): Promise<QuickJSWASMModule> {
   return module;
 }
 
+function toJson(name: string, value: unknown): string | undefined {
+  try {
+    return value === undefined ? undefined : JSON.stringify(value);
+  } catch (error) {
+    throw new ExpressionError(`the value of ${name} cannot be passed to expressions: ${(error as Error).message}`, name, 'memory');
+  }
+}
+
 const deadline = (ms: number) => {
   const end = Date.now() + ms;
   return () => Date.now() > end;
@@ -72,9 +80,14 @@ const HELPERS = `
 `;
 
 /**
- * Runs once per context. It keeps the scope in a closure, returns the two entry points to the
- * host (they are not left on globalThis), and freezes the intrinsics so one evaluation cannot
- * change what the next one sees.
+ * Runs once per context. It keeps the scope in a closure, returns the entry points to the host
+ * (they are not left on globalThis), and freezes the intrinsics so one evaluation cannot change
+ * what the next one sees.
+ *
+ * The scope is one object that grows a binding at a time: a value crosses into the sandbox once,
+ * when it is produced, and a map such as `steps` grows an entry at a time, so the cost of a step
+ * does not depend on how many steps ran before it. Code reads the scope through `with`, from a
+ * strict function inside it: bindings are read-only (defined non-writable) and values deep-frozen.
  */
 const BOOTSTRAP = `(() => {
   'use strict';
@@ -89,15 +102,34 @@ const BOOTSTRAP = `(() => {
   };
   const helpers = { ${HELPERS} };
   for (const [name, fn] of Object.entries(helpers)) Object.defineProperty(globalThis, name, { value: fn, enumerable: false });
-  const compile = (kind, source, names) => new Function(...names, kind === 'expression' ? '"use strict";\\nreturn (' + source + '\\n);' : '"use strict";\\n' + source + '\\n');
-  const setVar = (name, json) => { vars[name] = json === undefined ? undefined : deepFreeze(JSON.parse(json)); };
-  const check = (kind, source) => { compile(kind, source, []); return true; };
+  const wrap = (kind, source) => kind === 'expression' ? 'return (' + source + '\\n);' : source + '\\n';
+  // Parsed on its own first: the source must be a whole expression or function body, never close the wrapper below.
+  const check = (kind, source) => { new Function('"use strict";\\n' + wrap(kind, source)); return true; };
+  const compile = (kind, source) => {
+    check(kind, source);
+    return new Function('scope', 'with (scope) { return function () { "use strict";\\n' + wrap(kind, source) + '}; }')(vars);
+  };
+  const bind = (name, value) => Object.defineProperty(vars, name, { value, writable: false, enumerable: true, configurable: true });
+  const setVar = (name, json) => { bind(name, json === undefined ? undefined : deepFreeze(JSON.parse(json))); };
+  // A map that grows an entry at a time (\`steps\`): expressions can read it, never change it.
+  const refuse = () => false;
+  const readOnly = { set: refuse, defineProperty: refuse, deleteProperty: refuse, setPrototypeOf: refuse, preventExtensions: refuse };
+  const targets = new WeakMap();
+  const setEntry = (name, key, json) => {
+    let map = vars[name];
+    if (!targets.has(map)) {
+      const target = Object.assign(Object.create(null), map);
+      map = new Proxy(target, readOnly);
+      targets.set(map, target);
+      bind(name, map);
+    }
+    targets.get(map)[key] = json === undefined ? undefined : deepFreeze(JSON.parse(json));
+  };
   const run = (kind, source) => {
-    const names = Object.keys(vars);
-    const key = kind + '\\u0000' + names.join(',') + '\\u0000' + source;
+    const key = kind + '\\u0000' + source;
     let fn = compiled.get(key);
-    if (!fn) { fn = compile(kind, source, names); compiled.set(key, fn); }
-    const value = fn.apply(undefined, names.map((n) => vars[n]));
+    if (!fn) { fn = compile(kind, source); compiled.set(key, fn); }
+    const value = fn();
     if (value instanceof Promise) throw new TypeError('the value is a Promise: expressions run synchronously, with no I/O');
     return value === undefined ? '' : JSON.stringify(value);
   };
@@ -110,19 +142,40 @@ const BOOTSTRAP = `(() => {
   }
   Object.freeze(Object.getPrototypeOf(function () {}));
   Object.freeze(globalThis);
-  return [setVar, run, check];
+  return [setVar, run, check, setEntry];
 })()`;
 
+/** Everything that crossed between the host and any sandbox so far (strings passed in and out). */
+const traffic = { values: 0, bytes: 0 };
+
 /**
- * One sandbox per skill run: a QuickJS runtime and context, with the scope variables kept in
- * it and re-sent only when they change. A limit hit (time, memory) discards the runtime and the
- * next evaluation starts from a fresh one with the same scope.
+ * How many values and bytes have crossed into and out of expression sandboxes in this process.
+ * The engine's cost per step follows it: a step should move its own output and status, not the
+ * scope of every step before it.
+ */
+export function sandboxTraffic(): Readonly<typeof traffic> {
+  return { ...traffic };
+}
+
+type Entry = 'setVar' | 'run' | 'check' | 'setEntry';
+
+/** What the scope holds, kept on the host so a fresh runtime can be given the same scope. */
+interface Binding {
+  json: string | undefined;
+  /** Entries added one at a time after the value (`steps.<name>`). */
+  entries?: Map<string, string | undefined>;
+}
+
+/**
+ * One sandbox per skill run: a QuickJS runtime and context, with the scope kept in it. Each
+ * value crosses once, when it is set; a map grows an entry at a time. A limit hit (time, memory)
+ * discards the runtime and the next evaluation starts from a fresh one with the same scope.
  */
 export class ExpressionSandbox {
   private runtime: QuickJSRuntime | undefined;
   private context: QuickJSContext | undefined;
-  private entry: { setVar: QuickJSHandle; run: QuickJSHandle; check: QuickJSHandle } | undefined;
-  private readonly scope = new Map<string, string | undefined>();
+  private entry: Record<Entry, QuickJSHandle> | undefined;
+  private readonly scope = new Map<string, Binding>();
   private broken = false;
 
   private constructor(
@@ -138,14 +191,21 @@ export class ExpressionSandbox {
 
   /** Put a value in scope under a name (JSON-able; functions and symbols are dropped). */
   set(name: string, value: unknown): void {
-    let json: string | undefined;
-    try {
-      json = value === undefined ? undefined : JSON.stringify(value);
-    } catch (error) {
-      throw new ExpressionError(`the value of ${name} cannot be passed to expressions: ${(error as Error).message}`, name, 'memory');
-    }
-    this.scope.set(name, json);
-    if (this.entry) this.sendVar(name, json);
+    const json = toJson(name, value);
+    this.scope.set(name, { json });
+    if (this.entry) this.call('setVar', name, json);
+  }
+
+  /**
+   * Put one entry into the map in scope under `name` (`steps.<key>`), creating the map when
+   * needed. Only the entry crosses; expressions see the map read-only.
+   */
+  setEntry(name: string, key: string, value: unknown): void {
+    const json = toJson(`${name}.${key}`, value);
+    let binding = this.scope.get(name);
+    if (!binding) this.scope.set(name, (binding = { json: undefined }));
+    (binding.entries ??= new Map()).set(key, json);
+    if (this.entry) this.call('setEntry', name, key, json);
   }
 
   /** Evaluate an expression (`inputs.x > 1`) or a function body (`return 1`); values come back as JSON. */
@@ -168,7 +228,7 @@ export class ExpressionSandbox {
     this.runtime = undefined;
   }
 
-  private start(): { setVar: QuickJSHandle; run: QuickJSHandle; check: QuickJSHandle } {
+  private start(): Record<Entry, QuickJSHandle> {
     if (this.entry) return this.entry;
     const runtime = this.quickjs.newRuntime();
     runtime.setMemoryLimit(this.limits.memoryMb * 1024 * 1024);
@@ -179,20 +239,21 @@ export class ExpressionSandbox {
     runtime.setInterruptHandler(deadline(5_000));
     const tuple = context.unwrapResult(context.evalCode(BOOTSTRAP, 'sandbox.js'));
     const pick = (i: number) => context.getProp(tuple, i);
-    this.entry = { setVar: pick(0), run: pick(1), check: pick(2) };
+    this.entry = { setVar: pick(0), run: pick(1), check: pick(2), setEntry: pick(3) };
     tuple.dispose();
-    for (const [name, json] of this.scope) this.sendVar(name, json);
+    // A fresh runtime after a limit hit: the whole scope once more.
+    for (const [name, { json, entries }] of this.scope) {
+      this.call('setVar', name, json);
+      for (const [key, value] of entries ?? []) this.call('setEntry', name, key, value);
+    }
     return this.entry;
   }
 
-  private sendVar(name: string, json: string | undefined): void {
-    this.call('setVar', name, json);
-  }
-
-  private call(entry: 'setVar' | 'run' | 'check', first: string, second: string | undefined): string {
-    if (this.broken) throw new ExpressionError('the expression sandbox was stopped by an earlier fault in this run; resume the run to continue', second ?? first, 'memory');
+  private call(entry: Entry, ...args: Array<string | undefined>): string {
+    const source = entry === 'run' || entry === 'check' ? args[1] ?? '' : `value of ${args.slice(0, entry === 'setEntry' ? 2 : 1).join('.')}`;
+    if (this.broken) throw new ExpressionError('the expression sandbox was stopped by an earlier fault in this run; resume the run to continue', source, 'memory');
     try {
-      return this.callInside(entry, first, second);
+      return this.callInside(entry, args, source);
     } catch (error) {
       if (error instanceof ExpressionError) throw error;
       // A fault of the host engine (its own stack exhausted by deeply nested data): never reuse this module.
@@ -201,24 +262,33 @@ export class ExpressionSandbox {
       this.context = undefined;
       this.runtime = undefined;
       discardModule(this.quickjs);
-      throw new ExpressionError(`the value is too deeply nested to evaluate (${(error as Error).message})`, second ?? first, 'memory');
+      throw new ExpressionError(`the value is too deeply nested to evaluate (${(error as Error).message})`, source, 'memory');
     }
   }
 
-  private callInside(entry: 'setVar' | 'run' | 'check', first: string, second: string | undefined): string {
+  private callInside(entry: Entry, args: Array<string | undefined>, source: string): string {
     const fns = this.start();
     const context = this.context!;
     this.runtime!.setInterruptHandler(deadline(this.limits.timeoutMs));
-    const args = [context.newString(first), second === undefined ? context.undefined : context.newString(second)];
-    const result = context.callFunction(fns[entry], context.undefined, ...args);
-    for (const arg of args) arg.dispose();
+    const handles = args.map((arg) => {
+      if (arg === undefined) return context.undefined;
+      traffic.values += 1;
+      traffic.bytes += arg.length;
+      return context.newString(arg);
+    });
+    const result = context.callFunction(fns[entry], context.undefined, ...handles);
+    for (const handle of handles) handle.dispose();
     if (result.error) {
       const dumped = context.dump(result.error) as { name?: string; message?: string } | string | null | undefined;
       result.error.dispose();
-      throw this.failure(dumped, entry === 'setVar' ? `value of ${first}` : second ?? '');
+      throw this.failure(dumped, source);
     }
     const value = context.typeof(result.value) === 'string' ? context.getString(result.value) : '';
     result.value.dispose();
+    if (entry === 'run') {
+      traffic.values += 1;
+      traffic.bytes += value.length;
+    }
     return value;
   }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExpressionError, ExpressionSandbox } from '../../src/skills/expressions.js';
+import { ExpressionError, ExpressionSandbox, sandboxTraffic } from '../../src/skills/expressions.js';
 import { parseTemplate, referencedNames, renderValue, sandboxEvaluate } from '../../src/skills/templates.js';
 
 let sandbox: ExpressionSandbox;
@@ -88,5 +88,59 @@ describe('expression sandbox', () => {
     expect(() => sandbox.check('expression', 'a +')).toThrow(/SyntaxError/);
     expect(() => sandbox.check('body', 'return {')).toThrow(/SyntaxError/);
     expect(() => sandbox.check('body', 'return 1')).not.toThrow();
+  });
+});
+
+describe('expression sandbox: a scope that grows one value at a time', () => {
+  it('adds map entries one at a time, read-only to expressions, and keeps them when a limit resets the runtime', async () => {
+    const box = await ExpressionSandbox.create({ timeoutMs: 200, memoryMb: 16 });
+    try {
+      box.set('steps', {});
+      box.setEntry('steps', 'a', { status: 'succeeded' });
+      expect(box.evaluate('expression', 'steps.a.status')).toBe('succeeded');
+      const before = sandboxTraffic();
+      box.setEntry('steps', 'b', { status: 'failed', error: 'boom' });
+      // The map's name, the entry's key and its value: not the map again.
+      expect(sandboxTraffic().values - before.values).toBe(3);
+      expect(sandboxTraffic().bytes - before.bytes).toBe('steps'.length + 'b'.length + JSON.stringify({ status: 'failed', error: 'boom' }).length);
+      expect(box.evaluate('expression', 'Object.keys(steps)')).toEqual(['a', 'b']);
+      expect(() => box.evaluate('expression', 'steps.c = 1')).toThrow(ExpressionError);
+      expect(() => box.evaluate('expression', 'delete steps.a')).toThrow(ExpressionError);
+      expect(() => box.evaluate('expression', 'Object.defineProperty(steps, "c", { value: 1 })')).toThrow(ExpressionError);
+      expect(() => box.evaluate('expression', 'steps.a.status = "x"')).toThrow(/read-only/);
+      expect(() => box.evaluate('body', 'steps = {}')).toThrow(ExpressionError);
+      expect(box.evaluate('expression', '"c" in steps')).toBe(false);
+      expect(() => box.evaluate('body', 'while (true) {}')).toThrow(/took longer/);
+      expect(box.evaluate('expression', 'steps.b.error + Object.keys(steps).length + steps.a.status')).toBe('boom2succeeded');
+    } finally {
+      box.dispose();
+    }
+  });
+
+  it('sees a name set after an expression was first compiled, and no change an evaluation tried', async () => {
+    const box = await ExpressionSandbox.create({ timeoutMs: 200, memoryMb: 16 });
+    try {
+      expect(box.evaluate('expression', 'typeof later')).toBe('undefined');
+      box.set('later', { n: 1 });
+      expect(box.evaluate('expression', 'typeof later')).toBe('object');
+      expect(() => box.evaluate('body', 'later = 2')).toThrow(ExpressionError);
+      box.set('later', { n: 3 });
+      expect(box.evaluate('expression', 'later.n')).toBe(3);
+      expect(box.evaluate('body', 'const later = 5; return later')).toBe(5);
+      expect(box.evaluate('expression', 'later.n')).toBe(3);
+    } finally {
+      box.dispose();
+    }
+  });
+
+  it('refuses a source that would close the code around it', async () => {
+    const box = await ExpressionSandbox.create({ timeoutMs: 200, memoryMb: 16 });
+    try {
+      expect(() => box.check('body', 'return 1 }; (function () {')).toThrow(/SyntaxError/);
+      expect(() => box.evaluate('body', 'return 1 }}; with (scope) { (function () {')).toThrow(/SyntaxError/);
+      expect(() => box.evaluate('expression', 'this.constructor')).toThrow(ExpressionError);
+    } finally {
+      box.dispose();
+    }
   });
 });
