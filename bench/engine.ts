@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { parseConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
@@ -104,4 +105,4 @@ export async function benchEngine(sizes: readonly number[] = SIZES, stepsPerSize
 }
 
 // `node --import tsx bench/engine.ts [steps-per-size]`: this bench alone.
-if (import.meta.url === `file://${process.argv[1]}`) await benchEngine(SIZES, Number(process.argv[2] ?? STEPS_PER_SIZE));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchEngine(SIZES, Number(process.argv[2] ?? STEPS_PER_SIZE));

@@ -1,9 +1,13 @@
-// `npm run bench`: every benchmark, in order; each prints its numbers and its ratio to a baseline.
+// `npm run bench`: every benchmark, in order. Each figure is printed as
+// `name: value unit (baseline X unit, ratio R)`, measured beside its baseline in the same run.
 import { benchColdStart } from './cold-start.js';
 import { benchEngine } from './engine.js';
+import { benchHttp } from './http.js';
 import { benchKnownIssues } from './known-issues.js';
 
 await benchColdStart();
+console.log();
+await benchHttp();
 console.log();
 benchKnownIssues();
 console.log();

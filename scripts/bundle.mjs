@@ -1,32 +1,5 @@
-// Bundle the CLI: loading ~200 small ESM modules (MCP SDK, zod) dominated cold start. Code that
-// only some commands need (the HTTP server) is split into chunks loaded on demand. Packages that
-// load native code or WASM next to themselves, and the API clients that tools import lazily,
-// stay external.
+// Bundle the CLI (settings in bundle-options.mjs, shared with the cold-start bench's baseline).
 import { build } from 'esbuild';
+import { bundleOptions } from './bundle-options.mjs';
 
-await build({
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  external: [
-    'better-sqlite3',
-    'quickjs-emscripten',
-    '@jitl/*',
-    '@gitbeaker/rest',
-    '@gitbeaker/requester-utils',
-    'jira.js',
-    '@kubernetes/client-node',
-    'yaml',
-    'simple-git',
-  ],
-  // Bundled CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+await build({ ...bundleOptions, entryPoints: ['src/cli.ts'], outdir: 'dist' });

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { figure } from './stats.js';
+
+/**
+ * Calls per second of a cheap tool over Streamable HTTP, at 1, 8 and 32 concurrent sessions:
+ * release-mcp (dist/cli.js serve --http, persona_list) against a minimal SDK server with the same
+ * transport (bench/minimal-http-server.mjs, echo). Both run as their own process on 127.0.0.1;
+ * each level runs for a bounded time. Target: at least 0.9x the baseline.
+ */
+
+const ROOT = join(import.meta.dirname, '..');
+const LEVELS = [1, 8, 32] as const;
+const TARGET = 0.9;
+const PROTOCOL = '2025-06-18';
+
+interface Target {
+  url: URL;
+  tool: string;
+  args: Record<string, unknown>;
+}
+
+async function start(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; url: URL }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const url = await new Promise<URL>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 30 s from ${args.join(' ')}: ${seen}`)), 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        child.stderr!.removeAllListeners('data');
+        child.stderr!.resume();
+        resolve(new URL(match[1]!));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${seen}`)));
+  });
+  return { child, url };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One JSON-RPC POST; the answer is JSON or a one-event SSE stream. */
+function post(url: URL, body: unknown, headers: Record<string, string>): Promise<{ status: number; session?: string; message?: { result?: { isError?: boolean }; error?: unknown } }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(payload), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const data = text.startsWith('{') ? text : /^data: (.*)$/m.exec(text)?.[1];
+          const session = res.headers['mcp-session-id'];
+          resolve({ status: res.statusCode ?? 0, ...(typeof session === 'string' ? { session } : {}), ...(data ? { message: JSON.parse(data) } : {}) });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function openSession(url: URL): Promise<string> {
+  const init = await post(url, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }, {});
+  if (init.status !== 200 || !init.session) throw new Error(`initialize answered ${init.status}`);
+  const headers = { 'mcp-session-id': init.session, 'mcp-protocol-version': PROTOCOL };
+  const ready = await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, headers);
+  if (ready.status !== 202) throw new Error(`notifications/initialized answered ${ready.status}`);
+  return init.session;
+}
+
+/** `sessions` clients calling the tool back to back for `seconds`; returns calls per second. */
+async function callsPerSecond(target: Target, sessions: number, seconds: number): Promise<number> {
+  const ids = await Promise.all(Array.from({ length: sessions }, () => openSession(target.url)));
+  let calls = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    ids.map(async (id) => {
+      const headers = { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL };
+      for (let n = 1; performance.now() < end; n++) {
+        const answer = await post(target.url, { jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: target.tool, arguments: target.args } }, headers);
+        if (answer.status !== 200 || !answer.message?.result || answer.message.result.isError) throw new Error(`${target.tool} failed: ${answer.status} ${JSON.stringify(answer.message)}`);
+        calls += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await Promise.all(ids.map((id) => new Promise<void>((resolve) => request(target.url, { method: 'DELETE', agent, headers: { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL } }, (res) => res.resume().on('end', resolve)).on('error', () => resolve()).end())));
+  return calls / elapsed;
+}
+
+export async function benchHttp(seconds = 3): Promise<Record<number, { ours: number; minimal: number }>> {
+  const work = mkdtempSync(join(tmpdir(), 'release-mcp-bench-'));
+  const env = { ...process.env, RELEASE_MCP_HTTP_TOKEN: '' };
+  const ours = await start([join(ROOT, 'dist/cli.js'), 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--config', join(ROOT, 'config.json'), '--memory', join(work, 'memory.db')], env);
+  const minimal = await start([join(ROOT, 'bench/minimal-http-server.mjs')]);
+  const targets = { ours: { url: ours.url, tool: 'persona_list', args: {} }, minimal: { url: minimal.url, tool: 'echo', args: { text: 'ping' } } };
+  const results: Record<number, { ours: number; minimal: number }> = {};
+  try {
+    await callsPerSecond(targets.ours, 4, 1); // warm both up (JIT, first session)
+    await callsPerSecond(targets.minimal, 4, 1);
+    const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per level (release-mcp persona_list; baseline: a minimal SDK server, same transport, echo)`];
+    for (const sessions of LEVELS) {
+      const minimalRate = await callsPerSecond(targets.minimal, sessions, seconds);
+      const oursRate = await callsPerSecond(targets.ours, sessions, seconds);
+      results[sessions] = { ours: oursRate, minimal: minimalRate };
+      lines.push(`  ${figure(`calls/s at ${sessions} concurrent session${sessions > 1 ? 's' : ''}`, oursRate, minimalRate, 'calls/s', { min: TARGET })}`);
+    }
+    console.log(lines.join('\n'));
+    return results;
+  } finally {
+    ours.child.kill();
+    minimal.child.kill();
+    agent.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// `node --import tsx bench/http.ts [seconds]`: this bench alone (after `npm run build`).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchHttp(Number(process.argv[2] ?? 3));
