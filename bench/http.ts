@@ -79,12 +79,18 @@ async function openSession(url: URL): Promise<string> {
   return init.session;
 }
 
-/** `sessions` clients calling the tool back to back for `seconds`; returns calls per second. */
-async function callsPerSecond(target: Target, sessions: number, seconds: number): Promise<number> {
-  const ids = await Promise.all(Array.from({ length: sessions }, () => openSession(target.url)));
+async function closeSessions(target: Target, ids: string[]): Promise<void> {
+  const headers = { 'mcp-protocol-version': PROTOCOL };
+  await Promise.all(
+    ids.map((id) => new Promise<void>((resolve) => request(target.url, { method: 'DELETE', agent, headers: { ...headers, 'mcp-session-id': id } }, (res) => res.resume().on('end', resolve)).on('error', () => resolve()).end())),
+  );
+}
+
+/** Every session calls the tool back to back for `ms`; returns the calls answered and the time taken. */
+async function slice(target: Target, ids: string[], ms: number): Promise<{ calls: number; seconds: number }> {
   let calls = 0;
   const started = performance.now();
-  const end = started + seconds * 1000;
+  const end = started + ms;
   await Promise.all(
     ids.map(async (id) => {
       const headers = { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL };
@@ -95,9 +101,32 @@ async function callsPerSecond(target: Target, sessions: number, seconds: number)
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  await Promise.all(ids.map((id) => new Promise<void>((resolve) => request(target.url, { method: 'DELETE', agent, headers: { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL } }, (res) => res.resume().on('end', resolve)).on('error', () => resolve()).end())));
-  return calls / elapsed;
+  return { calls, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Calls/s of both servers at one level of concurrency. The time is cut into short slices that
+ * alternate between the two, so a load swing on the machine hits both alike.
+ */
+async function compare(ours: Target, minimal: Target, sessions: number, seconds: number): Promise<{ ours: number; minimal: number }> {
+  const SLICES = 6;
+  const ids = { ours: await Promise.all(Array.from({ length: sessions }, () => openSession(ours.url))), minimal: await Promise.all(Array.from({ length: sessions }, () => openSession(minimal.url))) };
+  const total = { ours: { calls: 0, seconds: 0 }, minimal: { calls: 0, seconds: 0 } };
+  const add = (into: { calls: number; seconds: number }, part: { calls: number; seconds: number }) => ((into.calls += part.calls), (into.seconds += part.seconds));
+  for (let i = 0; i < SLICES; i++) {
+    const sliceMs = (seconds * 1000) / SLICES;
+    // Alternate which goes first, too.
+    if (i % 2) {
+      add(total.ours, await slice(ours, ids.ours, sliceMs));
+      add(total.minimal, await slice(minimal, ids.minimal, sliceMs));
+    } else {
+      add(total.minimal, await slice(minimal, ids.minimal, sliceMs));
+      add(total.ours, await slice(ours, ids.ours, sliceMs));
+    }
+  }
+  await closeSessions(ours, ids.ours);
+  await closeSessions(minimal, ids.minimal);
+  return { ours: total.ours.calls / total.ours.seconds, minimal: total.minimal.calls / total.minimal.seconds };
 }
 
 export async function benchHttp(seconds = 3): Promise<Record<number, { ours: number; minimal: number }>> {
@@ -108,14 +137,12 @@ export async function benchHttp(seconds = 3): Promise<Record<number, { ours: num
   const targets = { ours: { url: ours.url, tool: 'persona_list', args: {} }, minimal: { url: minimal.url, tool: 'echo', args: { text: 'ping' } } };
   const results: Record<number, { ours: number; minimal: number }> = {};
   try {
-    await callsPerSecond(targets.ours, 4, 1); // warm both up (JIT, first session)
-    await callsPerSecond(targets.minimal, 4, 1);
-    const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per level (release-mcp persona_list; baseline: a minimal SDK server, same transport, echo)`];
+    await compare(targets.ours, targets.minimal, 4, 1); // warm both up (JIT, first sessions)
+    const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per server and level in alternating slices (release-mcp persona_list; baseline: a minimal SDK server, same transport, echo)`];
     for (const sessions of LEVELS) {
-      const minimalRate = await callsPerSecond(targets.minimal, sessions, seconds);
-      const oursRate = await callsPerSecond(targets.ours, sessions, seconds);
-      results[sessions] = { ours: oursRate, minimal: minimalRate };
-      lines.push(`  ${figure(`calls/s at ${sessions} concurrent session${sessions > 1 ? 's' : ''}`, oursRate, minimalRate, 'calls/s', { min: TARGET })}`);
+      const rates = await compare(targets.ours, targets.minimal, sessions, seconds);
+      results[sessions] = rates;
+      lines.push(`  ${figure(`calls/s at ${sessions} concurrent session${sessions > 1 ? 's' : ''}`, rates.ours, rates.minimal, 'calls/s', { min: TARGET })}`);
     }
     console.log(lines.join('\n'));
     return results;

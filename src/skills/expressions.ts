@@ -107,7 +107,8 @@ const BOOTSTRAP = `(() => {
   const check = (kind, source) => { new Function('"use strict";\\n' + wrap(kind, source)); return true; };
   const compile = (kind, source) => {
     check(kind, source);
-    return new Function('scope', 'with (scope) { return function () { "use strict";\\n' + wrap(kind, source) + '}; }')(vars);
+    // The scope object comes in as arguments[0], not a named parameter: no name in the code can reach it.
+    return new Function('with (arguments[0]) { return function () { "use strict";\\n' + wrap(kind, source) + '}; }')(vars);
   };
   const bind = (name, value) => Object.defineProperty(vars, name, { value, writable: false, enumerable: true, configurable: true });
   const setVar = (name, json) => { bind(name, json === undefined ? undefined : deepFreeze(JSON.parse(json))); };

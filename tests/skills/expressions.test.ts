@@ -128,6 +128,9 @@ describe('expression sandbox: a scope that grows one value at a time', () => {
       expect(box.evaluate('expression', 'later.n')).toBe(3);
       expect(box.evaluate('body', 'const later = 5; return later')).toBe(5);
       expect(box.evaluate('expression', 'later.n')).toBe(3);
+      // The object that holds the scope is out of reach of the code it serves.
+      expect(box.evaluate('expression', '[typeof scope, typeof vars, typeof arguments[0]]')).toEqual(['undefined', 'undefined', 'undefined']);
+      expect(box.evaluate('expression', 'later.n')).toBe(3);
     } finally {
       box.dispose();
     }
