@@ -97,7 +97,7 @@ describe('tenants over HTTP', () => {
     }
     // Nothing moved: the run still waits, and its mutating step never ran.
     const mine = runs(await aAdmin.call('skill_runs', { run_id: paused.run_id })).run!;
-    expect(mine.summary.status).toBe('awaiting_approval');
+    expect(mine.summary).toMatchObject({ status: 'awaiting_approval', started_by: 'token:A_ADMIN' });
     expect(mine.inputs).toEqual({ ticket: 'AAP-1111 secret plan' });
     expect(mine.steps.map((s) => s.name)).toEqual(['approve']);
 

@@ -145,6 +145,7 @@ function runSummary(run: RunRecord) {
     updated_at: run.updated_at,
     duration_ms: run.duration_ms,
     resumes: run.resumes,
+    started_by: run.started_by,
     ...(run.error ? { error: run.error } : {}),
   };
 }

@@ -105,6 +105,7 @@ export const runSummarySchema = z.object({
   updated_at: z.string(),
   duration_ms: z.number(),
   resumes: z.number().int(),
+  started_by: z.string().describe('Who started the run (OS user, or token:<ENV VAR>); empty for runs recorded before tenants'),
   error: z.string().optional(),
 });
 
