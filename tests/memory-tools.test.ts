@@ -65,6 +65,17 @@ describe('memory tools through an MCP client', () => {
     expect(errorOf(await c.call('memory_read', { key: 'paged', before: 0 })).message).toMatch(/before: Too small/);
   });
 
+  it('reads at most 100 lists of a key at once and says when there are more', async () => {
+    for (let i = 0; i < 101; i++) appendItem(runtime.memory, 'primary', 'wide', `list-${String(i).padStart(3, '0')}`, i);
+    const read = (await c.call('memory_read', { key: 'wide', limit: 1 })).structuredContent as { lists: Record<string, unknown[]>; more_lists: boolean };
+    expect(Object.keys(read.lists)).toHaveLength(100);
+    expect(read.lists['list-100']).toBeUndefined();
+    expect(read.more_lists).toBe(true);
+    const named = (await c.call('memory_read', { key: 'wide', list: 'list-100' })).structuredContent as { lists: Record<string, Array<{ item: unknown }>>; more_lists: boolean };
+    expect(named.lists['list-100']!.map((i) => i.item)).toEqual([100]);
+    expect(named.more_lists).toBe(false);
+  });
+
   it('reads a page through the (tenant, key, list, id) index and appends without counting the list', () => {
     const plan = (sql: string) => (runtime.memory.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('t', 'k', 'l', 1, 100) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
     const page = plan('SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?');
