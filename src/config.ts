@@ -282,10 +282,8 @@ function sharedDatabaseProblems(config: Config): string[] {
   const owners = new Map<string, { tenant: string; where: string }>();
   const problems: string[] = [];
   config.environments.forEach((env, i) => {
-    const entries: Array<[string, string, string]> = [
-      ...Object.entries(env.databases).map(([tenant, path]): [string, string, string] => [tenant, path, `environments.${i}.databases.${tenant}`]),
-    ];
-    if (env.database && env.databases[config.releases.default_tenant] === undefined) entries.push([config.releases.default_tenant, env.database, `environments.${i}.database`]);
+    const entries: Array<[string, string, string]> = Object.entries(env.databases).map(([tenant, path]) => [tenant, path, `environments.${i}.databases.${tenant}`]);
+    if (env.database && env.databases[config.releases.default_tenant] === undefined) entries.unshift([config.releases.default_tenant, env.database, `environments.${i}.database`]);
     for (const [tenant, path, where] of entries) {
       const owner = owners.get(path);
       if (owner && owner.tenant !== tenant) problems.push(`${where}: ${path} is already the database of tenant "${owner.tenant}" (${owner.where}); each tenant needs its own file`);
