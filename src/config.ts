@@ -36,7 +36,11 @@ const flagValue = z.union([z.boolean(), z.string()]);
 
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lower-case name like "staging"'),
-  database: z.string().optional().describe('SQLite file of the environment, relative to the config file; default <data dir>/environments/<name>.db'),
+  database: z.string().optional().describe("SQLite file of the environment for the default tenant (releases.default_tenant), relative to the config file; default <data dir>/environments/<name>.db"),
+  databases: z
+    .record(z.string().min(1), z.string().min(1))
+    .default({})
+    .describe("SQLite file of the environment per tenant (tenant -> path); a tenant without one cannot release to this environment. A file belongs to one tenant only"),
   feature_flags: z.record(z.string(), flagValue).default({}).describe('Flag values before any release changes them'),
   health_urls: z.array(healthUrlSchema).default([]).describe('URLs http_health_check may call for this environment'),
   smoke_checks: z.array(smokeCheckSchema).default([]).describe('Named GET checks (status, optional JSON field and value) that http_health_check runs with kind "smoke"'),
@@ -48,7 +52,7 @@ export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type HealthUrlConfig = z.infer<typeof healthUrlSchema>;
 export type SmokeCheckConfig = z.infer<typeof smokeCheckSchema>;
 
-const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'].map((name) => ({ name, feature_flags: {}, health_urls: [], smoke_checks: [] }));
+const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'].map((name) => ({ name, databases: {}, feature_flags: {}, health_urls: [], smoke_checks: [] }));
 
 const httpTokenSchema = z.strictObject({
   env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable holding the token').describe('Environment variable holding the token (the token itself never goes in config)'),
@@ -145,7 +149,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   namespaces: z.record(z.string(), z.string()).default({}),
-  memory: z.strictObject({ path: z.string().optional() }).prefault({}),
+  memory: z
+    .strictObject({
+      path: z.string().optional(),
+      item_max_bytes: z.number().int().min(64).max(16 * 1024 * 1024).default(64 * 1024).describe('Largest item memory_append stores, in bytes of its JSON'),
+    })
+    .prefault({}),
   skills_dirs: z.array(z.string()).default([]),
   knowledge_dirs: z.array(z.string()).default([]),
   skills: z
@@ -259,7 +268,29 @@ export function parseConfig(raw: unknown, baseDir: string): Config {
   const config = withDefaultHotfixPaths(parsed.data, raw);
   const problems = crossReferenceProblems(config);
   if (problems.length) throw new ConfigError('invalid config:', problems);
-  return resolvePaths(config, baseDir);
+  const resolved = resolvePaths(config, baseDir);
+  const shared = sharedDatabaseProblems(resolved);
+  if (shared.length) throw new ConfigError('invalid config:', shared);
+  return resolved;
+}
+
+/**
+ * An environment database belongs to one tenant: a release of one tenant migrates and backs up
+ * that file, so a file named for two tenants would let one change the other's data.
+ */
+function sharedDatabaseProblems(config: Config): string[] {
+  const owners = new Map<string, { tenant: string; where: string }>();
+  const problems: string[] = [];
+  config.environments.forEach((env, i) => {
+    const entries: Array<[string, string, string]> = Object.entries(env.databases).map(([tenant, path]) => [tenant, path, `environments.${i}.databases.${tenant}`]);
+    if (env.database && env.databases[config.releases.default_tenant] === undefined) entries.unshift([config.releases.default_tenant, env.database, `environments.${i}.database`]);
+    for (const [tenant, path, where] of entries) {
+      const owner = owners.get(path);
+      if (owner && owner.tenant !== tenant) problems.push(`${where}: ${path} is already the database of tenant "${owner.tenant}" (${owner.where}); each tenant needs its own file`);
+      else if (!owner) owners.set(path, { tenant, where });
+    }
+  });
+  return problems;
 }
 
 /** The default hotfix path (dev -> prod) applies only where both environments exist. */
@@ -320,7 +351,11 @@ function resolvePaths(config: Config, baseDir: string): Config {
     knowledge_dirs: config.knowledge_dirs.map(abs),
     memory: { ...config.memory, ...(config.memory.path ? { path: abs(config.memory.path) } : {}) },
     konflux: { ...config.konflux, ...(config.konflux.kubeconfig ? { kubeconfig: abs(config.konflux.kubeconfig) } : {}) },
-    environments: config.environments.map((env) => ({ ...env, database: env.database ? abs(env.database) : join(userDataDir(), 'environments', `${env.name}.db`) })),
+    environments: config.environments.map((env) => ({
+      ...env,
+      database: env.database ? abs(env.database) : join(userDataDir(), 'environments', `${env.name}.db`),
+      databases: Object.fromEntries(Object.entries(env.databases).map(([tenant, path]) => [tenant, abs(path)])),
+    })),
   };
 }
 

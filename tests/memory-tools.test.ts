@@ -4,6 +4,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, errorOf, tempDir, testRuntime, type ConnectedClient } from './helpers/harness.js';
 import type { Runtime } from '../src/server/runtime.js';
+import { appendItem } from '../src/memory/index.js';
 
 describe('memory tools through an MCP client', () => {
   let runtime: Runtime;
@@ -45,6 +46,45 @@ describe('memory tools through an MCP client', () => {
     const lists = (read.structuredContent as { lists: Record<string, Array<{ item: unknown }>> }).lists;
     expect(Object.keys(lists)).toEqual(['release_history']);
     expect(lists.release_history!.map((i) => i.item)).toEqual([{ sha: 'b' }]);
+  });
+
+  it('pages a list from its newest items to its oldest with a cursor, giving the total', async () => {
+    for (const n of [1, 2, 3, 4, 5]) await c.call('memory_append', { key: 'paged', list: 'items', item: n });
+    await c.call('memory_append', { key: 'paged', list: 'other', item: 'x' });
+    type Read = { lists: Record<string, Array<{ item: unknown }>>; totals: Record<string, number>; next_before: Record<string, number>; more_lists: boolean };
+    const first = (await c.call('memory_read', { key: 'paged', limit: 2 })).structuredContent as Read;
+    expect(first.lists).toEqual({ items: [expect.objectContaining({ item: 4 }), expect.objectContaining({ item: 5 })], other: [expect.objectContaining({ item: 'x' })] });
+    expect(first.totals).toEqual({ items: 5, other: 1 });
+    expect(Object.keys(first.next_before)).toEqual(['items']);
+    expect(first.more_lists).toBe(false);
+    const second = (await c.call('memory_read', { key: 'paged', list: 'items', limit: 2, before: first.next_before.items })).structuredContent as Read;
+    expect(second.lists.items!.map((i) => i.item)).toEqual([2, 3]);
+    const last = (await c.call('memory_read', { key: 'paged', list: 'items', limit: 2, before: second.next_before.items })).structuredContent as Read;
+    expect(last.lists.items!.map((i) => i.item)).toEqual([1]);
+    expect(last.next_before).toEqual({});
+    expect(errorOf(await c.call('memory_read', { key: 'paged', before: 0 })).message).toMatch(/before: Too small/);
+  });
+
+  it('reads at most 100 lists of a key at once and says when there are more', async () => {
+    for (let i = 0; i < 101; i++) appendItem(runtime.memory, 'primary', 'wide', `list-${String(i).padStart(3, '0')}`, i);
+    const read = (await c.call('memory_read', { key: 'wide', limit: 1 })).structuredContent as { lists: Record<string, unknown[]>; more_lists: boolean };
+    expect(Object.keys(read.lists)).toHaveLength(100);
+    expect(read.lists['list-100']).toBeUndefined();
+    expect(read.more_lists).toBe(true);
+    const named = (await c.call('memory_read', { key: 'wide', list: 'list-100' })).structuredContent as { lists: Record<string, Array<{ item: unknown }>>; more_lists: boolean };
+    expect(named.lists['list-100']!.map((i) => i.item)).toEqual([100]);
+    expect(named.more_lists).toBe(false);
+  });
+
+  it('reads a page through the (tenant, key, list, id) index and appends without counting the list', () => {
+    const plan = (sql: string) => (runtime.memory.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('t', 'k', 'l', 1, 100) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    const page = plan('SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?');
+    expect(page).toMatch(/SEARCH kv_items USING INDEX kv_items_tenant_list \(tenant=\? AND key=\? AND list=\? AND id<\?\)/);
+    expect(page).not.toMatch(/TEMP B-TREE|SCAN/);
+    const length = runtime.memory.db.prepare("SELECT length FROM kv_lists WHERE tenant = 'primary' AND key = 'k' AND list = 'l'");
+    expect(length.get()).toBeUndefined();
+    for (let i = 0; i < 3; i++) appendItem(runtime.memory, 'primary', 'k', 'l', i);
+    expect(length.get()).toEqual({ length: 3 });
   });
 
   it('upserts learned fixes and ranks them for a matching error, saying why', async () => {

@@ -175,7 +175,8 @@ export async function skillCommand(argv: string[]): Promise<number> {
       }
       case 'runs': {
         arity(0, 1);
-        const result = service.runs({ run_id: args[0] });
+        // The command line is the local user: the default tenant's runs.
+        const result = service.runs({ run_id: args[0] }, runtime.config.releases.default_tenant);
         print(result, values.json, () =>
           result.run
             ? [`run ${result.run.summary.run_id}: ${result.run.summary.skill} ${result.run.summary.status}`, ...result.run.steps.map((s) => `  [${s.round}] ${s.name}: ${s.status}${s.error ? ` (${s.error.code}: ${s.error.message})` : ''}`)].join('\n')

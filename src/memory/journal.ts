@@ -1,22 +1,39 @@
 import { nowIso, type MemoryDb } from './store.js';
 
+/**
+ * The session journal and the key-value lists. Every row belongs to one tenant: a caller
+ * reads and writes only its own tenant's rows, and another tenant's key looks empty.
+ */
+
 export interface SessionLogEntry {
   id: number;
   ts: string;
   action: string;
   details: string;
   source: string;
+  /** Who wrote it: the principal's subject (OS user, or token:<ENV VAR>). */
+  actor: string;
 }
 
-export function addSessionLog(mem: MemoryDb, action: string, details = '', source = 'tool'): SessionLogEntry {
+export interface Writer {
+  tenant: string;
+  subject: string;
+}
+
+export function addSessionLog(mem: MemoryDb, writer: Writer, action: string, details = '', source = 'tool'): SessionLogEntry {
   const ts = nowIso();
-  const row = { ts, action: mem.redact(action), details: mem.redact(details), source };
-  const info = mem.db.prepare('INSERT INTO session_log (ts, action, details, source) VALUES (@ts, @action, @details, @source)').run(row);
+  const row = { ts, action: mem.redact(action), details: mem.redact(details), source, actor: writer.subject };
+  const info = mem
+    .statement('INSERT INTO session_log (tenant, ts, action, details, source, actor) VALUES (@tenant, @ts, @action, @details, @source, @actor)')
+    .run({ ...row, tenant: writer.tenant });
   return { id: Number(info.lastInsertRowid), ...row };
 }
 
-export function recentSessionLog(mem: MemoryDb, limit = 20): SessionLogEntry[] {
-  return mem.db.prepare('SELECT * FROM session_log ORDER BY id DESC LIMIT ?').all(limit) as SessionLogEntry[];
+/** A tenant's journal, newest first; `before` (an entry id) pages to older entries. */
+export function recentSessionLog(mem: MemoryDb, tenant: string, options: { limit?: number; before?: number } = {}): SessionLogEntry[] {
+  return mem
+    .statement('SELECT id, ts, action, details, source, actor FROM session_log WHERE tenant = ? AND id < ? ORDER BY id DESC LIMIT ?')
+    .all(tenant, options.before ?? Number.MAX_SAFE_INTEGER, options.limit ?? 20) as SessionLogEntry[];
 }
 
 export interface ListItem {
@@ -25,24 +42,74 @@ export interface ListItem {
   created_at: string;
 }
 
-export function appendItem(mem: MemoryDb, key: string, list: string, item: unknown): { id: number; length: number } {
+/** An item larger than the cap, as JSON text: nothing was written. */
+export class ItemTooLargeError extends Error {
+  override readonly name = 'ItemTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`the item is ${bytes} bytes as JSON, more than the ${maxBytes} allowed`);
+  }
+}
+
+/**
+ * Append one item. The list's length lives in kv_lists, so an append costs the same at the
+ * millionth item as at the first (no count over the list).
+ */
+export function appendItem(mem: MemoryDb, tenant: string, key: string, list: string, item: unknown, maxBytes = Number.POSITIVE_INFINITY): { id: number; length: number } {
+  const text = mem.json(item);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) throw new ItemTooLargeError(bytes, maxBytes);
   const insert = mem.db.transaction(() => {
-    const info = mem.db.prepare('INSERT INTO kv_items (key, list, item, created_at) VALUES (?, ?, ?, ?)').run(key, list, mem.json(item), nowIso());
-    const { n } = mem.db.prepare('SELECT count(*) AS n FROM kv_items WHERE key = ? AND list = ?').get(key, list) as { n: number };
-    return { id: Number(info.lastInsertRowid), length: n };
+    const info = mem.statement('INSERT INTO kv_items (tenant, key, list, item, created_at) VALUES (?, ?, ?, ?, ?)').run(tenant, key, list, text, nowIso());
+    const { length } = mem
+      .statement('INSERT INTO kv_lists (tenant, key, list, length) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, key, list) DO UPDATE SET length = length + 1 RETURNING length')
+      .get(tenant, key, list) as { length: number };
+    return { id: Number(info.lastInsertRowid), length };
   });
   return insert.immediate();
 }
 
-/** Lists under a key, each newest last; `limit` keeps the newest items of each list. */
-export function readLists(mem: MemoryDb, key: string, list?: string, limit = 100): Record<string, ListItem[]> {
-  const rows = (
-    list === undefined
-      ? mem.db.prepare('SELECT id, list, item, created_at FROM kv_items WHERE key = ? ORDER BY id').all(key)
-      : mem.db.prepare('SELECT id, list, item, created_at FROM kv_items WHERE key = ? AND list = ? ORDER BY id').all(key, list)
-  ) as Array<{ id: number; list: string; item: string; created_at: string }>;
-  const lists: Record<string, ListItem[]> = {};
-  for (const row of rows) (lists[row.list] ??= []).push({ id: row.id, item: JSON.parse(row.item), created_at: row.created_at });
-  for (const name of Object.keys(lists)) lists[name] = lists[name]!.slice(-limit);
-  return lists;
+export interface ListPage {
+  /** Oldest first: the newest `limit` items older than `before`. */
+  items: ListItem[];
+  /** Items in the whole list. */
+  total: number;
+  /** Pass as `before` to read the next older page; absent on the oldest page. */
+  next_before?: number;
+}
+
+export interface ReadListsResult {
+  lists: Record<string, ListPage>;
+  /** More lists exist under the key than were read (they come after the last name, by name). */
+  more_lists: boolean;
+}
+
+/** Lists read at most when no list is named: a key with more lists is read by list name. */
+export const MAX_LISTS_PER_READ = 100;
+
+/**
+ * A tenant's lists under a key (or one list), each a page of its newest items older than
+ * `before`. Pages come from the (tenant, key, list, id) index: the cost is the page, not the list.
+ */
+export function readLists(mem: MemoryDb, tenant: string, key: string, options: { list?: string | undefined; limit?: number; before?: number | undefined } = {}): ReadListsResult {
+  const limit = options.limit ?? 100;
+  const before = options.before ?? Number.MAX_SAFE_INTEGER;
+  const lists = (
+    options.list === undefined
+      ? mem.statement('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? ORDER BY list LIMIT ?').all(tenant, key, MAX_LISTS_PER_READ + 1)
+      : mem.statement('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? AND list = ?').all(tenant, key, options.list)
+  ) as Array<{ list: string; length: number }>;
+  const more_lists = lists.length > MAX_LISTS_PER_READ;
+  const page = mem.statement('SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?');
+  const result: Record<string, ListPage> = {};
+  for (const { list, length } of lists.slice(0, MAX_LISTS_PER_READ)) {
+    // One more than the page tells whether an older page exists without counting.
+    const rows = page.all(tenant, key, list, before, limit + 1) as Array<{ id: number; item: string; created_at: string }>;
+    const older = rows.length > limit;
+    const items = rows.slice(0, limit).reverse().map((row) => ({ id: row.id, item: JSON.parse(row.item) as unknown, created_at: row.created_at }));
+    result[list] = { items, total: length, ...(older && items.length ? { next_before: items[0]!.id } : {}) };
+  }
+  return { lists: result, more_lists };
 }

@@ -195,4 +195,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Rows written before tenants existed belong to the default tenant (temp.migration_env, see store.ts).
+    version: 4,
+    name: 'tenant of skill runs, session journal and memory lists; list lengths for O(1) appends',
+    sql: `
+      ALTER TABLE skill_runs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+      ALTER TABLE skill_runs ADD COLUMN started_by TEXT NOT NULL DEFAULT '';
+      UPDATE skill_runs SET tenant = (SELECT default_tenant FROM temp.migration_env);
+      CREATE INDEX skill_runs_tenant_started ON skill_runs(tenant, started_at);
+
+      ALTER TABLE session_log ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+      ALTER TABLE session_log ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+      UPDATE session_log SET tenant = (SELECT default_tenant FROM temp.migration_env);
+      CREATE INDEX session_log_tenant ON session_log(tenant, id);
+
+      ALTER TABLE kv_items ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+      UPDATE kv_items SET tenant = (SELECT default_tenant FROM temp.migration_env);
+      DROP INDEX kv_items_key_list;
+      CREATE INDEX kv_items_tenant_list ON kv_items(tenant, key, list, id);
+
+      -- One row per list: its length, so an append does not count the list and a read knows the total.
+      CREATE TABLE kv_lists (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        list TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key, list)
+      ) WITHOUT ROWID;
+      INSERT INTO kv_lists (tenant, key, list, length) SELECT tenant, key, list, count(*) FROM kv_items GROUP BY tenant, key, list;
+    `,
+  },
 ];

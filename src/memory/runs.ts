@@ -3,6 +3,10 @@ import { nowIso, type MemoryDb } from './store.js';
 /** A skill run as stored: JSON columns parsed, secrets already masked on the way in. */
 export interface RunRecord {
   id: string;
+  /** Tenant of the principal that started the run: only that tenant sees or continues it. */
+  tenant: string;
+  /** Subject of the principal that started it. */
+  started_by: string;
   skill: string;
   version: string;
   file: string;
@@ -72,21 +76,24 @@ function stepFromRow(row: Row): RunStepRecord {
   };
 }
 
-export function createRun(mem: MemoryDb, run: { id: string; skill: string; version: string; file: string; status: string; dry_run: boolean; inputs: Record<string, unknown> }): void {
+export function createRun(
+  mem: MemoryDb,
+  run: { id: string; tenant: string; started_by: string; skill: string; version: string; file: string; status: string; dry_run: boolean; inputs: Record<string, unknown> },
+): void {
   const now = nowIso();
   mem.db
     .prepare(
-      'INSERT INTO skill_runs (id, skill, version, file, status, dry_run, inputs, started_at, updated_at) VALUES (@id, @skill, @version, @file, @status, @dry_run, @inputs, @now, @now)',
+      'INSERT INTO skill_runs (id, tenant, started_by, skill, version, file, status, dry_run, inputs, started_at, updated_at) VALUES (@id, @tenant, @started_by, @skill, @version, @file, @status, @dry_run, @inputs, @now, @now)',
     )
     .run({ ...run, dry_run: run.dry_run ? 1 : 0, inputs: mem.json(run.inputs), now });
 }
 
-/** Take a stopped run for a resume; false when it is not in one of the given states (or another process took it). */
-export function claimRun(mem: MemoryDb, id: string, from: readonly string[]): boolean {
+/** Take a stopped run of this tenant for a resume; false when it is not in one of the given states (or another process took it). */
+export function claimRun(mem: MemoryDb, tenant: string, id: string, from: readonly string[]): boolean {
   const placeholders = from.map(() => '?').join(', ');
   const info = mem.db
-    .prepare(`UPDATE skill_runs SET status = 'running', resumes = resumes + 1, updated_at = ? WHERE id = ? AND status IN (${placeholders})`)
-    .run(nowIso(), id, ...from);
+    .prepare(`UPDATE skill_runs SET status = 'running', resumes = resumes + 1, updated_at = ? WHERE id = ? AND tenant = ? AND status IN (${placeholders})`)
+    .run(nowIso(), id, tenant, ...from);
   return info.changes === 1;
 }
 
@@ -122,19 +129,19 @@ export function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecor
     });
 }
 
-export function getRun(mem: MemoryDb, id: string): { run: RunRecord; steps: RunStepRecord[] } | undefined {
-  const row = mem.db.prepare('SELECT * FROM skill_runs WHERE id = ?').get(id) as Row | undefined;
+/** A run of this tenant with its steps; another tenant's run is undefined, as if it did not exist. */
+export function getRun(mem: MemoryDb, tenant: string, id: string): { run: RunRecord; steps: RunStepRecord[] } | undefined {
+  const row = mem.db.prepare('SELECT * FROM skill_runs WHERE id = ? AND tenant = ?').get(id, tenant) as Row | undefined;
   if (!row) return undefined;
   const steps = (mem.db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(stepFromRow);
   return { run: runFromRow(row), steps };
 }
 
-export function listRuns(mem: MemoryDb, query: { skill?: string; limit?: number } = {}): RunRecord[] {
+/** A tenant's runs, newest first. */
+export function listRuns(mem: MemoryDb, tenant: string, query: { skill?: string; limit?: number } = {}): RunRecord[] {
   const limit = query.limit ?? 20;
-  const rows = (
-    query.skill
-      ? mem.db.prepare('SELECT * FROM skill_runs WHERE skill = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(query.skill, limit)
-      : mem.db.prepare('SELECT * FROM skill_runs ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit)
-  ) as Row[];
+  const rows = mem.db
+    .prepare('SELECT * FROM skill_runs WHERE tenant = ? AND (? IS NULL OR skill = ?) ORDER BY started_at DESC, rowid DESC LIMIT ?')
+    .all(tenant, query.skill ?? null, query.skill ?? null, limit) as Row[];
   return rows.map(runFromRow);
 }

@@ -13,6 +13,8 @@ export interface OpenMemoryOptions {
   secrets?: readonly string[];
   /** Extra migrations (numbered after the core ones) from later layers. */
   migrations?: readonly Migration[];
+  /** Tenant that rows written before tenants existed are given (config releases.default_tenant). */
+  defaultTenant?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export class MemoryDb {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.secrets = options.secrets ?? [];
-    migrate(this.db, [...MIGRATIONS, ...(options.migrations ?? [])]);
+    migrate(this.db, [...MIGRATIONS, ...(options.migrations ?? [])], options.defaultTenant ?? 'primary');
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -75,13 +77,27 @@ export class MemoryDb {
   }
 }
 
-function migrate(db: Db, migrations: readonly Migration[]): void {
+/**
+ * Migrations read values that depend on config from `temp.migration_env` (one row:
+ * default_tenant), a connection-private table that exists only while they run.
+ */
+function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string): void {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const seen = new Set<number>();
   for (const m of sorted) {
     if (seen.has(m.version)) throw new Error(`duplicate memory migration number ${m.version}`);
     seen.add(m.version);
   }
+  db.exec('CREATE TEMP TABLE migration_env (default_tenant TEXT NOT NULL)');
+  db.prepare('INSERT INTO temp.migration_env (default_tenant) VALUES (?)').run(defaultTenant);
+  try {
+    applyMigrations(db, sorted);
+  } finally {
+    db.exec('DROP TABLE temp.migration_env');
+  }
+}
+
+function applyMigrations(db: Db, sorted: readonly Migration[]): void {
   // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
   for (const migration of sorted) {
     const apply = db.transaction(() => {

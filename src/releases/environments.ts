@@ -12,10 +12,19 @@ export function environmentNamed(config: Config, name: string): EnvironmentConfi
   return env;
 }
 
-/** The database path of an environment (config resolves the default). */
-export function databaseOf(env: EnvironmentConfig): string {
-  if (!env.database) throw new ToolError('config', `environment ${env.name} has no database`, { hint: `set environments[].database for ${env.name} in config.json` });
-  return env.database;
+/**
+ * The database of an environment for a tenant: `databases[tenant]`, else `database` for the
+ * default tenant. A tenant with neither has no database there (a config error), never another
+ * tenant's file.
+ */
+export function databaseOf(config: Config, env: EnvironmentConfig, tenant: string): string {
+  const own = env.databases[tenant] ?? (tenant === config.releases.default_tenant ? env.database : undefined);
+  if (!own) {
+    throw new ToolError('config', `environment ${env.name} has no database for tenant "${tenant}"`, {
+      hint: `set environments[].databases.${tenant} for ${env.name} in config.json (a file of its own)`,
+    });
+  }
+  return own;
 }
 
 /**

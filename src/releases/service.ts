@@ -68,7 +68,13 @@ export function prepareRelease(deps: LedgerDeps, actor: Principal, input: Prepar
     throw refuse(memory, actor, tool, null, error as ToolError);
   }
   const env = environmentNamed(config, input.to_env);
-  const target = TargetDb.open(databaseOf(env));
+  let dbPath: string;
+  try {
+    dbPath = databaseOf(config, env, actor.tenant);
+  } catch (error) {
+    throw refuse(memory, actor, tool, null, error as ToolError);
+  }
+  const target = TargetDb.open(dbPath);
   let plan;
   try {
     plan = target.dryRun(input.bundle.migrations);
@@ -131,7 +137,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
   const release = loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
-  const dbPath = databaseOf(env);
+  const dbPath = databaseOf(config, env, actor.tenant);
   const target = TargetDb.open(dbPath);
   try {
     if (target.fingerprint() !== release.schema_before) {
@@ -232,7 +238,7 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
     });
     return { release: updated, reverted_migrations: 0 };
   }
-  const target = TargetDb.open(databaseOf(env));
+  const target = TargetDb.open(databaseOf(config, env, actor.tenant));
   try {
     const backup = release.backup_path ? ` (backup taken before promotion: ${release.backup_path})` : '';
     if (release.schema_after && target.fingerprint() !== release.schema_after) {

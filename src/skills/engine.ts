@@ -73,14 +73,14 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
     if (options.resume) {
       // A read-only server would plan the rest and record the real run as planned: no longer resumable.
       if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
-      startAt = restore(deps.memory, state, sandbox, options.resume.runId);
+      startAt = restore(deps.memory, ctx.session.principal.tenant, state, sandbox, options.resume.runId);
       // Only a question the operator was shown can be approved.
       approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined && state.asked === true;
     } else {
       const inputs = resolveInputs(skill, options.inputs ?? {}, sandboxEvaluate(sandbox));
       state.id = newRunId();
       sandbox.set('inputs', inputs);
-      createRun(deps.memory, { id: state.id, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs });
+      createRun(deps.memory, { id: state.id, tenant: ctx.session.principal.tenant, started_by: ctx.session.principal.subject, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs });
     }
     try {
       return await execute(deps, ctx, state, sandbox, startAt, approved, started);
@@ -212,8 +212,8 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
  * Load a stopped run for a resume: its inputs, and the outputs of the steps before the one it
  * stopped at. Returns the index of that step.
  */
-function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, runId: string): number {
-  const stored = getRun(memory, runId);
+function restore(memory: MemoryDb, tenant: string, state: RunState, sandbox: ExpressionSandbox, runId: string): number {
+  const stored = getRun(memory, tenant, runId);
   if (!stored) throw new ToolError('not_found', `no skill run ${runId}`, { hint: 'skill_runs lists recent runs' });
   const { run, steps } = stored;
   if (run.skill !== state.skill.name) throw new ToolError('conflict', `run ${runId} is a run of ${run.skill}, not ${state.skill.name}`);
@@ -250,7 +250,7 @@ function restore(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, 
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
   state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
   // Claimed last: a restore that fails leaves the run as it was, still resumable.
-  if (!claimRun(memory, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
+  if (!claimRun(memory, tenant, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   return startAt;
 }
 

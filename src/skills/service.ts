@@ -101,7 +101,7 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
 
     run: async (request, ctx) => {
       if (request.resume) {
-        const stored = getRun(deps.memory, request.resume);
+        const stored = getRun(deps.memory, ctx.session.principal.tenant, request.resume);
         if (!stored) throw new ToolError('not_found', `no skill run ${request.resume}`, { hint: 'skill_runs lists recent runs' });
         const loaded = stored.run.file && existsSync(stored.run.file) && !request.name ? loadSkillFile(stored.run.file) : find(request.name ?? stored.run.skill);
         return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false } });
@@ -110,10 +110,10 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       return runSkill(engine, ctx, { loaded, inputs: request.inputs ?? {}, dryRun: request.dry_run ?? false });
     },
 
-    runs: (query): RunsResult => {
-      const runs = listRuns(deps.memory, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(runSummary);
+    runs: (query, tenant): RunsResult => {
+      const runs = listRuns(deps.memory, tenant, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(runSummary);
       if (!query.run_id) return { runs };
-      const stored = getRun(deps.memory, query.run_id);
+      const stored = getRun(deps.memory, tenant, query.run_id);
       if (!stored) throw new ToolError('not_found', `no skill run ${query.run_id}`, { hint: 'call skill_runs without run_id to list recent runs' });
       return {
         runs,
@@ -145,6 +145,7 @@ function runSummary(run: RunRecord) {
     updated_at: run.updated_at,
     duration_ms: run.duration_ms,
     resumes: run.resumes,
+    started_by: run.started_by,
     ...(run.error ? { error: run.error } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { addSessionLog, appendItem, findKnowledgeFile, findKnownIssues, learnFix, readLists, selectSection } from '../memory/index.js';
+import { addSessionLog, appendItem, findKnowledgeFile, findKnownIssues, ItemTooLargeError, learnFix, MAX_LISTS_PER_READ, readLists, recentSessionLog, selectSection } from '../memory/index.js';
 import { defineTool } from './registry.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -35,17 +35,39 @@ export const memorySessionLog = defineTool({
   output: z.object({ id: z.number().int(), ts: z.string(), action: z.string(), details: z.string() }),
   annotations: appendOnly,
   handler: ({ action, details }, ctx) => {
-    const entry = addSessionLog(ctx.memory, action, details);
+    const entry = addSessionLog(ctx.memory, ctx.session.principal, action, details);
     return { id: entry.id, ts: entry.ts, action: entry.action, details: entry.details };
   },
   summarize: (r) => `logged #${r.id}: ${r.action}`,
+});
+
+export const memorySessionRead = defineTool({
+  name: 'memory_session_read',
+  family: 'memory',
+  title: 'Read the session journal',
+  description: "Your tenant's session journal, newest first. Pass next_before as before to page to older entries.",
+  input: z.object({
+    limit: z.number().int().min(1).max(200).default(20),
+    before: z.number().int().positive().optional().describe('Entries older than this id (next_before of the previous page)'),
+  }),
+  output: z.object({
+    entries: z.array(z.object({ id: z.number().int(), ts: z.string(), action: z.string(), details: z.string(), source: z.string(), actor: z.string() })),
+    next_before: z.number().int().optional().describe('Pass as before for the next older page; absent on the oldest page'),
+  }),
+  annotations: readOnly,
+  handler: ({ limit, before }, ctx) => {
+    const rows = recentSessionLog(ctx.memory, ctx.session.principal.tenant, { limit: limit + 1, ...(before ? { before } : {}) });
+    const entries = rows.slice(0, limit);
+    return { entries, ...(rows.length > limit ? { next_before: entries.at(-1)!.id } : {}) };
+  },
+  summarize: (r) => r.entries.map((e) => `#${e.id} ${e.ts} ${e.action}`).join('\n') || 'the journal is empty',
 });
 
 export const memoryAppend = defineTool({
   name: 'memory_append',
   family: 'memory',
   title: 'Append to a memory list',
-  description: 'Append an item (any JSON value) to a named list under a key, e.g. key "state/releases", list "release_history".',
+  description: "Append an item (any JSON value) to a named list under a key, e.g. key \"state/releases\", list \"release_history\". Lists are your tenant's own; an item is at most memory.item_max_bytes of JSON.",
   input: z.object({
     key: name('key').describe('Namespace, e.g. state/releases'),
     list: name('list').describe('List name, e.g. release_history'),
@@ -53,27 +75,54 @@ export const memoryAppend = defineTool({
   }),
   output: z.object({ key: z.string(), list: z.string(), id: z.number().int(), length: z.number().int() }),
   annotations: appendOnly,
-  handler: ({ key, list, item }, ctx) => ({ key, list, ...appendItem(ctx.memory, key, list, item) }),
+  handler: ({ key, list, item }, ctx) => {
+    const max = ctx.config.memory.item_max_bytes;
+    try {
+      return { key, list, ...appendItem(ctx.memory, ctx.session.principal.tenant, key, list, item, max) };
+    } catch (error) {
+      if (!(error instanceof ItemTooLargeError)) throw error;
+      throw new ToolError('invalid_input', `item: expected at most ${max} bytes of JSON (memory.item_max_bytes), got ${error.bytes}`, {
+        hint: 'store a summary or a reference (URL, file path, id) instead of the whole value; nothing was appended',
+      });
+    }
+  },
   summarize: (r) => `${r.key}/${r.list} now has ${r.length} item(s)`,
 });
+
+const listItemSchema = z.object({ id: z.number().int(), item: z.unknown(), created_at: z.string() });
 
 export const memoryRead = defineTool({
   name: 'memory_read',
   family: 'memory',
   title: 'Read memory lists',
-  description: 'Read the lists under a key (or one list), oldest first, keeping the newest `limit` items of each.',
+  description:
+    "Read your tenant's lists under a key (or one list), oldest first, keeping the newest `limit` items of each. totals gives each list's length; pass next_before[list] as before to page to older items.",
   input: z.object({
     key: name('key'),
     list: name('list').optional(),
     limit: z.number().int().min(1).max(1000).default(100),
+    before: z.number().int().positive().optional().describe('Only items older than this id (next_before of the previous page)'),
   }),
   output: z.object({
     key: z.string(),
-    lists: z.record(z.string(), z.array(z.object({ id: z.number().int(), item: z.unknown(), created_at: z.string() }))),
+    lists: z.record(z.string(), z.array(listItemSchema)),
+    totals: z.record(z.string(), z.number().int()).describe('Items in each whole list'),
+    next_before: z.record(z.string(), z.number().int()).describe('Per list with older items: the value of before for its next page'),
+    more_lists: z.boolean().describe(`More than ${MAX_LISTS_PER_READ} lists under the key: name one with list`),
   }),
   annotations: readOnly,
-  handler: ({ key, list, limit }, ctx) => ({ key, lists: readLists(ctx.memory, key, list, limit) }),
-  summarize: (r) => `${Object.keys(r.lists).length} list(s) under ${r.key}`,
+  handler: ({ key, list, limit, before }, ctx) => {
+    const read = readLists(ctx.memory, ctx.session.principal.tenant, key, { list, limit, before });
+    const pages = Object.entries(read.lists);
+    return {
+      key,
+      lists: Object.fromEntries(pages.map(([n, p]) => [n, p.items])),
+      totals: Object.fromEntries(pages.map(([n, p]) => [n, p.total])),
+      next_before: Object.fromEntries(pages.flatMap(([n, p]) => (p.next_before === undefined ? [] : [[n, p.next_before]]))),
+      more_lists: read.more_lists,
+    };
+  },
+  summarize: (r) => `${Object.keys(r.lists).length} list(s) under ${r.key}: ${Object.entries(r.totals).map(([n, t]) => `${n} (${r.lists[n]!.length} of ${t})`).join(', ') || 'none'}`,
 });
 
 export const learnToolFix = defineTool({
@@ -153,4 +202,4 @@ export const knowledgeQuery = defineTool({
   summarize: (r) => `knowledge ${r.project}/${r.persona}${r.section ? ` § ${r.section}` : ''}`,
 });
 
-export const memoryTools = [memorySessionLog, memoryAppend, memoryRead, learnToolFix, checkKnownIssues, knowledgeQuery] as const;
+export const memoryTools = [memorySessionLog, memorySessionRead, memoryAppend, memoryRead, learnToolFix, checkKnownIssues, knowledgeQuery] as const;

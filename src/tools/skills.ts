@@ -105,6 +105,7 @@ export const runSummarySchema = z.object({
   updated_at: z.string(),
   duration_ms: z.number(),
   resumes: z.number().int(),
+  started_by: z.string().describe('Who started the run (OS user, or token:<ENV VAR>); empty for runs recorded before tenants'),
   error: z.string().optional(),
 });
 
@@ -140,7 +141,8 @@ export interface SkillService {
   describe(name: string): SkillDescription;
   lint(target?: string): Promise<LintReport>;
   run(request: SkillRunRequest, ctx: ToolContext): Promise<RunResult>;
-  runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }): RunsResult;
+  /** Runs of one tenant: another tenant's run id is not found. */
+  runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }, tenant: string): RunsResult;
 }
 
 declare module './registry.js' {
@@ -239,7 +241,7 @@ export const skillRuns = defineTool({
   name: 'skill_runs',
   family: 'skills',
   title: 'Skill run history',
-  description: 'Recent skill runs (newest first), or one run in full with every step, its rendered arguments, errors and known-issue matches.',
+  description: "Your tenant's recent skill runs (newest first), or one run in full with every step, its rendered arguments, errors and known-issue matches.",
   input: z.object({
     run_id: z.string().trim().min(1).optional(),
     skill: z.string().trim().min(1).optional().describe('Only runs of this skill'),
@@ -247,7 +249,7 @@ export const skillRuns = defineTool({
   }),
   output: runsResultSchema,
   annotations: readOnly,
-  handler: (args, ctx) => service(ctx).runs(args),
+  handler: (args, ctx) => service(ctx).runs(args, ctx.session.principal.tenant),
   summarize: (r) => (r.run ? `run ${r.run.summary.run_id}: ${r.run.summary.status}, ${r.run.steps.length} step record(s)` : `${r.runs.length} run(s)`),
 });
 

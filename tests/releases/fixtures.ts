@@ -4,15 +4,18 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
 
-/** Three environments on real SQLite files in `dir`; staging has a users table with rows. */
+/**
+ * Three environments on real SQLite files in `dir`; staging and prod have a users table with
+ * rows. The default tenant has `<env>.db`, the tenant "other" its own `other-<env>.db`.
+ */
 export function ledgerConfig(dir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  seedUsers(join(dir, 'staging.db'));
-  seedUsers(join(dir, 'prod.db'));
+  for (const file of ['staging.db', 'prod.db', 'other-staging.db', 'other-prod.db']) seedUsers(join(dir, file));
+  const databases = (env: string) => ({ database: join(dir, `${env}.db`), databases: { other: join(dir, `other-${env}.db`) } });
   return {
     environments: [
-      { name: 'dev', database: join(dir, 'dev.db'), feature_flags: { new_ui: true } },
-      { name: 'staging', database: join(dir, 'staging.db'), feature_flags: { new_ui: false, plan: 'basic' } },
-      { name: 'prod', database: join(dir, 'prod.db'), feature_flags: { new_ui: false } },
+      { name: 'dev', ...databases('dev'), feature_flags: { new_ui: true } },
+      { name: 'staging', ...databases('staging'), feature_flags: { new_ui: false, plan: 'basic' } },
+      { name: 'prod', ...databases('prod'), feature_flags: { new_ui: false } },
     ],
     ...extra,
   };
