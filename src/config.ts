@@ -145,7 +145,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   namespaces: z.record(z.string(), z.string()).default({}),
-  memory: z.strictObject({ path: z.string().optional() }).prefault({}),
+  memory: z
+    .strictObject({
+      path: z.string().optional(),
+      busy_timeout_ms: z.number().int().min(0).max(10_000).default(500).describe('How long a write waits for another writer before failing with a conflict'),
+    })
+    .prefault({}),
   skills_dirs: z.array(z.string()).default([]),
   knowledge_dirs: z.array(z.string()).default([]),
   skills: z

@@ -82,7 +82,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const defaultPersona = options.persona ?? env.RELEASE_MCP_PERSONA ?? config.default_persona;
   if (!personas.has(defaultPersona)) throw new StartupError(unknownPersonaMessage(defaultPersona, personas));
 
-  const memory = new MemoryDb({ path: resolveMemoryPath({ ...options, env }), secrets: masked, ...(options.migrations ? { migrations: options.migrations } : {}) });
+  const memory = new MemoryDb({ path: resolveMemoryPath({ ...options, env }), secrets: masked, busyTimeoutMs: config.memory.busy_timeout_ms, ...(options.migrations ? { migrations: options.migrations } : {}) });
   try {
     syncKnownIssues(memory, config.knowledge_dirs);
   } catch (error) {

@@ -238,7 +238,7 @@ export class ToolCatalog {
       if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data };
       return { ok: true, data, text: summary };
     } catch (thrown) {
-      const error = redactValue(toToolError(thrown).toJSON(), secrets);
+      const error = redactValue(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON(), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });
       return { ok: false, error, text: renderError(name, error) };
     }
