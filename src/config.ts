@@ -153,6 +153,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       path: z.string().optional(),
       item_max_bytes: z.number().int().min(64).max(16 * 1024 * 1024).default(64 * 1024).describe('Largest item memory_append stores, in bytes of its JSON'),
+      busy_timeout_ms: z.number().int().min(0).max(10_000).default(500).describe('How long a write waits for another writer before failing with a conflict'),
     })
     .prefault({}),
   skills_dirs: z.array(z.string()).default([]),
@@ -162,6 +163,8 @@ export const configSchema = z.strictObject({
       expression_timeout_ms: positiveMs(1_000),
       expression_memory_mb: z.number().int().positive().default(32),
       step_timeout_ms: positiveMs(600_000),
+      lease_ms: positiveMs(30_000).describe('A running run renews its lease this often x3; a run whose lease expired and whose process is gone is interrupted'),
+      max_depth: z.number().int().min(1).max(50).default(5).describe('How deep skill_run steps may nest'),
     })
     .prefault({}),
   heal: z.record(z.string(), healActionSchema).default({}).describe('Heal action per error class, for on_error: auto_heal'),

@@ -14,13 +14,18 @@ Commands:
   plan NAME [--input k=v ...]   dry run: read-only steps run, the others show their arguments
   run NAME [--input k=v ...]    run a skill (or: run --file path.yaml)
   runs [RUN_ID]                 recent runs, or one run in full
-  resume RUN_ID [--approve]     continue a failed or paused run from its stopping step
+  resume RUN_ID [--approve]     continue a failed, paused or interrupted run from its stopping step
+                                (--rerun or --skip: a change its dead process had started)
+  abandon RUN_ID [--reason T]   end a stopped or interrupted run for good
 
 Options:
   --input k=v          an input value (repeatable); typed by the skill's declared input type
   --inputs-json JSON   input values as a JSON object
   --file PATH          run a skill file that is not in a skills folder
   --approve            with resume: approve the confirm step the run waits on
+  --rerun, --skip      with resume: run again, or skip, a change that was started when the
+                       run's process died (it may have happened: check first)
+  --reason TEXT        with abandon: why, kept on the run
   --json               print the structured result as JSON
   --progress           a line per finished step on stderr even when it is not a terminal
   --persona NAME, --read-only, --config FILE, --memory FILE   as for serve
@@ -34,6 +39,9 @@ const FLAGS = {
   'inputs-json': { type: 'string' },
   file: { type: 'string' },
   approve: { type: 'boolean' },
+  rerun: { type: 'boolean' },
+  skip: { type: 'boolean' },
+  reason: { type: 'string' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
 } as const;
@@ -171,7 +179,15 @@ export async function skillCommand(argv: string[]): Promise<number> {
       }
       case 'resume': {
         arity(1, 1);
-        return await runWithSession(runtime, service, { resume: args[0]!, approve: values.approve ?? false }, values.json, values.progress);
+        if (values.rerun && values.skip) throw new UsageError('resume: --rerun and --skip exclude each other');
+        const interrupted = values.rerun ? 'rerun' : values.skip ? 'skip' : undefined;
+        return await runWithSession(runtime, service, { resume: args[0]!, approve: values.approve ?? false, interrupted }, values.json, values.progress);
+      }
+      case 'abandon': {
+        arity(1, 1);
+        const run = service.abandon(args[0]!, runtime.config.releases.default_tenant, values.reason);
+        print(run, values.json, () => `run ${run.run_id} (${run.skill}) ${run.status}: it can no longer be resumed`);
+        return EXIT.ok;
       }
       case 'runs': {
         arity(0, 1);

@@ -3,4 +3,5 @@ export { MIGRATIONS, type Migration } from './migrations.js';
 export { addSessionLog, appendItem, ItemTooLargeError, MAX_LISTS_PER_READ, readLists, recentSessionLog, type ListItem, type ListPage, type ReadListsResult, type SessionLogEntry, type Writer } from './journal.js';
 export { countMatches, findKnownIssues, learnFix, replaceKnownIssues, searchTerms, type IssueMatch, type KnownIssue, type LearnedFix } from './fixes.js';
 export { findKnowledgeFile, selectSection, syncKnownIssues } from './knowledge.js';
-export { addRunStep, claimRun, createRun, finishRun, getRun, listRuns, type RunRecord, type RunStepRecord } from './runs.js';
+export { abandonRun, addRunStep, childRun, claimRun, createRun, finishRun, finishStepCalls, getRun, listRuns, openStepCall, renewLease, startStepCall, type NewRun, type RunRecord, type RunStepRecord, type StepCall } from './runs.js';
+export { effectiveStatus, markOwnerLive, newOwner, ownerAlive } from './lease.js';

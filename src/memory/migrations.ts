@@ -226,4 +226,46 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO kv_lists (tenant, key, list, length) SELECT tenant, key, list, count(*) FROM kv_items GROUP BY tenant, key, list;
     `,
   },
+  {
+    version: 5,
+    name: 'run leases, the step call journal, nested runs, the promotion journal',
+    sql: `
+      -- Who runs a run now (host:pid:random) and when it last said so (epoch ms).
+      ALTER TABLE skill_runs ADD COLUMN owner TEXT;
+      ALTER TABLE skill_runs ADD COLUMN heartbeat_at INTEGER;
+      -- A run started by a skill_run step of another run.
+      ALTER TABLE skill_runs ADD COLUMN parent_run TEXT;
+      ALTER TABLE skill_runs ADD COLUMN parent_step TEXT;
+      ALTER TABLE skill_runs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX skill_runs_parent ON skill_runs(parent_run, parent_step);
+
+      -- A tool call of a step: written before the call, done after its result is recorded.
+      CREATE TABLE run_step_calls (
+        run_id TEXT NOT NULL REFERENCES skill_runs(id) ON DELETE CASCADE,
+        round INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        args TEXT,
+        idempotent INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        done_at TEXT,
+        outcome TEXT,
+        PRIMARY KEY (run_id, phase, name, round)
+      );
+
+      -- A promotion's intent before the target database commits, its outcome after.
+      CREATE TABLE release_promotions (
+        release_id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        target TEXT NOT NULL,
+        plan_sha256 TEXT NOT NULL,
+        previous_flags TEXT NOT NULL,
+        intent_at TEXT NOT NULL,
+        outcome TEXT,
+        outcome_at TEXT
+      );
+    `,
+  },
 ];

@@ -19,6 +19,14 @@ export interface RunRecord {
   started_at: string;
   updated_at: string;
   duration_ms: number;
+  /** host:pid:random of the process running it, while it runs. */
+  owner: string | null;
+  /** Last lease renewal, epoch ms. */
+  heartbeat_at: number | null;
+  /** The run (and its skill_run step) that started this one. */
+  parent_run: string | null;
+  parent_step: string | null;
+  depth: number;
 }
 
 export interface RunStepRecord {
@@ -76,30 +84,75 @@ function stepFromRow(row: Row): RunStepRecord {
   };
 }
 
-export function createRun(
-  mem: MemoryDb,
-  run: { id: string; tenant: string; started_by: string; skill: string; version: string; file: string; status: string; dry_run: boolean; inputs: Record<string, unknown> },
-): void {
+export interface NewRun {
+  id: string;
+  tenant: string;
+  started_by: string;
+  skill: string;
+  version: string;
+  file: string;
+  status: string;
+  dry_run: boolean;
+  inputs: Record<string, unknown>;
+  owner: string;
+  parent?: { run: string; step: string; depth: number } | undefined;
+}
+
+export function createRun(mem: MemoryDb, run: NewRun): void {
   const now = nowIso();
   mem.db
     .prepare(
-      'INSERT INTO skill_runs (id, tenant, started_by, skill, version, file, status, dry_run, inputs, started_at, updated_at) VALUES (@id, @tenant, @started_by, @skill, @version, @file, @status, @dry_run, @inputs, @now, @now)',
+      `INSERT INTO skill_runs (id, tenant, started_by, skill, version, file, status, dry_run, inputs, started_at, updated_at, owner, heartbeat_at, parent_run, parent_step, depth)
+       VALUES (@id, @tenant, @started_by, @skill, @version, @file, @status, @dry_run, @inputs, @now, @now, @owner, @heartbeat, @parent_run, @parent_step, @depth)`,
     )
-    .run({ ...run, dry_run: run.dry_run ? 1 : 0, inputs: mem.json(run.inputs), now });
+    .run({
+      id: run.id,
+      tenant: run.tenant,
+      started_by: run.started_by,
+      skill: run.skill,
+      version: run.version,
+      file: run.file,
+      status: run.status,
+      dry_run: run.dry_run ? 1 : 0,
+      inputs: mem.json(run.inputs),
+      now,
+      owner: run.owner,
+      heartbeat: Date.now(),
+      parent_run: run.parent?.run ?? null,
+      parent_step: run.parent?.step ?? null,
+      depth: run.parent?.depth ?? 0,
+    });
 }
 
-/** Take a stopped run of this tenant for a resume; false when it is not in one of the given states (or another process took it). */
-export function claimRun(mem: MemoryDb, tenant: string, id: string, from: readonly string[]): boolean {
+/**
+ * Take a stopped run of this tenant for a resume, atomically: false when it is no longer in one
+ * of the given states, or (for an interrupted run) when another process took it since it was read.
+ */
+export function claimRun(mem: MemoryDb, tenant: string, id: string, from: readonly string[], owner: string, interrupted?: { owner: string | null; heartbeat_at: number | null }): boolean {
   const placeholders = from.map(() => '?').join(', ');
+  const takeInterrupted = interrupted ? " OR (status = 'running' AND owner IS ? AND heartbeat_at IS ?)" : '';
   const info = mem.db
-    .prepare(`UPDATE skill_runs SET status = 'running', resumes = resumes + 1, updated_at = ? WHERE id = ? AND tenant = ? AND status IN (${placeholders})`)
-    .run(nowIso(), id, tenant, ...from);
+    .prepare(`UPDATE skill_runs SET status = 'running', resumes = resumes + 1, owner = ?, heartbeat_at = ?, updated_at = ? WHERE id = ? AND tenant = ? AND (status IN (${placeholders})${takeInterrupted})`)
+    .run(owner, Date.now(), nowIso(), id, tenant, ...from, ...(interrupted ? [interrupted.owner, interrupted.heartbeat_at] : []));
+  return info.changes === 1;
+}
+
+/** Renew the lease of a run this owner holds; false when it holds it no more. */
+export function renewLease(mem: MemoryDb, id: string, owner: string): boolean {
+  return mem.statement('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ? AND owner = ?').run(Date.now(), id, owner).changes === 1;
+}
+
+/** End a stopped or interrupted run for good; false when it changed since it was read. */
+export function abandonRun(mem: MemoryDb, id: string, seen: { status: string; owner: string | null; heartbeat_at: number | null }, reason: string): boolean {
+  const info = mem.db
+    .prepare(`UPDATE skill_runs SET status = 'abandoned', owner = NULL, error = ?, updated_at = ? WHERE id = ? AND status = ? AND owner IS ? AND heartbeat_at IS ?`)
+    .run(mem.redact(reason), nowIso(), id, seen.status, seen.owner, seen.heartbeat_at);
   return info.changes === 1;
 }
 
 export function finishRun(mem: MemoryDb, id: string, result: { status: string; outputs: Record<string, unknown>; error?: string | undefined; duration_ms: number }): void {
   mem.db
-    .prepare('UPDATE skill_runs SET status = @status, outputs = @outputs, error = @error, duration_ms = duration_ms + @duration_ms, updated_at = @now WHERE id = @id')
+    .prepare('UPDATE skill_runs SET status = @status, outputs = @outputs, error = @error, owner = NULL, duration_ms = duration_ms + @duration_ms, updated_at = @now WHERE id = @id')
     .run({ id, status: result.status, outputs: mem.json(result.outputs), error: result.error ? mem.redact(result.error) : null, duration_ms: Math.round(result.duration_ms), now: nowIso() });
 }
 
@@ -144,4 +197,43 @@ export function listRuns(mem: MemoryDb, tenant: string, query: { skill?: string;
     .prepare('SELECT * FROM skill_runs WHERE tenant = ? AND (? IS NULL OR skill = ?) ORDER BY started_at DESC, rowid DESC LIMIT ?')
     .all(tenant, query.skill ?? null, query.skill ?? null, limit) as Row[];
   return rows.map(runFromRow);
+}
+
+/** A step's tool call, journaled before it is made. */
+export interface StepCall {
+  round: number;
+  phase: string;
+  name: string;
+  tool: string;
+  args: Record<string, unknown> | null;
+  idempotent: boolean;
+  started_at: string;
+  done_at: string | null;
+  outcome: string | null;
+}
+
+export function startStepCall(mem: MemoryDb, runId: string, call: { round: number; phase: string; name: string; tool: string; args: Record<string, unknown>; idempotent: boolean }): void {
+  statement(
+    mem,
+    `INSERT OR REPLACE INTO run_step_calls (run_id, round, phase, name, tool, args, idempotent, started_at, done_at, outcome)
+     VALUES (@run_id, @round, @phase, @name, @tool, @args, @idempotent, @now, NULL, NULL)`,
+  ).run({ run_id: runId, round: call.round, phase: call.phase, name: call.name, tool: call.tool, args: mem.json(call.args), idempotent: call.idempotent ? 1 : 0, now: nowIso() });
+}
+
+/** Close every open call of a step (the outcome is its recorded status). */
+export function finishStepCalls(mem: MemoryDb, runId: string, phase: string, name: string, outcome: string): void {
+  mem.statement('UPDATE run_step_calls SET done_at = ?, outcome = ? WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL').run(nowIso(), outcome, runId, phase, name);
+}
+
+/** The latest call of a step, when its result was never recorded (its process died during it). */
+export function openStepCall(mem: MemoryDb, runId: string, phase: string, name: string): StepCall | undefined {
+  const row = mem.db.prepare('SELECT * FROM run_step_calls WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL ORDER BY round DESC LIMIT 1').get(runId, phase, name) as Row | undefined;
+  if (!row) return undefined;
+  return { ...(row as unknown as StepCall), args: parse(row.args, null), idempotent: row.idempotent === 1 };
+}
+
+/** The latest run a skill_run step of a run started. */
+export function childRun(mem: MemoryDb, parentRun: string, parentStep: string): RunRecord | undefined {
+  const row = mem.db.prepare('SELECT * FROM skill_runs WHERE parent_run = ? AND parent_step = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(parentRun, parentStep) as Row | undefined;
+  return row ? runFromRow(row) : undefined;
 }

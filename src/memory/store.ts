@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ToolError } from '../errors.js';
 import { redactSecrets, redactValue } from '../logger.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -15,21 +16,31 @@ export interface OpenMemoryOptions {
   migrations?: readonly Migration[];
   /** Tenant that rows written before tenants existed are given (config releases.default_tenant). */
   defaultTenant?: string;
+  /** How long a write waits for another writer's lock before it fails (it blocks the event loop meanwhile). */
+  busyTimeoutMs?: number;
 }
 
+/** Short: better-sqlite3 waits synchronously, so a long wait stalls every request of the process. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 500;
+
+const LOCK_CODE = /^SQLITE_(BUSY|LOCKED)/;
+
 /**
- * The SQLite connection and its schema. WAL plus a busy timeout let several server
- * processes write to one file: a writer waits for the lock instead of failing.
+ * The SQLite connection and its schema. WAL lets readers (health, lookups) go on while another
+ * process writes; a writer waits briefly for another writer's lock, then fails with a conflict
+ * that names the file. Transactions stay short and never span an await.
  */
 export class MemoryDb {
   readonly db: Db;
   readonly path: string;
+  readonly busyTimeoutMs: number;
   private readonly secrets: readonly string[];
 
   constructor(options: OpenMemoryOptions) {
     this.path = options.path;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: 10_000 });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.db = new Database(options.path, { timeout: this.busyTimeoutMs });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
@@ -75,6 +86,33 @@ export class MemoryDb {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  /**
+   * A SQLite lock failure as the caller should see it: a conflict naming the file when this
+   * database is the one another writer holds (checked with a lock attempt that does not wait).
+   */
+  lockError(error: unknown): ToolError | undefined {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !LOCK_CODE.test(code)) return undefined;
+    const hint = 'another process (a release-mcp server, a skill run, a sqlite3 shell) holds a write transaction; retry when it ends';
+    if (!this.writeLocked()) return new ToolError('conflict', `a database is locked by another writer (${code})`, { hint, cause: error });
+    return new ToolError('conflict', `the memory database ${this.path} is locked by another writer: gave up after ${this.busyTimeoutMs} ms (${code})`, { hint, cause: error });
+  }
+
+  private writeLocked(): boolean {
+    if (!this.db.open || this.db.inTransaction) return false;
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+      return false;
+    } catch {
+      return true;
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
+  }
 }
 
 /**
@@ -88,16 +126,23 @@ function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string
     if (seen.has(m.version)) throw new Error(`duplicate memory migration number ${m.version}`);
     seen.add(m.version);
   }
+  // Already current: no write lock needed (a writer elsewhere must not make opening fail).
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (sorted.every((m) => m.version <= version)) return;
+  // Opening a file is rare and must not fail beside a busy writer: wait longer for the lock here.
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${Math.max(timeout, 10_000)}`);
   db.exec('CREATE TEMP TABLE migration_env (default_tenant TEXT NOT NULL)');
   db.prepare('INSERT INTO temp.migration_env (default_tenant) VALUES (?)').run(defaultTenant);
   try {
-    applyMigrations(db, sorted);
+    migrateLocked(db, sorted);
   } finally {
     db.exec('DROP TABLE temp.migration_env');
+    db.pragma(`busy_timeout = ${timeout}`);
   }
 }
 
-function applyMigrations(db: Db, sorted: readonly Migration[]): void {
+function migrateLocked(db: Db, sorted: readonly Migration[]): void {
   // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
   for (const migration of sorted) {
     const apply = db.transaction(() => {

@@ -9,11 +9,21 @@ import { checkPromotionPath, databaseOf, environmentNamed } from './environments
 import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
 import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
+import { journalIntent, journalOutcome } from './promotion-journal.js';
 import { MigrationError, TargetDb, type PlannedMigration } from './target-db.js';
 
 export interface LedgerDeps {
   config: Config;
   memory: MemoryDb;
+  /** Tests only: stop a promotion at a point as a killed process would (nothing after it runs). */
+  crashAt?: PromotionCrashPoint;
+}
+
+export type PromotionCrashPoint = 'after_intent' | 'after_target_commit';
+
+/** What a crash at a PromotionCrashPoint throws: the promotion's own failure handling does not run. */
+export class PromotionCrash extends Error {
+  override readonly name = 'PromotionCrash';
 }
 
 export interface Bundle {
@@ -172,11 +182,23 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
     let schemaAfter: string;
     try {
       target.apply(release.migrations);
-      previous = memory.db.transaction(() => applyFlags(memory, actor.tenant, env.name, release.feature_flags, id)).immediate();
+      // The intent (with the flag values replaced) commits with the flags: a crash from here on
+      // is finished at the next start by reconcilePromotions, from the target's marker.
+      previous = memory.db
+        .transaction(() => {
+          const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
+          journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
+          return replaced;
+        })
+        .immediate();
+      if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
       if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
       schemaAfter = target.fingerprint();
+      target.markPromoted(id);
       target.commit();
+      if (deps.crashAt === 'after_target_commit') throw new PromotionCrash('stopped after the target commit');
     } catch (error) {
+      if (error instanceof PromotionCrash) throw error;
       target.rollback();
       const restore = previous;
       const message = (error as Error).message;
@@ -188,6 +210,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
         alongside: () => {
           if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
+          journalOutcome(memory, id, 'rolled_back');
         },
         details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
       });
@@ -204,6 +227,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       actor,
       duration_ms: elapsedMs(started),
       set: { promoted_at: new Date().toISOString(), backup_path: backupPath, schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
+      alongside: () => journalOutcome(memory, id, 'committed'),
       details: { environment: env.name, backup_path: backupPath, migrations: release.migrations.length, feature_flags: Object.keys(release.feature_flags) },
     });
   } finally {

@@ -28,6 +28,9 @@ export interface DryRun {
   ok: boolean;
 }
 
+/** Where a target database records the promotions that committed to it. */
+export const MARKER_TABLE = '_release_mcp_promotions';
+
 /** A failure while applying or rolling back, with the migration it happened in. */
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
@@ -46,14 +49,46 @@ export class MigrationError extends Error {
 export class TargetDb implements SchemaView {
   private readonly db: Database.Database;
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    busyTimeoutMs: number,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: 10_000 });
+    this.db = new Database(path, { timeout: busyTimeoutMs });
     this.db.pragma('foreign_keys = OFF');
   }
 
-  static open(path: string): TargetDb {
-    return new TargetDb(path);
+  /** busyTimeoutMs: how long to wait for another writer's lock (the wait blocks the process). */
+  static open(path: string, busyTimeoutMs = 2_000): TargetDb {
+    return new TargetDb(path, busyTimeoutMs);
+  }
+
+  /**
+   * Mark, inside the open transaction, that this release's promotion committed: the memory's
+   * promotion journal reads it after a crash to know which side of the commit it stopped on.
+   */
+  markPromoted(releaseId: string): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (release_id TEXT PRIMARY KEY, committed_at TEXT NOT NULL)`);
+    this.db.prepare(`INSERT OR REPLACE INTO ${MARKER_TABLE} (release_id, committed_at) VALUES (?, ?)`).run(releaseId, new Date().toISOString());
+  }
+
+  /**
+   * Whether a promotion committed here; undefined while another connection holds the write lock
+   * (a promotion may be under way: its outcome is not known yet).
+   */
+  promotionCommitted(releaseId: string): boolean | undefined {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (/^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code))) return undefined;
+      throw error;
+    }
+    try {
+      const table = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(MARKER_TABLE);
+      return table ? this.db.prepare(`SELECT 1 FROM ${MARKER_TABLE} WHERE release_id = ?`).get(releaseId) !== undefined : false;
+    } finally {
+      this.db.exec('ROLLBACK');
+    }
   }
 
   close(): void {
@@ -83,9 +118,9 @@ export class TargetDb implements SchemaView {
     return rows.filter((r) => r.tbl_name.toLowerCase() === table.toLowerCase() || word.test(r.sql ?? '')).map((r) => `${r.type} ${r.name}`);
   }
 
-  /** sha256 over every schema object: any DDL since a release was planned changes it. */
+  /** sha256 over every schema object (but the promotion marker): any DDL since a release was planned changes it. */
   fingerprint(): string {
-    const rows = this.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+    const rows = this.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> ? ORDER BY type, name").all(MARKER_TABLE);
     return sha256Hex(canonicalJson(rows));
   }
 
@@ -158,7 +193,7 @@ export class TargetDb implements SchemaView {
     if (this.foreignKeyViolations() > baseline) throw new MigrationError('the migrations leave rows that break a foreign key', undefined);
   }
 
-  /** Take the write lock (waits up to 10 s for other writers). */
+  /** Take the write lock (waits up to the busy timeout for other writers). */
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
   }

@@ -22,7 +22,8 @@ export function toolContext(runtime: Runtime, session: SessionControl, options: 
     signal: options.signal,
     progress: options.progress ?? (async () => {}),
     callTool: async (name, args, inner = {}) => {
-      const outcome = await runtime.catalog.invoke(name, args, { ...ctx, signal: inner.signal ?? options.signal }, runtime.secretValues);
+      const callee: ToolContext = { ...ctx, signal: inner.signal ?? options.signal, ...(inner.caller ? { caller: inner.caller } : {}) };
+      const outcome = await runtime.catalog.invoke(name, args, callee, runtime.secretValues);
       runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
       return outcome;
     },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
+import { reconcilePromotions } from '../releases/index.js';
 import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
@@ -86,6 +87,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     path: resolveMemoryPath({ ...options, env }),
     secrets: masked,
     defaultTenant: config.releases.default_tenant,
+    busyTimeoutMs: config.memory.busy_timeout_ms,
     ...(options.migrations ? { migrations: options.migrations } : {}),
   });
   try {
@@ -93,6 +95,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   } catch (error) {
     memory.close();
     throw new StartupError((error as Error).message);
+  }
+
+  // A promotion whose process died between the target commit and the ledger is finished now.
+  try {
+    for (const r of reconcilePromotions(memory)) logger.warn('promotion journal reconciled at start', { ...r });
+  } catch (error) {
+    logger.error('could not reconcile the promotion journal', { message: (error as Error).message });
   }
 
   const runtime: Runtime = {

@@ -1,7 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { publicConfig, type Config } from '../config.js';
 import { ToolError, type ToolErrorJSON } from '../errors.js';
-import { addRunStep, claimRun, createRun, finishRun, getRun, type MemoryDb, type RunStepRecord } from '../memory/index.js';
+import {
+  addRunStep,
+  childRun,
+  claimRun,
+  createRun,
+  effectiveStatus,
+  finishRun,
+  finishStepCalls,
+  getRun,
+  markOwnerLive,
+  newOwner,
+  openStepCall,
+  renewLease,
+  startStepCall,
+  type MemoryDb,
+  type RunStepRecord,
+  type StepCall,
+} from '../memory/index.js';
 import type { AnyToolDefinition, ToolContext } from '../tools/registry.js';
 import type { RunResult, StepResult } from '../tools/skills.js';
 import { ExpressionSandbox } from './expressions.js';
@@ -22,13 +39,16 @@ export interface RunOptions {
   loaded: LoadedSkill;
   inputs?: Record<string, unknown>;
   dryRun?: boolean;
-  /** Continue a stopped run: its id, and whether a pending confirm step is approved. */
-  resume?: { runId: string; approve: boolean };
+  /**
+   * Continue a stopped or interrupted run: its id, whether a pending confirm step is approved,
+   * and what to do with a change that was started but never recorded (its process died).
+   */
+  resume?: { runId: string; approve: boolean; interrupted?: 'rerun' | 'skip' | undefined };
 }
 
 /** Statuses after which the next step runs. */
 const GOES_ON = new Set<StepResult['status']>(['succeeded', 'skipped', 'continued', 'healed', 'planned']);
-const RESUMABLE = ['failed', 'cancelled', 'awaiting_approval', 'declined'];
+export const RESUMABLE = ['failed', 'cancelled', 'awaiting_approval', 'declined'];
 
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -52,6 +72,18 @@ interface RunState {
   retrying?: { tool: string; error: { code: string; message: string } };
   /** On a resume: the step it starts at asked its confirm question (and is waiting, declined or cancelled). */
   asked?: boolean;
+  /** Nesting depth: 0 for a run started by a person, +1 per skill_run step. */
+  depth: number;
+  /** On a resume: the step it starts at made a change that was never recorded (its process died during it). */
+  interrupted?: StepCall;
+  /** On a resume at a skill_run step: the inner run to continue. */
+  innerRun?: string;
+  /** On a resume: the operator's approve flag, passed on to an inner run. */
+  resumeApprove?: boolean;
+  /** On a resume: what the operator said to do with an interrupted change. */
+  decision?: 'rerun' | 'skip' | undefined;
+  /** The interrupted change was already put to the operator (the run waits on it). */
+  askedInterrupted?: boolean;
 }
 
 /**
@@ -67,42 +99,99 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
     sandbox.set('config', publicConfig(deps.config));
     sandbox.set('today', today());
     sandbox.set('now', new Date().toISOString());
-    const state: RunState = { id: '', round: 0, skill, dryRun: options.dryRun || ctx.session.readOnly, steps: [], scopeSteps: {}, outputs: {} };
+    const depth = ctx.caller ? ctx.caller.depth + 1 : 0;
+    if (depth > deps.config.skills.max_depth) {
+      throw new ToolError('precondition', `skill ${skill.name} would run ${depth} levels deep (run ${ctx.caller!.run_id}, step ${ctx.caller!.step}): more than skills.max_depth ${deps.config.skills.max_depth}`, {
+        hint: 'a skill that calls itself (directly or through others) never ends: check its skill_run steps',
+      });
+    }
+    const state: RunState = { id: '', round: 0, skill, dryRun: options.dryRun || ctx.session.readOnly, steps: [], scopeSteps: {}, outputs: {}, depth };
+    const owner = newOwner();
     let startAt = 0;
     let approved = false;
     if (options.resume) {
       // A read-only server would plan the rest and record the real run as planned: no longer resumable.
       if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
-      startAt = restore(deps.memory, ctx.session.principal.tenant, state, sandbox, options.resume.runId);
+      startAt = restore(deps, ctx.session.principal.tenant, state, sandbox, options.resume, owner);
       // Only a question the operator was shown can be approved.
       approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined && state.asked === true;
     } else {
       const inputs = resolveInputs(skill, options.inputs ?? {}, sandboxEvaluate(sandbox));
       state.id = newRunId();
       sandbox.set('inputs', inputs);
-      createRun(deps.memory, { id: state.id, tenant: ctx.session.principal.tenant, started_by: ctx.session.principal.subject, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs });
+      const parent = ctx.caller ? { run: ctx.caller.run_id, step: ctx.caller.step, depth } : undefined;
+      createRun(deps.memory, { id: state.id, tenant: ctx.session.principal.tenant, started_by: ctx.session.principal.subject, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs, owner, parent });
     }
+    const lease = holdLease(deps, state.id, owner, ctx);
     try {
       return await execute(deps, ctx, state, sandbox, startAt, approved, started);
     } catch (error) {
       // Nothing may leave a run looking as if it were still running.
       finishRun(deps.memory, state.id, { status: 'failed', outputs: {}, error: `the engine failed: ${(error as Error).message}`, duration_ms: performance.now() - started });
       throw error;
+    } finally {
+      lease.release();
     }
   } finally {
     sandbox.dispose();
   }
 }
 
+/**
+ * Keep the run's lease while it executes: a heartbeat every third of the lease. The timer is
+ * unref'd (it never keeps a process alive) and a busy database only skips one beat.
+ */
+function holdLease(deps: EngineDeps, runId: string, owner: string, ctx: ToolContext): { release(): void } {
+  markOwnerLive(owner, true);
+  const timer = setInterval(() => {
+    try {
+      renewLease(deps.memory, runId, owner);
+    } catch (error) {
+      ctx.logger.warn('could not renew the lease of a skill run', { run_id: runId, message: (error as Error).message });
+    }
+  }, Math.max(50, Math.floor(deps.config.skills.lease_ms / 3)));
+  timer.unref();
+  return {
+    release() {
+      clearInterval(timer);
+      markOwnerLive(owner, false);
+    },
+  };
+}
+
 async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sandbox: ExpressionSandbox, startAt: number, approved: boolean, started: number): Promise<RunResult> {
   const { skill } = state;
   sandbox.set('steps', state.scopeSteps);
 
-  const env: StepEnv = { sandbox, ctx, tools: deps.tools, config: deps.config, memory: deps.memory, skill: skill.name, dryRun: state.dryRun, planned: new Map(), approved: false };
+  const env: StepEnv = {
+    sandbox,
+    ctx,
+    tools: deps.tools,
+    config: deps.config,
+    memory: deps.memory,
+    skill: skill.name,
+    dryRun: state.dryRun,
+    planned: new Map(),
+    approved: false,
+    run: { id: state.id, depth: state.depth },
+    journal: ({ step, tool, args, idempotent }) => startStepCall(deps.memory, state.id, { round: state.round, phase: phaseOf(skill, step), name: step.name, tool, args, idempotent }),
+  };
   const total = skill.steps.length + skill.finally.length;
   let status: RunResult['status'] = state.dryRun ? 'planned' : 'succeeded';
   let failedStep: StepResult | undefined;
+  if (state.interrupted) {
+    const decided = decideInterrupted(deps, state, sandbox, startAt, env);
+    if (decided === 'ask') {
+      status = 'awaiting_approval';
+      failedStep = state.steps.at(-1);
+      startAt = skill.steps.length;
+    } else if (decided === 'skip') {
+      startAt += 1;
+    }
+  }
+  if (state.innerRun && skill.steps[startAt]) env.resumeInner = { step: skill.steps[startAt]!.name, runId: state.innerRun, approve: approved || (state.resumeApprove ?? false) };
   for (let i = startAt; i < skill.steps.length; i++) {
+    if (i !== startAt) delete env.resumeInner;
     if (ctx.signal.aborted) {
       status = 'cancelled';
       break;
@@ -172,25 +261,29 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   return { ...result, report: renderRunReport(result, { error, readOnly: ctx.session.readOnly }) };
 }
 
-function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv): void {
+function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv, options: { keepCallOpen?: boolean } = {}): void {
   const { result } = run;
-  // Recorded first: a step that ran stays recorded (and is not run again on a resume) whatever happens next.
-  addRunStep(memory, state.id, {
-    round: state.round,
-    phase: result.phase,
-    name: result.name,
-    kind: result.kind,
-    status: result.status,
-    tool: result.tool ?? null,
-    args: result.args ?? null,
-    attempts: result.attempts,
-    duration_ms: result.duration_ms,
-    output: run.output?.value,
-    output_summary: result.output_summary ?? null,
-    error: result.error ?? null,
-    matches: result.matches ?? null,
-    note: result.note ?? null,
-  });
+  // Recorded first, with its call closed in the same transaction: a step that ran stays recorded
+  // (and is not run again on a resume) whatever happens next.
+  memory.db.transaction(() => {
+    addRunStep(memory, state.id, {
+      round: state.round,
+      phase: result.phase,
+      name: result.name,
+      kind: result.kind,
+      status: result.status,
+      tool: result.tool ?? null,
+      args: result.args ?? null,
+      attempts: result.attempts,
+      duration_ms: result.duration_ms,
+      output: run.output?.value,
+      output_summary: result.output_summary ?? null,
+      error: result.error ?? null,
+      matches: result.matches ?? null,
+      note: result.note ?? null,
+    });
+    if (result.tool && !options.keepCallOpen) finishStepCalls(memory, state.id, result.phase, result.name, result.status);
+  })();
   state.steps.push(result);
   state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
   // Only this step's status crosses into the sandbox, not the whole map again.
@@ -209,17 +302,26 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
 }
 
 /**
- * Load a stopped run for a resume: its inputs, and the outputs of the steps before the one it
- * stopped at. Returns the index of that step.
+ * Load a stopped or interrupted run for a resume: its inputs, and the outputs of the steps before
+ * the one it stopped at. Returns the index of that step.
  */
-function restore(memory: MemoryDb, tenant: string, state: RunState, sandbox: ExpressionSandbox, runId: string): number {
+function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: ExpressionSandbox, resume: NonNullable<RunOptions['resume']>, owner: string): number {
+  const { memory } = deps;
+  const runId = resume.runId;
   const stored = getRun(memory, tenant, runId);
   if (!stored) throw new ToolError('not_found', `no skill run ${runId}`, { hint: 'skill_runs lists recent runs' });
   const { run, steps } = stored;
   if (run.skill !== state.skill.name) throw new ToolError('conflict', `run ${runId} is a run of ${run.skill}, not ${state.skill.name}`);
   if (run.dry_run) throw new ToolError('precondition', `run ${runId} is a plan (dry run); start a real run instead`);
-  if (!RESUMABLE.includes(run.status)) {
-    throw new ToolError('precondition', `run ${runId} is ${run.status}; only a failed, cancelled, declined or paused run can be resumed`);
+  const status = effectiveStatus(run, deps.config.skills.lease_ms);
+  if (status === 'running') {
+    const silent = run.heartbeat_at === null ? 'never' : `${Math.round((Date.now() - run.heartbeat_at) / 1000)} s ago`;
+    throw new ToolError('conflict', `run ${runId} is running (owner ${run.owner}, last heartbeat ${silent})`, {
+      hint: `wait for it to end, or cancel it where it runs; a run whose process died shows as interrupted once its lease (skills.lease_ms, ${deps.config.skills.lease_ms} ms) expires`,
+    });
+  }
+  if (status !== 'interrupted' && !RESUMABLE.includes(status)) {
+    throw new ToolError('precondition', `run ${runId} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be resumed`);
   }
   const latest = new Map<string, RunStepRecord>();
   for (const row of steps) if (row.phase === 'main') latest.set(row.name, row);
@@ -234,6 +336,9 @@ function restore(memory: MemoryDb, tenant: string, state: RunState, sandbox: Exp
   }
   state.id = runId;
   state.round = run.resumes + 1;
+  state.depth = run.depth;
+  state.resumeApprove = resume.approve;
+  state.decision = resume.interrupted;
   sandbox.set('inputs', run.inputs);
   for (const step of state.skill.steps.slice(0, startAt)) {
     const row = latest.get(step.name)!;
@@ -246,12 +351,53 @@ function restore(memory: MemoryDb, tenant: string, state: RunState, sandbox: Exp
     }
     state.steps.push({ ...stepResultOf(row), note: `reused from an earlier attempt${row.note ? `; ${row.note}` : ''}` });
   }
-  const stoppedAt = latest.get(state.skill.steps[startAt]?.name ?? '');
+  const stopStep = state.skill.steps[startAt];
+  const stoppedAt = latest.get(stopStep?.name ?? '');
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
   state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
+  if (stopStep?.tool === 'skill_run') {
+    // The inner run keeps its own record: continue it rather than start the nested skill again.
+    const inner = childRun(memory, runId, stopStep.name);
+    const innerStatus = inner && effectiveStatus(inner, deps.config.skills.lease_ms);
+    if (inner && innerStatus && (innerStatus === 'interrupted' || RESUMABLE.includes(innerStatus))) state.innerRun = inner.id;
+  }
+  if (stopStep && !state.innerRun) {
+    const call = openStepCall(memory, runId, 'main', stopStep.name);
+    if (call) {
+      state.interrupted = call;
+      state.askedInterrupted = stoppedAt?.kind === 'tool' && stoppedAt.status === 'awaiting_approval';
+    }
+  }
   // Claimed last: a restore that fails leaves the run as it was, still resumable.
-  if (!claimRun(memory, tenant, runId, RESUMABLE)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
+  const seen = status === 'interrupted' ? { owner: run.owner, heartbeat_at: run.heartbeat_at } : undefined;
+  if (!claimRun(memory, tenant, runId, RESUMABLE, owner, seen)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   return startAt;
+}
+
+/**
+ * A step whose call started but was never recorded: its process died during the call. An
+ * idempotent tool runs again; any other change runs again or is skipped only on the operator's
+ * word, and until then the run waits, saying what may have happened.
+ */
+function decideInterrupted(deps: EngineDeps, state: RunState, sandbox: ExpressionSandbox, startAt: number, env: StepEnv): 'rerun' | 'skip' | 'ask' {
+  const call = state.interrupted!;
+  const step = state.skill.steps[startAt]!;
+  const decision = call.idempotent ? 'rerun' : (state.decision ?? (state.resumeApprove && state.askedInterrupted ? 'rerun' : undefined));
+  if (decision === 'rerun') return 'rerun';
+  const base: StepResult = { name: step.name, phase: 'main', kind: 'tool', status: 'skipped', tool: call.tool, ...(call.args ? { args: call.args } : {}), duration_ms: 0, attempts: 0 };
+  if (decision === 'skip') {
+    record(deps.memory, state, sandbox, step, { result: { ...base, note: `skipped on the operator's word: the ${call.tool} call started at ${call.started_at} was never recorded as done` } }, env);
+    return 'skip';
+  }
+  const question =
+    `step ${step.name} (${call.tool}) was started at ${call.started_at} and its process died before the result was recorded: ` +
+    `the change may or may not have happened. Check, then resume with interrupted "rerun" (or approve) to run it again, or "skip" if it happened`;
+  record(deps.memory, state, sandbox, step, { result: { ...base, status: 'awaiting_approval', note: question } }, env, { keepCallOpen: true });
+  return 'ask';
+}
+
+function phaseOf(skill: Skill, step: Step): 'main' | 'finally' {
+  return skill.finally.includes(step) ? 'finally' : 'main';
 }
 
 export function stepResultOf(row: RunStepRecord): StepResult {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { ToolError } from '../errors.js';
-import { getRun, listRuns, type MemoryDb, type RunRecord } from '../memory/index.js';
+import { abandonRun, effectiveStatus, getRun, listRuns, type MemoryDb, type RunRecord } from '../memory/index.js';
 import type { ServiceMap, ToolCatalog } from '../tools/registry.js';
 import type { LintFinding, LintReport, RunsResult, SkillDescription, SkillService, SkillSummary } from '../tools/skills.js';
-import { runSkill, stepResultOf } from './engine.js';
+import { RESUMABLE, runSkill, stepResultOf } from './engine.js';
 import { ExpressionSandbox } from './expressions.js';
 import { lintSkill } from './lint.js';
 import { loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
@@ -47,7 +47,22 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
   };
   const engine = { tools: deps.catalog, config: deps.config, memory: deps.memory };
 
+  // A run whose process died reads as interrupted, whoever looks.
+  const summary = (run: RunRecord) => runSummary({ ...run, status: effectiveStatus(run, deps.config.skills.lease_ms) });
+
   return {
+    abandon: (runId: string, tenant: string, reason?: string) => {
+      const stored = getRun(deps.memory, tenant, runId);
+      if (!stored) throw new ToolError('not_found', `no skill run ${runId}`, { hint: 'skill_runs lists recent runs' });
+      const { run } = stored;
+      const status = effectiveStatus(run, deps.config.skills.lease_ms);
+      if (status === 'running') throw new ToolError('conflict', `run ${runId} is running (owner ${run.owner}): cancel it where it runs`, { hint: 'a run whose process died shows as interrupted once its lease expires' });
+      if (status !== 'interrupted' && !RESUMABLE.includes(status)) throw new ToolError('precondition', `run ${runId} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be abandoned`);
+      const why = `abandoned${reason ? `: ${reason}` : ''} (was ${status})`;
+      if (!abandonRun(deps.memory, runId, run, why)) throw new ToolError('conflict', `run ${runId} changed while it was being abandoned (resumed by another call?)`, { hint: 'skill_runs shows its state now' });
+      return summary(getRun(deps.memory, tenant, runId)!.run);
+    },
+
     list: (): SkillSummary[] =>
       [...library().values()].map(({ skill, file }) => ({ name: skill.name, description: skill.description, version: skill.version, inputs: Object.keys(skill.inputs), steps: skill.steps.length, file })),
 
@@ -104,21 +119,21 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
         const stored = getRun(deps.memory, ctx.session.principal.tenant, request.resume);
         if (!stored) throw new ToolError('not_found', `no skill run ${request.resume}`, { hint: 'skill_runs lists recent runs' });
         const loaded = stored.run.file && existsSync(stored.run.file) && !request.name ? loadSkillFile(stored.run.file) : find(request.name ?? stored.run.skill);
-        return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false } });
+        return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false, interrupted: request.interrupted } });
       }
       const loaded = request.file ? fromFile(request.file) : find(request.name ?? '');
       return runSkill(engine, ctx, { loaded, inputs: request.inputs ?? {}, dryRun: request.dry_run ?? false });
     },
 
     runs: (query, tenant): RunsResult => {
-      const runs = listRuns(deps.memory, tenant, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(runSummary);
+      const runs = listRuns(deps.memory, tenant, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(summary);
       if (!query.run_id) return { runs };
       const stored = getRun(deps.memory, tenant, query.run_id);
       if (!stored) throw new ToolError('not_found', `no skill run ${query.run_id}`, { hint: 'call skill_runs without run_id to list recent runs' });
       return {
         runs,
         run: {
-          summary: runSummary(stored.run),
+          summary: summary(stored.run),
           inputs: stored.run.inputs,
           outputs: stored.run.outputs,
           steps: stored.steps.map((row) => ({ ...stepResultOf(row), round: row.round, ts: row.ts })),

@@ -21,7 +21,16 @@ export interface StepEnv {
   planned: Map<string, string>;
   /** The operator approved the confirm step this run stopped at. */
   approved: boolean;
+  /** The run the steps belong to: nested skill_run calls carry it as their caller. */
+  run?: { id: string; depth: number };
+  /** Journal a tool call before it is made (a crash during it is then seen on resume). */
+  journal?: (call: { step: Step; tool: string; args: Record<string, unknown>; idempotent: boolean }) => void;
+  /** A skill_run step that stopped inside its inner run: continue that run instead of starting a new one. */
+  resumeInner?: { step: string; runId: string; approve: boolean };
 }
+
+/** Inner run statuses a skill_run step takes over: the outer run stops where the inner one did. */
+const INNER_STOPS = new Set(['awaiting_approval', 'declined', 'cancelled', 'failed']);
 
 export interface StepRun {
   result: StepResult;
@@ -197,7 +206,24 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
       return {};
     }
   }
-  let outcome = await callWithRetry(step, args, env, result);
+  let callArgs = args;
+  if (env.resumeInner?.step === step.name) {
+    callArgs = { resume: env.resumeInner.runId, approve: env.resumeInner.approve };
+    result.note = `continued inner run ${env.resumeInner.runId}`;
+  }
+  if (!env.dryRun) env.journal?.({ step, tool: name, args: callArgs, idempotent: !!tool && (tool.annotations.readOnlyHint || tool.annotations.idempotentHint) });
+  let outcome = await callWithRetry(step, callArgs, env, result);
+  if (name === 'skill_run') {
+    const inner = innerRun(outcome);
+    if (inner && INNER_STOPS.has(inner.status)) {
+      const where = inner.step ? ` at step ${inner.step}` : '';
+      result.note = `inner run ${inner.run_id} (${inner.skill}) is ${inner.status}${where}${inner.status === 'awaiting_approval' ? ': resume this run (with approve) to go on' : ''}`;
+      if (inner.status === 'awaiting_approval' || inner.status === 'declined') {
+        result.status = inner.status;
+        return {};
+      }
+    }
+  }
   if (!outcome.ok && step.on_error === 'auto_heal' && outcome.error.code !== 'cancelled') {
     // A heal action (a command or any tool) changes things: a plan only says it would run.
     if (env.dryRun) result.note = 'auto_heal: the heal action is not run in a plan';
@@ -209,8 +235,16 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
   return { output: { value: outcome.data } };
 }
 
+/** The run a skill_run call returned (also when it failed), as far as the outer step needs it. */
+function innerRun(outcome: ToolOutcome): { run_id: string; skill: string; status: string; step?: string } | undefined {
+  const data = outcome.data as { run_id?: unknown; skill?: unknown; status?: unknown; steps?: Array<{ name: string; status: string }> } | undefined;
+  if (!data || typeof data.run_id !== 'string' || typeof data.status !== 'string') return undefined;
+  const stopped = (data.steps ?? []).findLast((s) => s.status === data.status);
+  return { run_id: data.run_id, skill: String(data.skill), status: data.status, ...(stopped ? { step: stopped.name } : {}) };
+}
+
 /** One call with the step's timeout; a tool that ignores the abort still ends the step on time. */
-async function callOnce(name: string, args: Record<string, unknown>, env: StepEnv, timeoutMs: number): Promise<ToolOutcome> {
+async function callOnce(name: string, args: Record<string, unknown>, env: StepEnv, timeoutMs: number, stepName?: string): Promise<ToolOutcome> {
   const controller = new AbortController();
   const signal = AbortSignal.any([env.ctx.signal, controller.signal]);
   let timer: NodeJS.Timeout | undefined;
@@ -222,7 +256,8 @@ async function callOnce(name: string, args: Record<string, unknown>, env: StepEn
     }, timeoutMs);
   });
   try {
-    return await Promise.race([env.ctx.callTool(name, args, { signal }), timedOut]);
+    const caller = env.run && stepName ? { caller: { run_id: env.run.id, step: stepName, depth: env.run.depth } } : {};
+    return await Promise.race([env.ctx.callTool(name, args, { signal, ...caller }), timedOut]);
   } finally {
     clearTimeout(timer);
   }
@@ -236,7 +271,7 @@ async function callWithRetry(step: Step, args: Record<string, unknown>, env: Ste
   let first: StepError | undefined;
   for (let attempt = 1; ; attempt++) {
     result.attempts += 1;
-    const outcome = await callOnce(step.tool!, args, env, timeoutMs);
+    const outcome = await callOnce(step.tool!, args, env, timeoutMs, step.name);
     if (outcome.ok) {
       if (first) {
         rememberFix(env, step.tool!, first, `retried: attempt ${attempt} succeeded`);
@@ -271,7 +306,7 @@ async function heal(step: Step, args: Record<string, unknown>, env: StepEnv, res
     result.note = `auto_heal (${errorClass}): ${healed.detail}`;
     return failed;
   }
-  const retried = await callOnce(step.tool!, args, env, step.timeout ?? env.config.skills.step_timeout_ms);
+  const retried = await callOnce(step.tool!, args, env, step.timeout ?? env.config.skills.step_timeout_ms, step.name);
   result.attempts += 1;
   if (!retried.ok) {
     result.note = `auto_heal (${errorClass}): ${healed.detail}, but the step failed again: ${retried.error.message}`;

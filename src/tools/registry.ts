@@ -61,9 +61,18 @@ export interface ToolContext {
   signal: AbortSignal;
   progress(update: Progress): Promise<void>;
   /** Call another tool by name through the registry (persona filter off, read-only still enforced). */
-  callTool(name: string, args: Record<string, unknown>, options?: { signal?: AbortSignal }): Promise<ToolOutcome>;
+  callTool(name: string, args: Record<string, unknown>, options?: { signal?: AbortSignal; caller?: RunCaller }): Promise<ToolOutcome>;
+  /** Set when a skill run's step made this call: which run and step, and how deep runs nest here. */
+  caller?: RunCaller;
   /** Named services that later layers register (skills engine, personas catalog). */
   services: ServiceMap;
+}
+
+/** The skill run step a tool call comes from (a nested skill_run knows its parent). */
+export interface RunCaller {
+  run_id: string;
+  step: string;
+  depth: number;
 }
 
 /** Services shared by tools, typed where they are declared through module augmentation. */
@@ -229,7 +238,7 @@ export class ToolCatalog {
       if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data };
       return { ok: true, data, text: summary };
     } catch (thrown) {
-      const error = redactValue(toToolError(thrown).toJSON(), secrets);
+      const error = redactValue(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON(), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });
       return { ok: false, error, text: renderError(name, error) };
     }

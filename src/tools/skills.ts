@@ -124,6 +124,7 @@ export type SkillDescription = z.infer<typeof skillDescriptionSchema>;
 export type LintFinding = z.infer<typeof lintFindingSchema>;
 export type LintReport = z.infer<typeof lintReportSchema>;
 export type RunsResult = z.infer<typeof runsResultSchema>;
+export type RunSummary = z.infer<typeof runSummarySchema>;
 
 export interface SkillRunRequest {
   name?: string | undefined;
@@ -133,6 +134,8 @@ export interface SkillRunRequest {
   dry_run?: boolean | undefined;
   resume?: string | undefined;
   approve?: boolean | undefined;
+  /** With resume: what to do with a change that was started when the run's process died. */
+  interrupted?: 'rerun' | 'skip' | undefined;
 }
 
 /** What the skill tools need from the engine. */
@@ -143,6 +146,8 @@ export interface SkillService {
   run(request: SkillRunRequest, ctx: ToolContext): Promise<RunResult>;
   /** Runs of one tenant: another tenant's run id is not found. */
   runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }, tenant: string): RunsResult;
+  /** End a stopped or interrupted run of this tenant for good; it can no longer be resumed. */
+  abandon(runId: string, tenant: string, reason?: string): RunSummary;
 }
 
 declare module './registry.js' {
@@ -165,13 +170,17 @@ export const skillRun = defineTool({
   family: 'skills',
   title: 'Run a skill',
   description:
-    'Run a skill (a YAML procedure of tool steps) step by step. dry_run plans it: read-only steps run, mutating steps show their rendered arguments. A run that failed or waits for approval continues with resume (its run id); approve: true approves a pending confirm step.',
+    'Run a skill (a YAML procedure of tool steps) step by step. dry_run plans it: read-only steps run, mutating steps show their rendered arguments. A run that failed, waits for approval or was interrupted (its process died) continues with resume (its run id); approve: true approves a pending confirm step.',
   input: z.object({
     name: skillName.optional().describe('Skill to run (not needed with resume)'),
     inputs: z.record(z.string(), z.unknown()).default({}).describe('Input values by name, see skill_describe'),
     dry_run: z.boolean().default(false).describe('Plan only: run read-only steps, show what the others would do'),
-    resume: z.string().trim().min(1).optional().describe('Run id of a failed, cancelled or paused run to continue from its stopping step'),
+    resume: z.string().trim().min(1).optional().describe('Run id of a failed, cancelled, paused or interrupted run to continue from its stopping step'),
     approve: z.boolean().default(false).describe('With resume: approve the confirm step the run is waiting on'),
+    interrupted: z
+      .enum(['rerun', 'skip'])
+      .optional()
+      .describe('With resume: a change that was started when the run\'s process died (it may have happened): rerun it, or skip it because it happened'),
   }),
   output: runResultSchema,
   // Runs arbitrary tools, so it may change things outside; each step is checked on its own.
@@ -253,4 +262,19 @@ export const skillRuns = defineTool({
   summarize: (r) => (r.run ? `run ${r.run.summary.run_id}: ${r.run.summary.status}, ${r.run.steps.length} step record(s)` : `${r.runs.length} run(s)`),
 });
 
-export const skillTools = [skillRun, skillPlan, skillList, skillDescribe, skillLint, skillRuns] as const;
+export const skillAbandon = defineTool({
+  name: 'skill_abandon',
+  family: 'skills',
+  title: 'Abandon a skill run',
+  description: 'End a failed, paused, cancelled, declined or interrupted skill run for good: it can no longer be resumed. A run that is still running is refused.',
+  input: z.object({
+    run_id: z.string().trim().min(1).describe('Run to end, see skill_runs'),
+    reason: z.string().trim().max(500).optional().describe('Why, kept on the run'),
+  }),
+  output: runSummarySchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  handler: ({ run_id, reason }, ctx) => service(ctx).abandon(run_id, ctx.session.principal.tenant, reason),
+  summarize: (r) => `run ${r.run_id} (${r.skill}) ${r.status}`,
+});
+
+export const skillTools = [skillRun, skillPlan, skillList, skillDescribe, skillLint, skillRuns, skillAbandon] as const;

@@ -197,9 +197,12 @@ describe('release_aa_backend_prod after a failure', () => {
     expect(mrs[0]!.source_branch).toBe(`aa-release-${date}`);
     expect(stories[0]!.comments.filter((c) => c.body.includes(mrs[0]!.web_url))).toHaveLength(1);
 
-    // A fresh run of the same release finds the story, the pushed branch and the MR: nothing new.
+    // A fresh run of the same release finds the story, the pushed branch and the MR: nothing new, no second Slack post.
+    const slackBefore = env.slack.payloads.length;
     const again = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date });
     expect(again.isError, text(again)).toBeFalsy();
+    expect(env.slack.payloads.length).toBe(slackBefore);
+    expect(step(again, 'notify_team').status).toBe('skipped');
     expect(run(again).outputs).toMatchObject({ jira_key: stories[0]!.key, jira_reused: true, branch: `aa-release-${date}`, branch_reused: true, mr_url: mrs[0]!.web_url, mr_existing: true });
     expect(env.jira.issues.filter((i) => i.fields.summary === summary)).toHaveLength(1);
     expect(env.gitlab.mergeRequests.filter((m) => m.title.endsWith(summary))).toHaveLength(1);

@@ -90,6 +90,11 @@ export class EmulatorServer {
     return this;
   }
 
+  /** Injected faults not yet taken by a request (a delayed request takes its fault when it arrives). */
+  get pendingFaults(): number {
+    return this.faults.length;
+  }
+
   clearFaults(): void {
     this.faults.length = 0;
   }

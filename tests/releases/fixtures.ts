@@ -41,9 +41,9 @@ export function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
   }
 }
 
-/** Every schema object of a database file, to compare before and after. */
+/** Every schema object of a database file (but release-mcp's promotion marker), to compare before and after. */
 export function schemaOf(path: string): unknown[] {
-  return withDb(path, (db) => db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all());
+  return withDb(path, (db) => db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_release_mcp_promotions' ORDER BY type, name").all());
 }
 
 export function columnsOf(path: string, table: string): string[] {
