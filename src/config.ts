@@ -151,7 +151,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   tls: z
     .strictObject({
-      ca_file: z.string().min(1).optional().describe('PEM file of extra CA certificates (a private CA) that every HTTPS client trusts, besides the public ones and NODE_EXTRA_CA_CERTS; relative to the config file'),
+      ca_file: z.string().min(1).nullish().describe('PEM file of extra CA certificates (a private CA) that every HTTPS client trusts, besides the public ones and NODE_EXTRA_CA_CERTS; relative to the config file; null: none'),
     })
     .prefault({}),
   slack: z

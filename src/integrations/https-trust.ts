@@ -74,7 +74,7 @@ function fetchAgentClass(): FetchAgentClass {
 }
 
 /** Build the trust once per process from config tls.ca_file and NODE_EXTRA_CA_CERTS. */
-export function loadHttpsTrust(caFile: string | undefined, nodeExtraCaCerts: string | undefined): HttpsTrust {
+export function loadHttpsTrust(caFile: string | null | undefined, nodeExtraCaCerts: string | undefined): HttpsTrust {
   if (!caFile) return { ca: undefined, fetch: globalThis.fetch, httpsAgent: undefined };
   const ca = [...rootCertificates, ...extraCaCertificates(nodeExtraCaCerts), ...readCaCertificates(caFile, 'tls.ca_file')];
   const Agent = fetchAgentClass();
