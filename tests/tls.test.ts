@@ -149,6 +149,7 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
     try {
       const error = errorOf(await mcp.call('konflux_list_applications', {}));
       expect(error.message).toMatch(/^certificate failure: Konflux/);
+      expect(error.hint).toContain("kubeconfig's certificate-authority(-data)");
     } finally {
       await mcp.close();
     }

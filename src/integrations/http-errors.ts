@@ -112,13 +112,14 @@ function certificateHint(code: string, service: string): string {
 }
 
 /** A request that failed because the server's certificate could not be verified: what is wrong and what to set. */
-export function certificateFailure(error: unknown, service: string): { code: string; message: string; hint: string } | undefined {
+export function certificateFailure(error: unknown, service: string, caHint?: string): { code: string; message: string; hint: string } | undefined {
   const code = systemErrorCode(error);
   if (code === undefined || !CERTIFICATE_CODES[code]) return undefined;
+  const trustProblem = !['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(code);
   return {
     code,
     message: `certificate failure: ${service} presented a TLS certificate that cannot be verified (${code}: ${CERTIFICATE_CODES[code]})`,
-    hint: certificateHint(code, service),
+    hint: trustProblem && caHint ? caHint : certificateHint(code, service),
   };
 }
 
@@ -132,6 +133,8 @@ export interface FailureContext {
   timedOut?: boolean;
   /** What to check when the service cannot be reached (VPN, URL). */
   networkHint?: string;
+  /** Where this client's CA comes from, when not only from tls.ca_file (a kubeconfig). */
+  caHint?: string;
 }
 
 /**
@@ -151,7 +154,7 @@ export function requestFailureToToolError(error: unknown, context: FailureContex
   const message = withoutUrlCredentials(error instanceof Error ? error.message : String(error));
   const code = systemErrorCode(error);
   if (context.cancelled) return new ToolError('cancelled', `the ${service} request${what} was cancelled`, { cause: error });
-  const certificate = certificateFailure(error, service);
+  const certificate = certificateFailure(error, service, context.caHint);
   if (certificate) return new ToolError('network', `${certificate.message}${what}`, { cause: error, hint: certificate.hint, details: { code: certificate.code, certificate: true } });
   if (context.timedOut || name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code)) || /timed? ?out/i.test(message)) {
     return new ToolError('timeout', `${service} did not answer${context.timeoutMs ? ` within ${context.timeoutMs} ms` : ' in time'}${what}`, {

@@ -168,6 +168,7 @@ export class KonfluxClient {
       what,
       ...state,
       networkHint: `cannot reach the cluster at ${this.server}: check the VPN and the kubeconfig, then ${this.config.konflux.login_hint}`,
+      caHint: `the cluster's CA is the kubeconfig's certificate-authority(-data) when it names one, else tls.ca_file in config (or NODE_EXTRA_CA_CERTS): point it at the CA of ${this.server}`,
     });
   }
 }
