@@ -1,9 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, testRuntime, type ConnectedClient } from './helpers/harness.js';
-import { realPrometheusAvailable, startPrometheus, waitForFiring, type RealPrometheus } from './helpers/real-prometheus.js';
+import {
+  alertmanagerAlert,
+  poll,
+  realPrometheusAvailable,
+  silenceAlert,
+  startAlertmanager,
+  startPrometheus,
+  waitForFiring,
+  type RealAlertmanager,
+  type RealPrometheus,
+} from './helpers/real-prometheus.js';
 
-// The alert tools against a real Prometheus (Debian package): rules that fire with and without a
-// namespace, with exported_namespace, an absent() alert, a pending and a never-firing rule.
+// The alert tools against a real Prometheus (Debian package) that sends its alerts to a real
+// Alertmanager: rules that fire with and without a namespace, with exported_namespace, an
+// absent() alert, a pending and a never-firing rule.
 const RULES = `
 groups:
   - name: release-mcp-test
@@ -36,12 +47,14 @@ groups:
 `;
 
 const available = realPrometheusAvailable();
+let alertmanager: RealAlertmanager;
 let prometheus: RealPrometheus;
 let mcp: ConnectedClient;
 
-describe.skipIf(!available)('alert tools against a real Prometheus', () => {
+describe.skipIf(!available)('alert tools against a real Prometheus and Alertmanager', () => {
   beforeAll(async () => {
-    prometheus = await startPrometheus(RULES);
+    alertmanager = await startAlertmanager();
+    prometheus = await startPrometheus(RULES, { alertmanager });
     await waitForFiring(prometheus, ['AAHighLatency', 'KubePodCrashLooping', 'AADownC1', 'AASlowC2', 'AABackendAbsent']);
     const env = (namespace: string, extra: Record<string, unknown> = {}) => ({ url: prometheus.url, namespace, ...extra });
     mcp = await connect(
@@ -64,6 +77,7 @@ describe.skipIf(!available)('alert tools against a real Prometheus', () => {
   afterAll(async () => {
     await mcp?.close();
     await prometheus?.stop();
+    await alertmanager?.stop();
   });
 
   const check = async (environment: string) => {
@@ -105,6 +119,18 @@ describe.skipIf(!available)('alert tools against a real Prometheus', () => {
     const c1 = await check('c1');
     expect(c1.ok).toBe(false);
     expect(names(c1)).toEqual(['AABackendAbsent', 'AADownC1']);
+  });
+
+  it('an Alertmanager silence does not hide a blocking alert: the tools read Prometheus, and fail closed', async () => {
+    await poll('AABackendAbsent in Alertmanager', 20_000, () => alertmanagerAlert(alertmanager, 'AABackendAbsent'));
+    const id = await silenceAlert(alertmanager, 'AABackendAbsent');
+    const silenced = await poll('AABackendAbsent suppressed', 20_000, async () => {
+      const status = await alertmanagerAlert(alertmanager, 'AABackendAbsent');
+      return status?.state === 'suppressed' ? status : undefined;
+    });
+    expect(silenced.silencedBy).toEqual([id]);
+    const result = await check('quiet_default');
+    expect(result).toMatchObject({ ok: false, blocking: [expect.stringContaining('AABackendAbsent is firing (critical)')] });
   });
 
   it('watches a quiet environment for the window, and stops at once on the unlabelled critical', async () => {
