@@ -15,9 +15,21 @@ const repositorySchema = z.strictObject({
   gitlab_project: z.string().optional().describe('GitLab project path, e.g. service/app-interface'),
 });
 
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const labelSet = z.record(z.string(), z.string().min(1)).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) if (!LABEL_NAME.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'expected a Prometheus label name like "namespace" (letters, digits and _)' });
+});
+
 const prometheusEnvironmentSchema = z.strictObject({
   url: url(),
-  namespace: z.string().min(1),
+  namespace: z.string().min(1).describe('Namespace of the environment; alerts carrying namespace (or exported_namespace) = this value are its alerts unless match_labels says otherwise'),
+  match_labels: labelSet
+    .optional()
+    .describe('Labels whose values place an alert in this environment (a label also matches as exported_<label>); default {"namespace": <namespace>}; {} takes every alert of this Prometheus'),
+  unlabelled_alerts: z
+    .enum(['block', 'ignore'])
+    .default('block')
+    .describe('A firing critical or blocking_alerts alert that lacks the match labels (absent(), cluster-wide rules): block (default, it may concern this environment) or ignore'),
   blocking_alerts: z.array(z.string()).default([]).describe('Alert names that block a deploy at any severity'),
 });
 
@@ -141,6 +153,11 @@ export const configSchema = z.strictObject({
       timeout_ms: positiveMs(15_000),
     })
     .prefault({}),
+  tls: z
+    .strictObject({
+      ca_file: z.string().min(1).nullish().describe('PEM file of extra CA certificates (a private CA) that every HTTPS client trusts, besides the public ones and NODE_EXTRA_CA_CERTS; relative to the config file; null: none'),
+    })
+    .prefault({}),
   slack: z
     .strictObject({
       webhook_url: url().optional().describe('Prefer SLACK_WEBHOOK_URL: the webhook URL is a secret'),
@@ -211,6 +228,8 @@ export const SECRET_ENV_VARS = [
   'PROMETHEUS_TOKEN',
   'SLACK_WEBHOOK_URL',
   'RELEASE_MCP_HTTP_TOKEN',
+  // Not a secret (like KUBECONFIG): a CA bundle Node trusts, which tls.ca_file must not drop.
+  'NODE_EXTRA_CA_CERTS',
 ] as const;
 
 export type SecretName = (typeof SECRET_ENV_VARS)[number];
@@ -354,6 +373,7 @@ function resolvePaths(config: Config, baseDir: string): Config {
     knowledge_dirs: config.knowledge_dirs.map(abs),
     memory: { ...config.memory, ...(config.memory.path ? { path: abs(config.memory.path) } : {}) },
     konflux: { ...config.konflux, ...(config.konflux.kubeconfig ? { kubeconfig: abs(config.konflux.kubeconfig) } : {}) },
+    tls: { ...config.tls, ...(config.tls.ca_file ? { ca_file: abs(config.tls.ca_file) } : {}) },
     environments: config.environments.map((env) => ({
       ...env,
       database: env.database ? abs(env.database) : join(userDataDir(), 'environments', `${env.name}.db`),

@@ -46,6 +46,28 @@ describe('config', () => {
     dir.cleanup();
   });
 
+  it('checks prometheus match_labels and unlabelled_alerts, and resolves tls.ca_file against the config file', () => {
+    const prometheus = (env: Record<string, unknown>) => ({ prometheus: { environments: { production: { url: 'https://prom.example.com', namespace: 'ns', ...env } } } });
+    try {
+      parseConfig(prometheus({ match_labels: { 'bad-label': 'x', cluster: '' }, unlabelled_alerts: 'maybe' }), '/');
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems.some((p) => p.startsWith('prometheus.environments.production.match_labels.bad-label') && p.includes('expected a Prometheus label name'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('prometheus.environments.production.match_labels.cluster'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('prometheus.environments.production.unlabelled_alerts'))).toBe(true);
+    }
+    const defaults = parseConfig(prometheus({}), '/').prometheus.environments.production!;
+    expect(defaults).toMatchObject({ unlabelled_alerts: 'block' });
+    expect(defaults.match_labels).toBeUndefined();
+
+    const dir = tempDir();
+    const file = join(dir.path, 'config.json');
+    writeFileSync(file, JSON.stringify({ tls: { ca_file: 'certs/ca.pem' } }));
+    expect(loadConfig({ path: file, env: {} }).config.tls.ca_file).toBe(join(dir.path, 'certs/ca.pem'));
+    dir.cleanup();
+  });
+
   it('says which file is not JSON', () => {
     const dir = tempDir();
     const file = join(dir.path, 'config.json');

@@ -45,6 +45,21 @@ describe('requestFailureToToolError', () => {
     expect(requestFailureToToolError(Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), { service: 'Quay' }).code).toBe('network');
     expect(requestFailureToToolError(new RangeError('weird'), { service: 'Quay', what: 'tag x' }).message).toBe('Quay request failed for tag x: weird');
   });
+
+  it('names a certificate failure as one, with tls.ca_file in the hint, however the client wraps it (fetch, axios, node-fetch)', () => {
+    const codes = ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'];
+    for (const code of codes) {
+      const tls = Object.assign(new Error('certificate problem'), { code });
+      for (const wrapped of [new TypeError('fetch failed', { cause: tls }), Object.assign(new Error('request failed'), { name: 'FetchError', code }), Object.assign(new Error('x'), { cause: tls })]) {
+        const error = requestFailureToToolError(wrapped, { service: 'Quay', networkHint: 'VPN?' });
+        expect(error, code).toMatchObject({ code: 'network', details: { code, certificate: true } });
+        expect(error.message, code).toMatch(new RegExp(`^certificate failure: Quay presented a TLS certificate that cannot be verified \\(${code}: `));
+        expect(error.hint, code).toContain('tls.ca_file');
+        expect(error.hint, code).not.toBe('VPN?');
+      }
+    }
+    expect(requestFailureToToolError(Object.assign(new Error('expired'), { code: 'CERT_HAS_EXPIRED' }), { service: 'Jira' }).hint).toMatch(/renewed/);
+  });
 });
 
 describe('withRateLimitRetry', () => {

@@ -24,6 +24,7 @@ afterAll(async () => {
 beforeEach(async () => {
   prom.alerts = [];
   prom.token = undefined;
+  prom.beforeAnswer = undefined;
   mcp = await open();
 });
 afterEach(async () => {
@@ -48,6 +49,64 @@ describe('prometheus_pre_deploy_check', () => {
     const result = await mcp.call('prometheus_pre_deploy_check', { environment: 'production' });
     expect(result.structuredContent).toMatchObject({ ok: false, firing: 2 });
     expect(result.structuredContent!.blocking).toEqual([expect.stringContaining('AADown'), expect.stringContaining('AABackendErrorBudget')]);
+  });
+
+  it('fails closed: a critical alert without a namespace label (absent()) blocks, and so does a blocking alert without one', async () => {
+    prom.addAlert({ name: 'AABackendAbsent', severity: 'critical', labels: { job: 'aa-backend' }, summary: 'no backend target' });
+    prom.addAlert({ name: 'ClusterWarning', severity: 'warning', labels: { cluster: 'c1' } });
+    const result = await mcp.call('prometheus_pre_deploy_check', { environment: 'production' });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ ok: false, firing: 1, match_labels: { namespace: NS } });
+    expect(result.structuredContent!.by_severity).toEqual({ critical: [expect.objectContaining({ name: 'AABackendAbsent', matched_by: 'unlabelled' })] });
+    expect(result.structuredContent!.blocking).toEqual(['AABackendAbsent is firing (critical) without namespace labels, so it may concern this environment']);
+
+    prom.alerts = [];
+    prom.addAlert({ name: 'AABackendErrorBudget', severity: 'info', labels: { job: 'aa-backend' } });
+    const named = await mcp.call('prometheus_pre_deploy_check', { environment: 'production' });
+    expect(named.structuredContent).toMatchObject({ ok: false, blocking: [expect.stringContaining('AABackendErrorBudget is firing (info) and is a blocking alert in config without namespace labels')] });
+  });
+
+  it('places an alert by exported_namespace (a target label renamed at scrape)', async () => {
+    prom.addAlert({ name: 'KubePodCrashLooping', severity: 'critical', namespace: 'openshift-monitoring', labels: { exported_namespace: NS } });
+    prom.addAlert({ name: 'KubePodNotReady', severity: 'critical', namespace: 'openshift-monitoring', labels: { exported_namespace: 'someone-else' } });
+    const result = await mcp.call('prometheus_pre_deploy_check', { environment: 'production' });
+    expect(result.structuredContent).toMatchObject({ ok: false, firing: 1, blocking: ['KubePodCrashLooping is firing (critical)'] });
+    expect(result.structuredContent!.by_severity).toEqual({ critical: [expect.objectContaining({ name: 'KubePodCrashLooping', matched_by: 'exported_labels' })] });
+  });
+
+  it('places alerts by match_labels, and unlabelled_alerts "ignore" leaves out alerts without them', async () => {
+    const client = await connect(
+      testRuntime({
+        config: {
+          prometheus: {
+            environments: {
+              prod_c1: { url: prom.url, namespace: NS, match_labels: { namespace: NS, cluster: 'c1' } },
+              prod_lenient: { url: prom.url, namespace: NS, unlabelled_alerts: 'ignore' },
+              dedicated: { url: prom.url, namespace: NS, match_labels: {} },
+            },
+            timeout_ms: 1500,
+          },
+        },
+      }),
+    );
+    try {
+      prom.addAlert({ name: 'AADownC2', severity: 'critical', namespace: NS, labels: { cluster: 'c2' } });
+      prom.addAlert({ name: 'AASlowC1', severity: 'warning', namespace: NS, labels: { cluster: 'c1' } });
+      const c1 = await client.call('prometheus_pre_deploy_check', { environment: 'prod_c1' });
+      expect(c1.structuredContent).toMatchObject({ ok: true, firing: 1, match_labels: { namespace: NS, cluster: 'c1' } });
+      prom.addAlert({ name: 'AADownNoCluster', severity: 'critical', namespace: NS });
+      const partial = await client.call('prometheus_pre_deploy_check', { environment: 'prod_c1' });
+      expect(partial.structuredContent).toMatchObject({ ok: false, blocking: [expect.stringContaining('AADownNoCluster is firing (critical) without namespace, cluster labels')] });
+
+      prom.alerts = [];
+      prom.addAlert({ name: 'AABackendAbsent', severity: 'critical', labels: { job: 'aa-backend' } });
+      expect((await client.call('prometheus_pre_deploy_check', { environment: 'prod_lenient' })).structuredContent).toMatchObject({ ok: true, firing: 0 });
+      const dedicated = await client.call('prometheus_pre_deploy_check', { environment: 'dedicated' });
+      expect(dedicated.structuredContent).toMatchObject({ ok: false, match_labels: {} });
+      expect(dedicated.structuredContent!.by_severity).toEqual({ critical: [expect.objectContaining({ name: 'AABackendAbsent', matched_by: 'labels' })] });
+    } finally {
+      await client.close();
+    }
   });
 
   it('rejects an unknown environment, naming the configured ones', async () => {
@@ -114,24 +173,25 @@ describe('prometheus_watch_alerts', () => {
   });
 
   it('stops at the first critical or blocking alert and names it', async () => {
-    const before = prom.server.requests.length;
-    const timer = setInterval(() => {
-      if (prom.server.requests.length - before >= 2 && !prom.alerts.length) prom.addAlert({ name: 'AABackendDown', severity: 'critical', namespace: NS, summary: '5xx spike' });
-    }, 5);
-    try {
-      const started = Date.now();
-      const result = await watch({ window_minutes: 1, interval_seconds: 0.05 });
-      expect(Date.now() - started).toBeLessThan(5000);
-      expect(result.structuredContent).toMatchObject({ ok: false, stopped_early: true, alert: { name: 'AABackendDown', severity: 'critical', summary: '5xx spike' } });
-      expect((result.structuredContent as { polls: number }).polls).toBeGreaterThanOrEqual(3);
-      expect(result.content).toEqual([expect.objectContaining({ text: expect.stringContaining('AABackendDown (critical) fired') })]);
-    } finally {
-      clearInterval(timer);
-    }
+    const first = prom.answered + 1;
+    prom.beforeAnswer = (answer) => {
+      if (answer === first + 2) prom.addAlert({ name: 'AABackendDown', severity: 'critical', namespace: NS, summary: '5xx spike' });
+    };
+    const started = Date.now();
+    const result = await watch({ window_minutes: 1, interval_seconds: 0.05 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.structuredContent).toMatchObject({ ok: false, stopped_early: true, polls: 3, alert: { name: 'AABackendDown', severity: 'critical', summary: '5xx spike' } });
+    expect(result.content).toEqual([expect.objectContaining({ text: expect.stringContaining('AABackendDown (critical) fired') })]);
     prom.alerts = [];
     prom.addAlert({ name: 'AABackendErrorBudget', severity: 'info', namespace: NS });
     const blocking = await watch({ window_minutes: 1, interval_seconds: 0.05 });
     expect(blocking.structuredContent).toMatchObject({ ok: false, polls: 1, alert: { name: 'AABackendErrorBudget' } });
+  });
+
+  it('stops at a critical alert without a namespace label', async () => {
+    prom.addAlert({ name: 'AABackendAbsent', severity: 'critical', labels: { job: 'aa-backend' } });
+    const result = await watch({ window_minutes: 1, interval_seconds: 0.05 });
+    expect(result.structuredContent).toMatchObject({ ok: false, polls: 1, stopped_early: true, alert: { name: 'AABackendAbsent', matched_by: 'unlabelled' } });
   });
 
   it('goes on through failed polls, but a window with no answer is an error, and auth stops at once', async () => {

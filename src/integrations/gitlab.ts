@@ -62,7 +62,7 @@ class GitlabHttpFailure extends Error {
  * GitLab's message and Retry-After (gitbeaker's own handler retries 429 ten times in a
  * quarter second and drops Retry-After). Request building stays gitbeaker's.
  */
-function requestHandler(timeoutMs: number) {
+function requestHandler(timeoutMs: number, trustedFetch: typeof fetch) {
   return async (endpoint: string, options: Record<string, unknown> = {}) => {
     const { prefixUrl, searchParams, method, asStream: _s, rateLimiters: _r, agent: _a, ...init } = options as {
       prefixUrl: string;
@@ -74,7 +74,7 @@ function requestHandler(timeoutMs: number) {
     url.search = searchParams ?? '';
     let response: Response;
     try {
-      response = await fetch(new Request(url, { ...(init as RequestInit), method }));
+      response = await trustedFetch(new Request(url, { ...(init as RequestInit), method }));
     } catch (error) {
       throw requestFailureToToolError(error, { service: SERVICE, timeoutMs: timeoutMs });
     }
@@ -220,14 +220,14 @@ export class GitlabClient {
 }
 
 /** Build the client; @gitbeaker/rest is imported here, on first use, not at server start. */
-export async function createGitlabClient(settings: GitlabSettings): Promise<GitlabClient> {
+export async function createGitlabClient(settings: GitlabSettings, trustedFetch: typeof fetch = fetch): Promise<GitlabClient> {
   const [{ Gitlab }, { createRequesterFn }] = await Promise.all([import('@gitbeaker/rest'), import('@gitbeaker/requester-utils')]);
   const api = new Gitlab({
     host: settings.url,
     token: settings.token,
     queryTimeout: settings.timeoutMs,
     // gitbeaker builds each request (auth header, query, JSON body) as @gitbeaker/rest does; only the HTTP step is ours.
-    requesterFn: createRequesterFn((_service, options) => Promise.resolve(options), requestHandler(settings.timeoutMs)),
+    requesterFn: createRequesterFn((_service, options) => Promise.resolve(options), requestHandler(settings.timeoutMs, trustedFetch)),
   });
   return new GitlabClient(api, settings);
 }

@@ -90,6 +90,39 @@ export function systemErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** OpenSSL and Node codes of a server certificate that could not be verified, with what is wrong. */
+const CERTIFICATE_CODES: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'it is signed by a CA this process does not trust',
+  UNABLE_TO_GET_ISSUER_CERT: 'it is signed by a CA this process does not trust',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'it is signed by a CA this process does not trust',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends in a self-signed CA this process does not trust',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed and not trusted',
+  CERT_UNTRUSTED: 'it is not trusted',
+  CERT_SIGNATURE_FAILURE: 'its signature does not verify',
+  CERT_HAS_EXPIRED: 'it has expired',
+  CERT_NOT_YET_VALID: 'it is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'it is not issued for this host name',
+};
+
+/** The hint of a certificate failure: the settings that add a private CA, or what to fix on the server. */
+function certificateHint(code: string, service: string): string {
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the server's certificate must be renewed (check also this machine's clock); tls.ca_file only adds trusted CAs`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `use the host name the certificate is issued for in the ${service} URL; tls.ca_file only adds trusted CAs`;
+  return `if ${service} uses a private CA, set tls.ca_file in config (or NODE_EXTRA_CA_CERTS) to its CA certificate in PEM`;
+}
+
+/** A request that failed because the server's certificate could not be verified: what is wrong and what to set. */
+export function certificateFailure(error: unknown, service: string, caHint?: string): { code: string; message: string; hint: string } | undefined {
+  const code = systemErrorCode(error);
+  if (code === undefined || !CERTIFICATE_CODES[code]) return undefined;
+  const trustProblem = !['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(code);
+  return {
+    code,
+    message: `certificate failure: ${service} presented a TLS certificate that cannot be verified (${code}: ${CERTIFICATE_CODES[code]})`,
+    hint: trustProblem && caHint ? caHint : certificateHint(code, service),
+  };
+}
+
 export interface FailureContext {
   service: string;
   what?: string;
@@ -100,6 +133,8 @@ export interface FailureContext {
   timedOut?: boolean;
   /** What to check when the service cannot be reached (VPN, URL). */
   networkHint?: string;
+  /** Where this client's CA comes from, when not only from tls.ca_file (a kubeconfig). */
+  caHint?: string;
 }
 
 /**
@@ -119,6 +154,8 @@ export function requestFailureToToolError(error: unknown, context: FailureContex
   const message = withoutUrlCredentials(error instanceof Error ? error.message : String(error));
   const code = systemErrorCode(error);
   if (context.cancelled) return new ToolError('cancelled', `the ${service} request${what} was cancelled`, { cause: error });
+  const certificate = certificateFailure(error, service, context.caHint);
+  if (certificate) return new ToolError('network', `${certificate.message}${what}`, { cause: error, hint: certificate.hint, details: { code: certificate.code, certificate: true } });
   if (context.timedOut || name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code)) || /timed? ?out/i.test(message)) {
     return new ToolError('timeout', `${service} did not answer${context.timeoutMs ? ` within ${context.timeoutMs} ms` : ' in time'}${what}`, {
       cause: error,

@@ -11,6 +11,8 @@ export interface JsonRequest {
   signal?: AbortSignal;
   authHint: string;
   networkHint?: string;
+  /** fetch with the configured CA trust (default: Node's). */
+  fetch?: typeof fetch;
 }
 
 /** The message a JSON error body carries (Quay: detail/error_message; Prometheus: error; others: message). */
@@ -32,7 +34,7 @@ export async function getJson<T>(url: string, request: JsonRequest): Promise<T> 
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { headers, signal });
+    response = await (request.fetch ?? fetch)(url, { headers, signal });
     text = await response.text();
   } catch (error) {
     throw requestFailureToToolError(error, {

@@ -1,3 +1,4 @@
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Config, Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
 import { callWithin, requestFailureToToolError, statusToToolError, tokenHint } from './http-errors.js';
@@ -166,9 +167,10 @@ export class JiraClient {
 }
 
 /** Build the client; jira.js is imported here, on first use, not at server start. */
-export async function createJiraClient(settings: JiraSettings): Promise<JiraClient> {
+export async function createJiraClient(settings: JiraSettings, httpsAgent?: HttpsAgent): Promise<JiraClient> {
   const { Version2Client } = await import('jira.js');
-  const timeout = { baseRequestConfig: { timeout: settings.timeoutMs } };
+  // jira.js hands baseRequestConfig to axios, whose https agent carries the CA trust.
+  const timeout = { baseRequestConfig: { timeout: settings.timeoutMs, ...(httpsAgent ? { httpsAgent } : {}) } };
   const api =
     settings.flavor === 'cloud'
       ? new Version2Client({ host: settings.url, authentication: { basic: { email: settings.email ?? '', apiToken: settings.token } }, ...timeout })

@@ -48,7 +48,7 @@ export function kubeconfigSource(config: Config, secrets: Secrets, inClusterToke
   });
 }
 
-async function loadKubeConfig(config: Config, secrets: Secrets): Promise<{ kc: KubeConfig; api: CustomObjectsApi }> {
+async function loadKubeConfig(config: Config, secrets: Secrets, ca: readonly string[] | undefined): Promise<{ kc: KubeConfig; api: CustomObjectsApi }> {
   const k8s = await import('@kubernetes/client-node');
   const source = kubeconfigSource(config, secrets);
   const kc = new k8s.KubeConfig();
@@ -70,7 +70,13 @@ async function loadKubeConfig(config: Config, secrets: Secrets): Promise<{ kc: K
     }
     kc.setCurrentContext(config.konflux.context);
   }
-  if (!kc.getCurrentCluster()) throw new ToolError('config', 'the kubeconfig has no current context or cluster', { hint: config.konflux.login_hint });
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ToolError('config', 'the kubeconfig has no current context or cluster', { hint: config.konflux.login_hint });
+  // The cluster's own CA (certificate-authority) wins; without one, the configured trust (tls.ca_file) applies.
+  if (ca && !cluster.caData && !cluster.caFile && !cluster.skipTLSVerify) {
+    const caData = Buffer.from(ca.join('\n')).toString('base64');
+    kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, caData } : c));
+  }
   return { kc, api: kc.makeApiClient(k8s.CustomObjectsApi) };
 }
 
@@ -98,8 +104,8 @@ export class KonfluxClient {
     readonly server: string,
   ) {}
 
-  static async connect(config: Config, secrets: Secrets): Promise<KonfluxClient> {
-    const { kc, api } = await loadKubeConfig(config, secrets);
+  static async connect(config: Config, secrets: Secrets, ca?: readonly string[]): Promise<KonfluxClient> {
+    const { kc, api } = await loadKubeConfig(config, secrets, ca);
     return new KonfluxClient(api, config, kc.getCurrentCluster()!.server);
   }
 
@@ -162,6 +168,7 @@ export class KonfluxClient {
       what,
       ...state,
       networkHint: `cannot reach the cluster at ${this.server}: check the VPN and the kubeconfig, then ${this.config.konflux.login_hint}`,
+      caHint: `the cluster's CA is the kubeconfig's certificate-authority(-data) when it names one, else tls.ca_file in config (or NODE_EXTRA_CA_CERTS): point it at the CA of ${this.server}`,
     });
   }
 }
@@ -180,11 +187,13 @@ export class KonfluxConnector {
   constructor(
     private readonly config: Config,
     private readonly secrets: Secrets,
+    /** CA certificates to trust when the kubeconfig names none (tls.ca_file). */
+    private readonly ca?: readonly string[],
   ) {}
 
   async use<T>(fn: (client: KonfluxClient) => Promise<T>): Promise<T> {
     if (!this.pending) {
-      this.pending = KonfluxClient.connect(this.config, this.secrets);
+      this.pending = KonfluxClient.connect(this.config, this.secrets, this.ca);
       this.pending.catch(() => (this.pending = undefined));
     }
     const client = await this.pending;

@@ -1,5 +1,5 @@
 import { ToolError } from '../errors.js';
-import { evaluatePreDeploy, type FiringAlert, type PrometheusAlert } from './prometheus.js';
+import { evaluatePreDeploy, type AlertPolicy, type FiringAlert, type PrometheusAlert } from './prometheus.js';
 
 export interface WatchPoll {
   /** 1-based poll number. */
@@ -14,8 +14,7 @@ export interface WatchPoll {
 export interface WatchOptions {
   /** One poll of Prometheus: every active alert. */
   fetchAlerts: (signal: AbortSignal) => Promise<PrometheusAlert[]>;
-  namespace: string;
-  blockingAlerts: readonly string[];
+  policy: AlertPolicy;
   windowMs: number;
   intervalMs: number;
   signal: AbortSignal;
@@ -60,8 +59,8 @@ function firstBlocking(result: ReturnType<typeof evaluatePreDeploy>, blockingAle
 }
 
 /**
- * Poll alerts for a window; stop at the first critical or blocking alert firing in the
- * namespace. A poll that fails (network, 5xx) is counted and the watch goes on; an auth or
+ * Poll alerts for a window; stop at the first critical or blocking alert of the environment
+ * (by the policy's labels, unlabelled ones included unless the policy ignores them). A poll that fails (network, 5xx) is counted and the watch goes on; an auth or
  * config failure stops it, and a window in which no poll succeeded is an error: silence
  * from Prometheus is never reported as a clean watch.
  */
@@ -85,10 +84,10 @@ export async function watchAlerts(options: WatchOptions): Promise<WatchResult> {
     }
     const elapsed = Date.now() - started;
     if (alerts) {
-      const result = evaluatePreDeploy(alerts, options.namespace, options.blockingAlerts);
+      const result = evaluatePreDeploy(alerts, options.policy);
       await options.onPoll?.({ poll: polls, elapsed_ms: elapsed, ok: result.ok, firing: result.firing });
       if (!result.ok) {
-        return { ok: false, alert: firstBlocking(result, options.blockingAlerts), blocking: result.blocking, polls, failed_polls: failed, watched_ms: elapsed, stopped_early: true };
+        return { ok: false, alert: firstBlocking(result, options.policy.blockingAlerts), blocking: result.blocking, polls, failed_polls: failed, watched_ms: elapsed, stopped_early: true };
       }
     } else {
       await options.onPoll?.({ poll: polls, elapsed_ms: elapsed, ok: false, firing: 0, error: lastError!.message });

@@ -74,14 +74,16 @@ export interface QuayClientOptions {
   url: string;
   token?: string | undefined;
   timeoutMs: number;
+  /** fetch with the configured CA trust. */
+  fetch?: typeof fetch;
 }
 
 /** Quay API v1 over fetch: bearer token when one is set (public repositories need none). */
 export class QuayClient {
   constructor(private readonly options: QuayClientOptions) {}
 
-  static fromConfig(config: Config, token: string | undefined): QuayClient {
-    return new QuayClient({ url: config.quay.url, token, timeoutMs: config.quay.timeout_ms });
+  static fromConfig(config: Config, token: string | undefined, trustedFetch?: typeof fetch): QuayClient {
+    return new QuayClient({ url: config.quay.url, token, timeoutMs: config.quay.timeout_ms, ...(trustedFetch ? { fetch: trustedFetch } : {}) });
   }
 
   private get authHint(): string {
@@ -110,7 +112,7 @@ export class QuayClient {
       filter_tag_name: query.filterTagName,
     });
     const what = query.specificTag ? `tag ${query.specificTag} of ${repository}` : `tags of ${repository}`;
-    return getJson<QuayTagPage>(url, { service: 'Quay', what: `repository ${repository} (${what})`, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...(signal ? { signal } : {}) });
+    return getJson<QuayTagPage>(url, { service: 'Quay', what: `repository ${repository} (${what})`, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...this.transport(signal) });
   }
 
   security(repository: string, digest: string, signal?: AbortSignal): Promise<QuaySecurityReport> {
@@ -121,7 +123,11 @@ export class QuayClient {
       token: this.options.token,
       timeoutMs: this.options.timeoutMs,
       authHint: this.authHint,
-      ...(signal ? { signal } : {}),
+      ...this.transport(signal),
     });
+  }
+
+  private transport(signal: AbortSignal | undefined): { signal?: AbortSignal; fetch?: typeof fetch } {
+    return { ...(signal ? { signal } : {}), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) };
   }
 }

@@ -35,13 +35,13 @@ function slackHint(status: number, body: string): string | undefined {
 }
 
 /** Post a message to the incoming webhook; the URL never appears in an error. */
-export async function postToWebhook(settings: SlackSettings, message: SlackMessage, signal?: AbortSignal): Promise<void> {
+export async function postToWebhook(settings: SlackSettings, message: SlackMessage, signal?: AbortSignal, trustedFetch: typeof fetch = fetch): Promise<void> {
   const deadline = Date.now() + settings.timeoutMs;
   await withRateLimitRetry(async () => {
     let response: Response;
     try {
       const timeout = AbortSignal.timeout(settings.timeoutMs);
-      response = await fetch(settings.webhookUrl, {
+      response = await trustedFetch(settings.webhookUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(message),

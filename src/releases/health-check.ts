@@ -1,4 +1,5 @@
 import type { HealthUrlConfig } from '../config.js';
+import { certificateFailure } from '../integrations/http-errors.js';
 
 export interface HealthCheckResult {
   url: string;
@@ -18,6 +19,8 @@ export interface CheckOptions {
   retries: number;
   retryDelayMs: number;
   signal: AbortSignal;
+  /** fetch with the configured CA trust (default: Node's). */
+  fetch?: typeof fetch;
 }
 
 function fieldAt(body: unknown, path: string): { found: boolean; value?: unknown } {
@@ -37,10 +40,12 @@ async function attempt(target: HealthUrlConfig, options: CheckOptions): Promise<
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]);
   let response: Response;
   try {
-    response = await fetch(target.url, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
+    response = await (options.fetch ?? fetch)(target.url, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
   } catch (error) {
     options.signal.throwIfAborted();
     const timedOut = (error as Error).name === 'TimeoutError';
+    const certificate = certificateFailure(error, 'the server');
+    if (certificate) return { url: shown, ok: false, status: null, error: `${certificate.message}; ${certificate.hint}` };
     return { url: shown, ok: false, status: null, error: timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${withoutCredentials((error as Error).message)}` };
   }
   const text = await response.text().catch(() => '');

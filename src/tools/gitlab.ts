@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { createGitlabClient, gitlabSettings, mergeRequestSummary, type GitlabClient, type MergeRequest, type Pipeline } from '../integrations/gitlab.js';
 import { defineTool, type ToolContext } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
 /** The GitLab client, built on first use; a missing URL or token fails here, at call time. */
 function gitlab(ctx: ToolContext): Promise<GitlabClient> {
   const settings = gitlabSettings(ctx.config, ctx.secrets);
-  return ctx.clients.get('gitlab', () => createGitlabClient(settings));
+  const trust = httpsTrust(ctx);
+  return ctx.clients.get('gitlab', () => createGitlabClient(settings, trust.fetch));
 }
 
 const project = z

@@ -4,6 +4,7 @@ import { ToolError } from '../errors.js';
 import { withoutUrlCredentials } from '../integrations/http-errors.js';
 import { checkHealthUrl, environmentNamed } from '../releases/index.js';
 import { defineTool } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 const checkSchema = z.object({
   name: z.string().optional().describe('Name of the smoke check (kind "smoke")'),
@@ -45,7 +46,7 @@ export const httpHealthCheck = defineTool({
     if (!targets.length) {
       throw new ToolError('forbidden', `${withoutUrlCredentials(args.url ?? '')} is not in ${setting} of ${env.name}: only configured URLs are called`, { hint: `configured: ${configured.map((h) => withoutUrlCredentials(h.url)).join(', ')}` });
     }
-    const options = { timeoutMs: args.timeout_ms, retries: args.retries, retryDelayMs: args.retry_delay_ms, signal: ctx.signal };
+    const options = { timeoutMs: args.timeout_ms, retries: args.retries, retryDelayMs: args.retry_delay_ms, signal: ctx.signal, fetch: httpsTrust(ctx).fetch };
     const checks = await Promise.all(targets.map(async (t) => ({ ...(t.name ? { name: t.name } : {}), ...(await checkHealthUrl(t, options)) })));
     const ok = checks.every((c) => c.ok);
     if (!ok && args.fail_on_unhealthy) {

@@ -3,6 +3,7 @@ import { ToolError } from '../errors.js';
 import { createJiraClient, jiraSettings, type JiraClient, type JiraIssue } from '../integrations/jira.js';
 import { markdownToJira } from '../integrations/jira-markup.js';
 import { defineTool, type ToolContext } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 const writes = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
@@ -10,7 +11,8 @@ const writes = { readOnlyHint: false, destructiveHint: false, idempotentHint: fa
 /** The Jira client, built on first use; a missing URL or token fails here, at call time. */
 function jira(ctx: ToolContext): Promise<JiraClient> {
   const settings = jiraSettings(ctx.config, ctx.secrets);
-  return ctx.clients.get('jira', () => createJiraClient(settings));
+  const trust = httpsTrust(ctx);
+  return ctx.clients.get('jira', () => createJiraClient(settings, trust.httpsAgent));
 }
 
 export const ISSUE_KEY = /^[A-Z][A-Z0-9]+-\d+$/;

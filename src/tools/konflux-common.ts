@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KonfluxConnector, type KonfluxClient } from '../integrations/kube.js';
 import type { KubeCondition } from '../integrations/konflux-status.js';
 import type { ToolContext } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
@@ -39,5 +40,6 @@ export function namespaceOf(ctx: ToolContext, namespace: string | undefined): st
 
 /** Run `fn` with the cached Konflux client (rebuilt after an auth failure). */
 export function withKonflux<T>(ctx: ToolContext, fn: (client: KonfluxClient) => Promise<T>): Promise<T> {
-  return ctx.clients.get('konflux', () => new KonfluxConnector(ctx.config, ctx.secrets)).use(fn);
+  const trust = httpsTrust(ctx);
+  return ctx.clients.get('konflux', () => new KonfluxConnector(ctx.config, ctx.secrets, trust.ca)).use(fn);
 }

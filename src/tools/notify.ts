@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NOTIFY_TEMPLATES, renderNotification } from '../integrations/notify-templates.js';
 import { postToWebhook, slackSettings } from '../integrations/slack.js';
 import { defineTool } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 export const notifyTeam = defineTool({
   name: 'notify_team',
@@ -25,7 +26,7 @@ export const notifyTeam = defineTool({
   handler: async ({ template, data, dry_run: dryRun }, ctx) => {
     const channel = ctx.config.slack.channel_label ?? null;
     const message = renderNotification(template, data, channel ?? undefined);
-    if (!dryRun) await postToWebhook(slackSettings(ctx.config, ctx.secrets), message, ctx.signal);
+    if (!dryRun) await postToWebhook(slackSettings(ctx.config, ctx.secrets), message, ctx.signal, httpsTrust(ctx).fetch);
     return { sent: !dryRun, dry_run: dryRun, template, channel, message };
   },
   summarize: (r) => `${r.dry_run ? 'dry run, not sent' : 'sent'}: ${r.message.text}`,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { evaluatePreDeploy, fetchAlerts, prometheusEnvironment } from '../integrations/prometheus.js';
+import { evaluatePreDeploy, fetchAlerts, prometheusEnvironment, type PrometheusEnvironment } from '../integrations/prometheus.js';
 import { watchAlerts } from '../integrations/prometheus-watch.js';
-import { defineTool } from './registry.js';
+import { defineTool, type ToolContext } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 const alertSchema = z.object({
   name: z.string(),
@@ -9,28 +10,39 @@ const alertSchema = z.object({
   summary: z.string().nullable(),
   active_at: z.string().nullable(),
   labels: z.record(z.string(), z.string()),
+  matched_by: z
+    .enum(['labels', 'exported_labels', 'unlabelled'])
+    .describe('How the alert was placed in the environment: its match labels, their exported_ twins (renamed at scrape), or unlabelled (it lacks them, e.g. absent(); it may concern this environment)'),
 });
+
+const matchLabelsSchema = z.record(z.string(), z.string()).describe('Labels that place an alert in the environment (config match_labels; default its namespace)');
+
+/** One poll of the environment's Prometheus. */
+function alertsOf(ctx: ToolContext, env: PrometheusEnvironment, environment: string, signal: AbortSignal) {
+  return fetchAlerts({ url: env.url, token: ctx.secrets.PROMETHEUS_TOKEN, timeoutMs: ctx.config.prometheus.timeout_ms, signal, environment, fetch: httpsTrust(ctx).fetch });
+}
 
 export const prometheusPreDeployCheck = defineTool({
   name: 'prometheus_pre_deploy_check',
   family: 'prometheus',
   title: 'Check alerts before a deploy',
   description:
-    'Firing alerts for an environment\'s namespace (config prometheus.environments), grouped by severity. ok=false when any critical alert, or any alert listed in the environment\'s blocking_alerts, is firing.',
+    'Firing alerts of an environment (config prometheus.environments: its namespace, or match_labels), grouped by severity. ok=false when any critical alert, or any alert listed in the environment\'s blocking_alerts, is firing. Fails closed: such an alert without the labels (absent() rules, cluster-wide alerts) blocks too, unless the environment sets unlabelled_alerts "ignore"; exported_<label> counts as the label.',
   input: z.object({ environment: z.string().trim().min(1).max(100).describe('Name under config prometheus.environments, e.g. "production"') }),
   output: z.object({
     environment: z.string(),
     namespace: z.string(),
+    match_labels: matchLabelsSchema,
     ok: z.boolean(),
-    firing: z.number().int().describe('Firing alerts for the namespace'),
+    firing: z.number().int().describe('Firing alerts of the environment (unlabelled ones only when they block)'),
     by_severity: z.record(z.string(), z.array(alertSchema)),
     blocking: z.array(z.string()).describe('Why the deploy should wait; empty when ok'),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (args, ctx) => {
     const env = prometheusEnvironment(ctx.config, args.environment);
-    const alerts = await fetchAlerts({ url: env.url, token: ctx.secrets.PROMETHEUS_TOKEN, timeoutMs: ctx.config.prometheus.timeout_ms, signal: ctx.signal, environment: args.environment });
-    return { environment: args.environment, namespace: env.namespace, ...evaluatePreDeploy(alerts, env.namespace, env.blocking_alerts) };
+    const alerts = await alertsOf(ctx, env, args.environment, ctx.signal);
+    return { environment: args.environment, namespace: env.namespace, match_labels: { ...env.policy.matchLabels }, ...evaluatePreDeploy(alerts, env.policy) };
   },
   summarize: (r) => (r.ok ? `ok: ${r.firing} non-blocking alert(s) firing in ${r.namespace}` : `blocked: ${r.blocking.join('; ')}`),
 });
@@ -40,7 +52,7 @@ export const prometheusWatchAlerts = defineTool({
   family: 'prometheus',
   title: 'Watch alerts after a deploy',
   description:
-    "Poll an environment's firing alerts (config prometheus.environments) every interval_seconds for window_minutes, and stop at the first critical alert, or alert listed in blocking_alerts, firing in its namespace. ok=false names that alert. Failed polls are counted and the watch goes on; a window with no successful poll is an error. Sends progress per poll; a cancel stops it.",
+    "Poll an environment's firing alerts (config prometheus.environments) every interval_seconds for window_minutes, and stop at the first critical alert, or alert listed in blocking_alerts, of the environment (placed as prometheus_pre_deploy_check does, unlabelled ones included). ok=false names that alert. Failed polls are counted and the watch goes on; a window with no successful poll is an error. Sends progress per poll; a cancel stops it.",
   input: z.object({
     environment: z.string().trim().min(1).max(100).describe('Name under config prometheus.environments, e.g. "production"'),
     window_minutes: z.number().min(0).max(720).describe('How long to watch; 0 polls once'),
@@ -49,6 +61,7 @@ export const prometheusWatchAlerts = defineTool({
   output: z.object({
     environment: z.string(),
     namespace: z.string(),
+    match_labels: matchLabelsSchema,
     ok: z.boolean().describe('false when a critical or blocking alert fired during the window'),
     alert: alertSchema.nullable().describe('The first critical or blocking alert seen; null when none'),
     blocking: z.array(z.string()),
@@ -62,9 +75,8 @@ export const prometheusWatchAlerts = defineTool({
     const env = prometheusEnvironment(ctx.config, args.environment);
     const windowMs = Math.round(args.window_minutes * 60_000);
     const result = await watchAlerts({
-      fetchAlerts: (signal) => fetchAlerts({ url: env.url, token: ctx.secrets.PROMETHEUS_TOKEN, timeoutMs: ctx.config.prometheus.timeout_ms, signal, environment: args.environment }),
-      namespace: env.namespace,
-      blockingAlerts: env.blocking_alerts,
+      fetchAlerts: (signal) => alertsOf(ctx, env, args.environment, signal),
+      policy: env.policy,
       windowMs,
       intervalMs: Math.round(args.interval_seconds * 1000),
       signal: ctx.signal,
@@ -78,7 +90,7 @@ export const prometheusWatchAlerts = defineTool({
           .catch(() => undefined),
     });
     const { watched_ms, ...rest } = result;
-    return { environment: args.environment, namespace: env.namespace, ...rest, watched_seconds: Math.round(watched_ms / 100) / 10 };
+    return { environment: args.environment, namespace: env.namespace, match_labels: { ...env.policy.matchLabels }, ...rest, watched_seconds: Math.round(watched_ms / 100) / 10 };
   },
   summarize: (r) =>
     r.ok

@@ -3,6 +3,7 @@ import { ToolError } from '../errors.js';
 import { DIGEST_PATTERN, isActiveTag, QuayClient, resolveQuayRepository, TAG_PATTERN, type QuayTag } from '../integrations/quay.js';
 import { evaluatePolicy, SEVERITIES, summarizeVulnerabilities } from '../integrations/quay-vulns.js';
 import { defineTool, type ToolContext } from './registry.js';
+import { httpsTrust } from './trust.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
@@ -16,7 +17,10 @@ const tag = z.string().trim().regex(TAG_PATTERN, 'expected a Quay tag name').des
 const digest = z.string().trim().regex(DIGEST_PATTERN, 'expected sha256:<64 hex>').describe('Manifest digest, sha256:...');
 const severityCounts = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<(typeof SEVERITIES)[number], z.ZodNumber>);
 
-const quay = (ctx: ToolContext) => ctx.clients.get('quay', () => QuayClient.fromConfig(ctx.config, ctx.secrets.QUAY_TOKEN));
+const quay = (ctx: ToolContext) => {
+  const trust = httpsTrust(ctx);
+  return ctx.clients.get('quay', () => QuayClient.fromConfig(ctx.config, ctx.secrets.QUAY_TOKEN, trust.fetch));
+};
 
 function tagView(t: QuayTag) {
   return {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A request as an emulator route sees it. */
@@ -41,6 +42,10 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: unknown;
   status: number;
+}
+
+export interface StartOptions {
+  tls?: { key: string; cert: string };
 }
 
 interface Route {
@@ -104,14 +109,16 @@ export class EmulatorServer {
     return this.requests.filter((r) => match.test(`${r.method} ${r.path}`));
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  /** Listen on 127.0.0.1; with `tls` (PEM key and certificate) over HTTPS, as a service behind a private CA is. */
+  async start(options: StartOptions = {}): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.baseUrl;
   }
 
@@ -200,8 +207,8 @@ export abstract class ServiceEmulator {
     return this.server.url;
   }
 
-  start(): Promise<string> {
-    return this.server.start();
+  start(options: StartOptions = {}): Promise<string> {
+    return this.server.start(options);
   }
 
   stop(): Promise<void> {
