@@ -102,10 +102,12 @@ export function patternIndex(errorPattern: string): { pattern_words: string; pat
  * columns are filled at the same time. A no-op once done.
  */
 export function adoptUntenantedFixes(mem: MemoryDb, defaultTenant: string): number {
-  const legacy = mem.db.prepare("SELECT id, error_pattern FROM learned_fixes WHERE tenant = ''").all() as Array<{ id: number; error_pattern: string }>;
-  if (!legacy.length) return 0;
+  const untenanted = mem.statement("SELECT id, error_pattern FROM learned_fixes WHERE tenant = ''");
+  if (!untenanted.get()) return 0;
   const update = mem.db.prepare('UPDATE learned_fixes SET tenant = ?, pattern_words = ?, pattern_lead = ? WHERE id = ?');
+  // Read and adopt under the write lock: two servers opening the file at once adopt each row once.
   const adopt = mem.db.transaction(() => {
+    const legacy = untenanted.all() as Array<{ id: number; error_pattern: string }>;
     for (const { id, error_pattern } of legacy) {
       // Two legacy fixes can only collide with a fix the default tenant taught since, which is newer: keep that one.
       if (mem.db.prepare('SELECT 1 FROM learned_fixes WHERE tenant = ? AND tool = (SELECT tool FROM learned_fixes WHERE id = ?) AND error_pattern = ?').get(defaultTenant, id, error_pattern)) {
@@ -115,9 +117,9 @@ export function adoptUntenantedFixes(mem: MemoryDb, defaultTenant: string): numb
       const { pattern_words, pattern_lead } = patternIndex(error_pattern);
       update.run(defaultTenant, pattern_words, pattern_lead, id);
     }
+    return legacy.length;
   });
-  adopt.immediate();
-  return legacy.length;
+  return adopt.immediate();
 }
 
 /** Known issues come from knowledge files: replace those of one source at once. */
