@@ -199,6 +199,7 @@ function family(name: string): string {
 }
 
 const CANDIDATES = 40;
+const TOOL_CONTEXT = 10;
 /** Fixes whose pattern appears in the error: more than this many is a pattern too vague to help. */
 const CONTAINED_CANDIDATES = 200;
 /** Most index entries a word search ranks; a word in more fixes than this does not tell them apart. */
@@ -206,14 +207,15 @@ const POSTINGS_BUDGET = 200;
 
 /** Each searchable index: the columns an error text is matched against and their BM25 weights. */
 const SEARCHABLE = {
-  learned_fixes: { fts: 'learned_fixes_fts', columns: '{error_pattern root_cause}', weights: '0, 10, 2' },
+  learned_fixes: { fts: 'learned_fixes_fts', columns: '{error_pattern root_cause}', weights: '' },
   known_issues: { fts: 'known_issues_fts', columns: '{pattern meaning}', weights: '0.5, 10, 2, 1' },
 } as const;
 
 /**
- * Row ids whose text shares the error's discriminating words, best first by BM25 (at most
- * CANDIDATES). Learned fixes are searched within one tenant: the tenant token is part of the
- * query, so another tenant's fixes can neither be returned nor crowd this tenant's out.
+ * Row ids whose text shares the error's discriminating words, at most CANDIDATES: known issues
+ * best first by BM25; a tenant's learned fixes those with the rarest word first. Learned fixes
+ * are searched within one tenant: the tenant token is part of the query, so another tenant's
+ * fixes can neither be returned nor crowd this tenant's out.
  */
 function wordCandidates(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: string[], tenant?: string): number[] {
   // The index splits words at "_" (unicode61), and a two-token phrase needs positions it does not keep.
@@ -221,24 +223,42 @@ function wordCandidates(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: st
   if (!tokens.length) return [];
   const { fts, columns, weights } = SEARCHABLE[table];
   const scope = tenant === undefined ? '' : `{tenant_key}: "${tenantToken(tenant)}" AND `;
-  const picked = discriminatingTerms(mem, fts, (term) => `${scope}${columns}: ${ftsQuery([term])}`, tokens);
+  const picked = discriminatingTerms(mem, fts, tokens, (term) => `${columns}: ${ftsQuery([term])}`, scope ? (term) => `${scope}${columns}: ${ftsQuery([term])}` : undefined);
   if (!picked.length) return [];
-  const rows = mem
-    .statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? ORDER BY bm25(${fts}, ${weights}) LIMIT ${CANDIDATES}`)
-    .all(`${scope}${columns}: (${ftsQuery(picked)})`) as Array<{ id: number }>;
-  return rows.map((r) => r.id);
+  if (!scope) {
+    const rows = mem.statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? ORDER BY bm25(${fts}, ${weights}) LIMIT ${CANDIDATES}`).all(`${columns}: (${ftsQuery(picked)})`) as Array<{ id: number }>;
+    return rows.map((r) => r.id);
+  }
+  // BM25 would count the rows of every phrase in the query, the tenant token's too (all of a large
+  // tenant's fixes); rarest word first ranks the same way by what matters most, and the score does the rest.
+  const ids = new Set<number>();
+  const byWord = mem.statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? LIMIT ?`);
+  for (const term of picked) {
+    if (ids.size >= CANDIDATES) break;
+    for (const { id } of byWord.all(`${scope}${columns}: ${ftsQuery([term])}`, CANDIDATES) as Array<{ id: number }>) {
+      if (ids.size >= CANDIDATES) break;
+      ids.add(id);
+    }
+  }
+  return [...ids];
 }
 
 /**
- * The error's rarest words, as many as stay within the postings budget, so a search ranks a few
+ * The error's rarest words, as many as stay within the postings budget, so a search reads a few
  * hundred entries at most however large the history. A word's count is probed with a LIMIT one
- * past the budget: counting a common word's every entry is what made lookups slow.
+ * past the budget: counting a common word's every entry is what made lookups slow. The count
+ * over every tenant is probed first (cheapest, and never below the tenant's own); a word common
+ * there is probed again within the tenant, where it may be rare (or planted by another tenant).
  * An error made only of common words gets none: its fixes are found by their pattern instead.
  */
-function discriminatingTerms(mem: MemoryDb, fts: string, query: (term: string) => string, terms: string[]): string[] {
+function discriminatingTerms(mem: MemoryDb, fts: string, terms: string[], everyone: (term: string) => string, withinTenant?: (term: string) => string): string[] {
   const probe = mem.statement(`SELECT count(*) AS n FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ? LIMIT ${POSTINGS_BUDGET + 1})`);
+  const count = (query: string) => (probe.get(query) as { n: number }).n;
   const counted = terms
-    .map((term) => ({ term, doc: (probe.get(query(term)) as { n: number }).n }))
+    .map((term) => {
+      const doc = count(everyone(term));
+      return { term, doc: doc > POSTINGS_BUDGET && withinTenant ? count(withinTenant(term)) : doc };
+    })
     .filter((f) => f.doc > 0 && f.doc <= POSTINGS_BUDGET)
     .sort((a, b) => a.doc - b.doc);
   const picked: string[] = [];
@@ -305,12 +325,15 @@ export function findKnownIssues(mem: MemoryDb, query: KnownIssueQuery): IssueMat
   const wordIds = wordCandidates(mem, 'learned_fixes', terms, tenant).filter((id) => !fixRows.has(id));
   for (const row of rowsById<LearnedFix>(mem, 'learned_fixes', FIX_COLUMNS, wordIds)) fixRows.set(row.id, row);
   for (const row of rowsById<KnownIssue>(mem, 'known_issues', '*', wordCandidates(mem, 'known_issues', terms))) issueRows.set(row.id, row);
-  if (tool) {
+  // Fixes of the same tool whose pattern is not in the error are context only: a few when there is
+  // an error text, none when only matches on the error text are wanted.
+  const toolContext = !errorText ? CANDIDATES : query.onErrorTextOnly ? 0 : TOOL_CONTEXT;
+  if (tool && toolContext) {
     // One indexed query per name (tool, then its family): an OR would sort every row of the tool.
-    const byTool = mem.statement(`SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${CANDIDATES}`);
+    const byTool = mem.statement(`SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${toolContext}`);
     for (const name of new Set([tool, toolFamily])) for (const row of byTool.all(tenant, name) as LearnedFix[]) fixRows.set(row.id, row);
     for (const row of mem
-      .statement(`SELECT * FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${CANDIDATES}`)
+      .statement(`SELECT * FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${toolContext}`)
       .all(tool, toolFamily, tool.replace(/[_-]/g, '')) as KnownIssue[])
       issueRows.set(row.id, row);
   }
