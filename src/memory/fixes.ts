@@ -200,6 +200,8 @@ function family(name: string): string {
 
 const CANDIDATES = 40;
 const TOOL_CONTEXT = 10;
+/** Learned fixes a word search adds: those whose pattern is in the error come from the pattern index. */
+const WORD_CANDIDATES = 20;
 /** Fixes whose pattern appears in the error: more than this many is a pattern too vague to help. */
 const CONTAINED_CANDIDATES = 200;
 /** Most index entries a word search ranks; a word in more fixes than this does not tell them apart. */
@@ -233,10 +235,12 @@ function wordCandidates(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: st
   // tenant's fixes); rarest word first ranks the same way by what matters most, and the score does the rest.
   const ids = new Set<number>();
   const byWord = mem.statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? LIMIT ?`);
-  for (const term of picked) {
-    if (ids.size >= CANDIDATES) break;
-    for (const { id } of byWord.all(`${scope}${columns}: ${ftsQuery([term])}`, CANDIDATES) as Array<{ id: number }>) {
-      if (ids.size >= CANDIDATES) break;
+  // Fixes with every picked word first (they are the closest), then by the rarest word.
+  const queries = [...(picked.length > 1 ? [picked.map((t) => ftsQuery([t])).join(' AND ')] : []), ...picked.map((t) => ftsQuery([t]))];
+  for (const query of queries) {
+    if (ids.size >= WORD_CANDIDATES) break;
+    for (const { id } of byWord.all(`${scope}${columns}: (${query})`, WORD_CANDIDATES) as Array<{ id: number }>) {
+      if (ids.size >= WORD_CANDIDATES) break;
       ids.add(id);
     }
   }
