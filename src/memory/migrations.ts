@@ -152,6 +152,63 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Learned fixes belong to a tenant and name who taught them. Rows from before get tenant ''
+    // here; the server gives them its default tenant at open (adoptUntenantedFixes), which SQL
+    // cannot know. The word index becomes contentless and carries a tenant token, so a lookup
+    // searches one tenant's fixes only; pattern_words/pattern_lead find the fixes whose pattern
+    // appears in an error with a plain index lookup, however common its words.
+    version: 6,
+    name: 'learned fixes per tenant, with who taught them',
+    sql: `
+      DROP TRIGGER learned_fixes_ai;
+      DROP TRIGGER learned_fixes_ad;
+      DROP TRIGGER learned_fixes_au;
+      DROP TABLE learned_fixes_vocab;
+      DROP TABLE learned_fixes_fts;
+
+      CREATE TABLE learned_fixes_v6 (
+        id INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        taught_by TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        error_pattern TEXT NOT NULL,
+        pattern_words TEXT NOT NULL DEFAULT '',
+        pattern_lead TEXT NOT NULL DEFAULT '',
+        root_cause TEXT NOT NULL,
+        fix TEXT NOT NULL,
+        times_matched INTEGER NOT NULL DEFAULT 0,
+        times_fixed INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (tenant, tool, error_pattern)
+      );
+      INSERT INTO learned_fixes_v6 (id, tenant, taught_by, tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at)
+        SELECT id, '', 'unrecorded', tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at FROM learned_fixes;
+      DROP TABLE learned_fixes;
+      ALTER TABLE learned_fixes_v6 RENAME TO learned_fixes;
+      CREATE INDEX learned_fixes_tool ON learned_fixes(tenant, tool, times_fixed, id);
+      CREATE INDEX learned_fixes_lead ON learned_fixes(tenant, pattern_lead, pattern_words);
+
+      CREATE VIRTUAL TABLE learned_fixes_fts USING fts5(
+        tenant_key, error_pattern, root_cause, content='', contentless_delete=1, detail=column
+      );
+      INSERT INTO learned_fixes_fts(rowid, tenant_key, error_pattern, root_cause)
+        SELECT id, 't' || lower(hex(tenant)), error_pattern, root_cause FROM learned_fixes;
+      CREATE TRIGGER learned_fixes_ai AFTER INSERT ON learned_fixes BEGIN
+        INSERT INTO learned_fixes_fts(rowid, tenant_key, error_pattern, root_cause)
+        VALUES (new.id, 't' || lower(hex(new.tenant)), new.error_pattern, new.root_cause);
+      END;
+      CREATE TRIGGER learned_fixes_ad AFTER DELETE ON learned_fixes BEGIN
+        DELETE FROM learned_fixes_fts WHERE rowid = old.id;
+      END;
+      CREATE TRIGGER learned_fixes_au AFTER UPDATE OF tenant, error_pattern, root_cause ON learned_fixes BEGIN
+        DELETE FROM learned_fixes_fts WHERE rowid = old.id;
+        INSERT INTO learned_fixes_fts(rowid, tenant_key, error_pattern, root_cause)
+        VALUES (new.id, 't' || lower(hex(new.tenant)), new.error_pattern, new.root_cause);
+      END;
+    `,
+  },
+  {
     version: 2,
     name: 'skill runs and their steps',
     sql: `

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
+import { adoptUntenantedFixes, MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
 import { reconcilePromotions } from '../releases/index.js';
 import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
@@ -92,6 +92,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   try {
     syncKnownIssues(memory, config.knowledge_dirs);
+    adoptUntenantedFixes(memory, config.releases.default_tenant);
   } catch (error) {
     memory.close();
     throw new StartupError((error as Error).message);

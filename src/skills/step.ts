@@ -321,7 +321,8 @@ async function heal(step: Step, args: Record<string, unknown>, env: StepEnv, res
 /** A fix that worked goes to memory, so the next failure with this text shows it. */
 export function rememberFix(env: Pick<StepEnv, 'memory' | 'ctx'>, tool: string, error: StepError, fix: string): void {
   try {
-    learnFix(env.memory, { tool, error_pattern: errorPattern(error.message), root_cause: `${error.code}: ${error.message.slice(0, 300)}`, fix });
+    const { tenant, subject } = env.ctx.session.principal;
+    learnFix(env.memory, { tenant, subject }, { tool, error_pattern: errorPattern(error.message), root_cause: `${error.code}: ${error.message.slice(0, 300)}`, fix });
   } catch (problem) {
     env.ctx.logger.warn('could not record a learned fix', { message: (problem as Error).message });
   }
@@ -337,7 +338,8 @@ async function fail(step: Step, env: StepEnv, result: StepResult, error: StepErr
   result.status = error.code === 'cancelled' ? 'cancelled' : step.on_error === 'continue' ? 'continued' : 'failed';
   if (result.status === 'cancelled') return;
   try {
-    const matches = findKnownIssues(env.memory, { tool: step.tool ?? env.skill, error_text: error.message, limit: 3 });
+    // Only fixes whose pattern is in this error: a fix for another failure of the same tool would mislead.
+    const matches = findKnownIssues(env.memory, { tenant: env.ctx.session.principal.tenant, tool: step.tool ?? env.skill, error_text: error.message, limit: 3, onErrorTextOnly: true });
     if (matches.length) {
       countMatches(env.memory, matches);
       result.matches = matches.map(({ kind, id, tool, pattern, root_cause, fix, score }) => ({ kind, id, tool, pattern, root_cause, fix, score }));

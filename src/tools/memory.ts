@@ -19,6 +19,8 @@ const issueMatchSchema = z.object({
   fix: z.string(),
   score: z.number(),
   why: z.array(z.string()).describe('Why this matched'),
+  on_error_text: z.boolean().describe('The pattern was found in the error text (not only the tool name or shared words)'),
+  taught_by: z.string().optional().describe('Who taught a learned fix (principal subject); absent for known issues from knowledge files'),
   times_matched: z.number().int(),
   times_fixed: z.number().int(),
 });
@@ -129,18 +131,19 @@ export const learnToolFix = defineTool({
   name: 'learn_tool_fix',
   family: 'memory',
   title: 'Remember a fix',
-  description: 'Record what fixed a tool failure, so the next failure with the same error shows the fix. Upserts by (tool_name, error_pattern) and counts how often it was recorded.',
+  description: "Record what fixed a tool failure, so your tenant's next failure with the same error shows the fix. Upserts by (tool_name, error_pattern) within your tenant, records who taught it, and counts how often it was recorded.",
   input: z.object({
     tool_name: name('tool name'),
     error_pattern: name('error pattern').describe('Text found in the error (plain text, matched case-insensitively; not a regular expression)'),
     root_cause: z.string().trim().min(1).max(2000),
     fix_description: z.string().trim().min(1).max(4000),
   }),
-  output: z.object({ id: z.number().int(), created: z.boolean(), times_fixed: z.number().int(), times_matched: z.number().int() }),
+  output: z.object({ id: z.number().int(), created: z.boolean(), taught_by: z.string(), times_fixed: z.number().int(), times_matched: z.number().int() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: ({ tool_name, error_pattern, root_cause, fix_description }, ctx) => {
-    const { fix, created } = learnFix(ctx.memory, { tool: tool_name, error_pattern, root_cause, fix: fix_description });
-    return { id: fix.id, created, times_fixed: fix.times_fixed, times_matched: fix.times_matched };
+    const { tenant, subject } = ctx.session.principal;
+    const { fix, created } = learnFix(ctx.memory, { tenant, subject }, { tool: tool_name, error_pattern, root_cause, fix: fix_description });
+    return { id: fix.id, created, taught_by: fix.taught_by, times_fixed: fix.times_fixed, times_matched: fix.times_matched };
   },
   summarize: (r) => (r.created ? `learned fix #${r.id}` : `updated fix #${r.id} (recorded ${r.times_fixed} times)`),
 });
@@ -149,7 +152,7 @@ export const checkKnownIssues = defineTool({
   name: 'check_known_issues',
   family: 'memory',
   title: 'Check known issues',
-  description: 'Find learned fixes and known issues for a tool (or topic such as "quay") and/or an error text, ranked, each with why it matched.',
+  description: 'Find your tenant\'s learned fixes and the known issues (from the knowledge files) for a tool (or topic such as "quay") and/or an error text, ranked, each with why it matched.',
   input: z
     .object({
       tool_name: z.string().trim().max(200).optional().describe('Tool name or topic'),
@@ -163,6 +166,7 @@ export const checkKnownIssues = defineTool({
       throw new ToolError('invalid_input', 'check_known_issues needs tool_name or error_text', { hint: 'give the failing tool name, the error text, or both' });
     }
     const matches = findKnownIssues(ctx.memory, {
+      tenant: ctx.session.principal.tenant,
       ...(tool_name ? { tool: tool_name } : {}),
       ...(error_text ? { error_text } : {}),
       limit,

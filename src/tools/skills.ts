@@ -16,11 +16,13 @@ function runFailure(run: z.output<typeof runResultSchema>): ToolErrorJSON | unde
   const failed = [...run.steps].reverse().find((s) => s.status === 'failed' || s.status === 'declined' || s.status === 'cancelled');
   const code = run.status === 'cancelled' ? 'cancelled' : run.status === 'declined' ? 'precondition' : ((failed?.error?.code as ErrorCode | undefined) ?? 'internal');
   const where = failed ? ` at step ${failed.name}` : '';
+  // The tool's own hint stays; a known fix (attached only when its pattern is in this error) goes beside it.
   const fix = failed?.matches?.[0]?.fix;
+  const hint = [failed?.error?.hint, fix ? `known fix: ${fix}` : undefined].filter(Boolean).join('; ');
   return {
     code: ERROR_CODES.includes(code) ? code : 'internal',
     message: `skill ${run.skill} ${run.status}${where}${failed?.error ? `: ${failed.error.message}` : run.error ? `: ${run.error}` : ''} (run ${run.run_id})`,
-    ...(fix ? { hint: `known fix: ${fix}` } : failed?.error?.hint ? { hint: failed.error.hint } : {}),
+    ...(hint ? { hint } : {}),
     details: { run_id: run.run_id, step: failed?.name },
   };
 }

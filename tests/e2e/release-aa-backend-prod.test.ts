@@ -42,7 +42,7 @@ describe('release_aa_backend_prod stops before any change', () => {
   it('when the image is missing in Quay, naming the step, the reason and the fix learned earlier', async () => {
     const learned = await mcp.call('learn_tool_fix', {
       tool_name: 'quay_get_tag',
-      error_pattern: 'tag not found',
+      error_pattern: 'no image tagged',
       root_cause: 'The Konflux build of the commit had not finished',
       fix_description: 'Wait for the Konflux build (konflux_list_components shows last_built_commit), then run again',
     });

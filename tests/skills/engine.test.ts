@@ -208,7 +208,7 @@ finally:
   });
 
   it('gives finally steps the failed tool, the error code and the known fixes of the failure', async () => {
-    learnFix(h.runtime.memory, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
+    learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
     h.write('t', skill(`
   - name: tag
     tool: test_flaky
@@ -224,7 +224,7 @@ finally:
   });
 
   it('attaches known fixes to a failed step and counts the match', async () => {
-    const { fix } = learnFix(h.runtime.memory, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
+    const { fix } = learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
     h.write('t', skill(`
   - name: tag
     tool: test_flaky
