@@ -245,6 +245,11 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'release-mcp');
 }
 
+/** Where a config file is looked for when neither --config nor RELEASE_MCP_CONFIG names one. */
+export function configSearchPlaces(env: NodeJS.ProcessEnv, cwd: string): string[] {
+  return [resolve(cwd, 'config.json'), join(userConfigDir(env), 'config.json')];
+}
+
 /** `--config`, then RELEASE_MCP_CONFIG, then ./config.json, then the user's config directory. */
 export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   if (explicit) return resolve(cwd, explicit);
