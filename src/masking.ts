@@ -6,8 +6,13 @@
 
 export const MASK = '[redacted]';
 
-/** A cut secret is masked when at least this much of it is left (and the secret is longer). */
-const PARTIAL_MIN = 8;
+/**
+ * A cut secret is masked when at least this much of it is left, for secrets of at least
+ * PARTIAL_SECRET_MIN characters: shorter pieces would also match ordinary words ("operator" of
+ * "operator-token-…").
+ */
+const PARTIAL_MIN = 12;
+const PARTIAL_SECRET_MIN = 16;
 
 const SHAPES: ReadonlyArray<[RegExp, string]> = [
   // Authorization: Basic base64(user:password): decodable, so always a secret.
@@ -21,7 +26,7 @@ const SHAPES: ReadonlyArray<[RegExp, string]> = [
 
 /** Pieces of `secret` left where text was cut: a prefix that stops before the secret's end, or a suffix that starts after its beginning. */
 function maskCut(text: string, secret: string): string {
-  if (secret.length <= PARTIAL_MIN) return text;
+  if (secret.length < PARTIAL_SECRET_MIN) return text;
   let out = text;
   const head = secret.slice(0, PARTIAL_MIN);
   for (let i = out.indexOf(head); i !== -1; i = out.indexOf(head, i + MASK.length)) {

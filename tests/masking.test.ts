@@ -18,8 +18,9 @@ describe('redactSecrets', () => {
     expect(redactSecrets(`upstream said: token=${TOKEN.slice(0, 20)}… (HTTP 400)`, [TOKEN])).toBe(`upstream said: token=${MASK}… (HTTP 400)`);
     expect(redactSecrets(`…${TOKEN.slice(9)} was refused`, [TOKEN])).toBe(`…${MASK} was refused`);
     expect(redactSecrets(`whole ${TOKEN} and twice ${TOKEN}`, [TOKEN])).toBe(`whole ${MASK} and twice ${MASK}`);
-    // A short common piece is not a secret: "glpat-" alone stays.
+    // A short piece is not masked: it matches ordinary words ("operator" of an operator token).
     expect(redactSecrets('tokens look like glpat-…', [TOKEN])).toBe('tokens look like glpat-…');
+    expect(redactSecrets('you are operator', ['operator-token-0123456789'])).toBe('you are operator');
   });
 
   it('masks Basic credentials and Slack webhook paths whoever they belong to', () => {

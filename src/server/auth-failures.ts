@@ -63,7 +63,7 @@ export interface RefusalSink {
 }
 
 /**
- * Counts refusals per (address, minute). The first refusal writes a row; a 401 updates it; a 429
+ * Counts refusals per (address, minute, path, reason). The first refusal writes a row; a 401 updates it; a 429
  * only counts in memory and is written with the next 401 or at `flush` (so the 429s themselves
  * cost no write).
  */
@@ -75,7 +75,8 @@ export class RefusalAudit {
 
   record(address: string, now: Date, detail: { path: string; reason: string; limited: boolean }): void {
     const minute = now.toISOString().slice(0, 16);
-    const key = `${address} ${minute}`;
+    // One row per address, minute, path and reason (two paths and two reasons: still bounded).
+    const key = `${address} ${minute} ${detail.path} ${detail.reason}`;
     const open = this.windows.get(key);
     if (!open) {
       if (minute !== this.minute) this.flushBefore(minute);

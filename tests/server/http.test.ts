@@ -129,9 +129,9 @@ describe('HTTP authentication hardening', () => {
     const memory = new MemoryDb({ path: memoryPath });
     const rows = memory.db.prepare("SELECT details FROM release_events WHERE event = 'access.refused'").all() as Array<{ details: string }>;
     const details = rows.map((r) => JSON.parse(r.details) as { count: number; rate_limited: number; remote: string });
-    // One row per minute: the 200 requests can straddle a minute boundary, never more.
-    expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(rows.length).toBeLessThanOrEqual(2);
+    // One row per minute and reason (missing or invalid token): the 200 requests may straddle a minute boundary.
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.length).toBeLessThanOrEqual(4);
     expect(details.reduce((n, d) => n + d.count, 0)).toBe(200);
     expect(details.reduce((n, d) => n + d.rate_limited, 0)).toBe(limited);
     expect(renderMetrics(memory, new Metrics())).toMatch(/^release_calls_refused_total 200$/m);
