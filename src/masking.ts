@@ -26,7 +26,8 @@ const SHAPES: ReadonlyArray<[RegExp, string]> = [
 
 /** Pieces of `secret` left where text was cut: a prefix that stops before the secret's end, or a suffix that starts after its beginning. */
 function maskCut(text: string, secret: string): string {
-  if (secret.length < PARTIAL_SECRET_MIN) return text;
+  // A URL secret (a webhook) starts with a scheme and host that are not secret: a piece of it would mask every URL of that host.
+  if (secret.length < PARTIAL_SECRET_MIN || secret.includes('://')) return text;
   let out = text;
   const head = secret.slice(0, PARTIAL_MIN);
   for (let i = out.indexOf(head); i !== -1; i = out.indexOf(head, i + MASK.length)) {

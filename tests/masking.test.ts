@@ -21,6 +21,8 @@ describe('redactSecrets', () => {
     // A short piece is not masked: it matches ordinary words ("operator" of an operator token).
     expect(redactSecrets('tokens look like glpat-…', [TOKEN])).toBe('tokens look like glpat-…');
     expect(redactSecrets('you are operator', ['operator-token-0123456789'])).toBe('you are operator');
+    // A webhook URL is masked whole; its scheme and host alone are no secret.
+    expect(redactSecrets('MR at http://127.0.0.1:4600/group/p/-/merge_requests/1', ['http://127.0.0.1:4600/hooks/T1/B2/xyz'])).toBe('MR at http://127.0.0.1:4600/group/p/-/merge_requests/1');
   });
 
   it('masks Basic credentials and Slack webhook paths whoever they belong to', () => {
