@@ -246,7 +246,9 @@ export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
 
 /** Values that must never reach output, logs or memory (KUBECONFIG and JIRA_EMAIL are not secret). */
 export function secretValues(secrets: Secrets, config?: Config): string[] {
-  const values = [secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url];
+  // Jira Cloud sends base64(email:token) as Basic credentials: that encoding is a secret too.
+  const jiraBasic = secrets.JIRA_EMAIL && secrets.JIRA_TOKEN ? Buffer.from(`${secrets.JIRA_EMAIL}:${secrets.JIRA_TOKEN}`).toString('base64') : undefined;
+  const values = [jiraBasic, secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url];
   return values.filter((v): v is string => typeof v === 'string' && v.length >= 4);
 }
 
@@ -272,6 +274,11 @@ export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'release-mcp');
+}
+
+/** Where a config file is looked for when neither --config nor RELEASE_MCP_CONFIG names one. */
+export function configSearchPlaces(env: NodeJS.ProcessEnv, cwd: string): string[] {
+  return [resolve(cwd, 'config.json'), join(userConfigDir(env), 'config.json')];
 }
 
 /** `--config`, then RELEASE_MCP_CONFIG, then ./config.json, then the user's config directory. */

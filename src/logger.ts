@@ -1,3 +1,5 @@
+import { redactSecrets } from './masking.js';
+
 /** Logs go to stderr: in stdio mode stdout belongs to the protocol. Secrets are masked on the way out. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -10,23 +12,7 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Replace every occurrence of a secret value with a marker; used for logs, results and memory. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
-}
-
-/** Deep redaction for structured values bound for output or memory. */
-export function redactValue<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (typeof value === 'string') return redactSecrets(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, secrets)])) as T;
-  }
-  return value;
-}
+export { redactSecrets, redactValue } from './masking.js';
 
 export function createLogger(options: { level?: LogLevel; secrets?: readonly string[]; write?: (line: string) => void } = {}): Logger {
   const threshold = LEVELS[options.level ?? 'info'];

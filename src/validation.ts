@@ -73,3 +73,52 @@ export function coerceToSchema(value: unknown, schema: JsonSchema): unknown {
   }
   return value;
 }
+
+/** A string input without its own `.max()` in its zod schema may be at most this long. */
+export const DEFAULT_MAX_STRING = 10_000;
+
+/** Bad input is echoed in errors as at most this many characters. */
+export const ECHO_CHARS = 80;
+
+/** A value as an error may quote it: the first ECHO_CHARS characters and the full length. */
+export function shortEcho(value: unknown, max = ECHO_CHARS): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
+}
+
+type LengthSchema = JsonSchema & { maxLength?: number };
+
+function stringLimit(schema: LengthSchema | undefined): number {
+  const alternatives = [schema, ...(schema?.anyOf ?? []), ...(schema?.oneOf ?? [])] as Array<LengthSchema | undefined>;
+  const limits = alternatives.map((s) => s?.maxLength).filter((n): n is number => typeof n === 'number');
+  return limits.length ? Math.max(...limits) : DEFAULT_MAX_STRING;
+}
+
+function itemsOf(schema: LengthSchema | undefined): LengthSchema | undefined {
+  if (!schema) return undefined;
+  return schema.items ?? [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].find((s) => s.items)?.items;
+}
+
+/**
+ * Every string of a tool's arguments, at any depth, checked against its field's maxLength (from
+ * the zod schema) or DEFAULT_MAX_STRING; object keys too. One problem per field, naming the
+ * field and the limit, never quoting the value. Runs before any other check, so nothing after it
+ * sees (or echoes) a megabyte of input.
+ */
+export function overlongStrings(value: unknown, schema: LengthSchema | undefined, path = ''): string[] {
+  const at = path || '(root)';
+  if (typeof value === 'string') {
+    const limit = stringLimit(schema);
+    return value.length > limit ? [`${at}: ${value.length} characters, over the limit of ${limit}`] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => overlongStrings(item, itemsOf(schema), `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    const objectSchema = schema ? objectSchemaOf(schema) : undefined;
+    const extra = schema && typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+    return Object.entries(value).flatMap(([key, item]) => {
+      if (key.length > DEFAULT_MAX_STRING) return [`${at}: a key of ${key.length} characters, over the limit of ${DEFAULT_MAX_STRING}`];
+      return overlongStrings(item, (objectSchema?.properties?.[key] ?? extra) as LengthSchema | undefined, path ? `${path}.${key}` : key);
+    });
+  }
+  return [];
+}

@@ -165,6 +165,36 @@ describe('appinterface_validate', () => {
     expect(problems.some((p) => p.startsWith('data/other.yml|'))).toBe(true);
   });
 
+  it('without a command, never reads a changed file that is a symlink out, a FIFO or oversize', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync } = await import('node:fs');
+    git(ai.work, 'checkout', '-q', '-b', 'sneaky');
+    symlinkSync('/etc/passwd', join(ai.work, 'data/passwd.yml'));
+    symlinkSync('/dev/zero', join(ai.work, 'data/zero.yml'));
+    // git lists no FIFO as a changed file; it is there to show that validation does not block on it.
+    execFileSync('mkfifo', [join(ai.work, 'data/pipe.yml')]);
+    write(ai.work, 'data/huge.yml', `key: "${'x'.repeat(4 * 1024 * 1024)}"\n`);
+    const error = await fails('appinterface_validate', {});
+    expect(error.code).toBe('precondition');
+    const problems = (error.details?.problems as Data[]).map((p) => `${p.file}|${p.check}|${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^data\/passwd\.yml\|readable\|.*outside the folders/),
+        expect.stringMatching(/^data\/zero\.yml\|readable\|.*outside the folders/),
+        expect.stringMatching(/^data\/huge\.yml\|readable\|.*larger than/),
+      ]),
+    );
+    expect(JSON.stringify(error)).not.toMatch(/root:/);
+  });
+
+  it('reads the deploy file only as a regular file inside the checkout', async () => {
+    const { rmSync, symlinkSync } = await import('node:fs');
+    rmSync(join(ai.work, DEPLOY));
+    symlinkSync('/dev/zero', join(ai.work, DEPLOY));
+    const error = await fails('appinterface_get_ref', { namespace: 'tower-analytics-prod' });
+    expect(error.code).toBe('forbidden');
+  });
+
   it('without a command, refuses a production ref that is not a full SHA', async () => {
     git(ai.work, 'checkout', '-q', '-b', 'bad');
     write(ai.work, DEPLOY, deployText.replace(OLD, 'master'));

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { ToolError } from '../errors.js';
+import { FILE_CAPS, readFileSafely } from '../safe-read.js';
 
 /** A file inside a checkout, by a path relative to it; `..` and absolute paths are refused. */
 export function repoFile(root: string, file: string): string {
@@ -14,7 +15,7 @@ export function repoFile(root: string, file: string): string {
 }
 
 export function readRepoFile(root: string, file: string): string {
-  return readFileSync(repoFile(root, file), 'utf8');
+  return readFileSafely(repoFile(root, file), { roots: [root], maxBytes: FILE_CAPS.repoYaml });
 }
 
 export function writeRepoFile(root: string, file: string, text: string): void {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { yamlModule } from '../lazy-yaml.js';
 import type { Config } from '../config.js';
-import { ToolError } from '../errors.js';
+import { isToolError, ToolError } from '../errors.js';
+import { FILE_CAPS, isInside, readFileSafely } from '../safe-read.js';
 import { openRepo, type GitRunner } from '../git/client.js';
 import { resolveRef } from '../git/status.js';
 import { listTargets, SHA40, type DeployTarget } from './deploy-file.js';
@@ -73,7 +74,15 @@ export async function checkChangedDeployFiles(config: Config, git: GitRunner, si
   const checks: Check[] = [];
   const sources = new SourceRepos(config, signal);
   for (const file of files) {
-    const text = readFileSync(join(git.path, file), 'utf8');
+    // A changed file may be a symlink out of the checkout, a FIFO or a huge file: each is a failed check, never read.
+    let text: string;
+    try {
+      text = readFileSafely(join(git.path, file), { roots: [git.path], maxBytes: FILE_CAPS.repoYaml });
+    } catch (error) {
+      if (!isToolError(error)) throw error;
+      checks.push({ file, check: 'readable', ok: false, message: error.message.replace(git.path + '/', '') });
+      continue;
+    }
     const doc = yamlModule().parseDocument(text, { uniqueKeys: false });
     if (doc.errors.length) {
       checks.push({ file, check: 'yaml', ok: false, message: doc.errors[0]!.message.split('\n')[0]! });
@@ -85,7 +94,8 @@ export async function checkChangedDeployFiles(config: Config, git: GitRunner, si
     const urls = new Map((templates.resourceTemplates ?? []).map((t) => [t.name ?? '', t.url ?? '']));
     for (const target of listTargets(text, file)) {
       const where = `${target.resource_template} → ${target.namespace_ref.split('/').pop()}`;
-      const nsFile = [join(git.path, 'data', target.namespace_ref), join(git.path, target.namespace_ref)].find((p) => existsSync(p));
+      // A $ref is looked up inside the checkout only (`../../etc/passwd` exists nowhere).
+      const nsFile = [join(git.path, 'data', target.namespace_ref), join(git.path, target.namespace_ref)].find((p) => isInside(p, git.path) && existsSync(p));
       checks.push({ file, check: 'namespace_ref', ok: Boolean(nsFile), message: nsFile ? `${where}: namespace file exists` : `${where}: ${target.namespace_ref} does not exist in the repository` });
       if (!isProduction(target, config)) continue;
       if (!target.ref || !SHA40.test(target.ref)) {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, configSearchPlaces, loadConfig } from '../config.js';
 import { createRuntime, StartupError, type Runtime, type RuntimeOptions } from '../server/runtime.js';
 
 /** Exit codes shared by every command. */
@@ -35,6 +35,8 @@ export interface RuntimeFlags {
 /** Load config and build the runtime from the common flags; every failure is a clean message. */
 export function runtimeFromFlags(flags: RuntimeFlags, extra: Partial<RuntimeOptions> = {}): Runtime {
   const { config, path } = loadConfig(flags.config ? { path: flags.config } : {});
+  // Say so at start: a server running on defaults because its config was not found looks configured otherwise.
+  if (!path) process.stderr.write(`release-mcp: no config file found (looked in --config, RELEASE_MCP_CONFIG, ${configSearchPlaces(process.env, process.cwd()).join(', ')}); using defaults\n`);
   return createRuntime({
     config,
     ...(path ? { configPath: path } : {}),

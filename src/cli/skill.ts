@@ -165,7 +165,7 @@ export async function skillCommand(argv: string[]): Promise<number> {
       }
       case 'lint': {
         arity(0, 1);
-        const report = await service.lint(args[0]);
+        const report = await service.lint(args[0], { anyFile: true });
         print(report, values.json, () =>
           report.ok ? `${report.skills.length} skill(s) pass lint: ${report.skills.join(', ')}` : report.findings.map((f) => `${f.file}${f.path ? ` ${f.path}` : ''}: ${f.message}`).join('\n'),
         );

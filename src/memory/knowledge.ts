@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
+import { FILE_CAPS, readFileSafely } from '../safe-read.js';
 import { formatIssues } from '../validation.js';
 import { yamlFiles } from '../yaml-files.js';
 import { replaceKnownIssues } from './fixes.js';
@@ -27,11 +28,11 @@ export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): { files
   for (const dir of dirs) {
     for (const file of yamlFiles(dir)) {
       const source = `knowledge:${file}`;
-      const stat = statSync(file);
-      const signature = `${stat.size}:${stat.mtimeMs}`;
+      const stat = statSync(file, { throwIfNoEntry: false });
+      const signature = stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
       present.add(source);
       if (known.get(source) === signature) continue;
-      const parsed = knownIssuesFileSchema.safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+      const parsed = knownIssuesFileSchema.safeParse(parseYaml(readFileSafely(file, { roots: [dir], maxBytes: FILE_CAPS.knowledge })) ?? {});
       if (!parsed.success) throw new Error(`invalid knowledge file ${file}:\n${formatIssues(parsed.error.issues).join('\n')}`);
       replaceKnownIssues(mem, source, parsed.data.known_issues);
       mem.db.prepare('INSERT INTO knowledge_sources (source, signature) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET signature = excluded.signature').run(source, signature);

@@ -38,14 +38,21 @@ export class MemoryDb {
 
   constructor(options: OpenMemoryOptions) {
     this.path = options.path;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.db = new Database(options.path, { timeout: this.busyTimeoutMs });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
     this.secrets = options.secrets ?? [];
-    migrate(this.db, [...MIGRATIONS, ...(options.migrations ?? [])], options.defaultTenant ?? 'primary');
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    let db: Db | undefined;
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      db = new Database(options.path, { timeout: this.busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, [...MIGRATIONS, ...(options.migrations ?? [])], options.defaultTenant ?? 'primary');
+    } catch (error) {
+      if (db?.open) db.close();
+      throw memoryOpenError(options.path, error);
+    }
+    this.db = db;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -113,6 +120,46 @@ export class MemoryDb {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
   }
+}
+
+/** The memory file cannot be used; the message says which file and what to do. */
+export class MemoryOpenError extends Error {
+  override readonly name = 'MemoryOpenError';
+  constructor(
+    readonly path: string,
+    readonly reason: 'corrupt' | 'not_writable' | 'other',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const CORRUPT = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+const NOT_WRITABLE = new Set(['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_IOERR_WRITE', 'EACCES', 'EPERM', 'EROFS']);
+
+/** Turn an open failure into a message a release engineer can act on (the CLI exits 2 with it). */
+export function memoryOpenError(path: string, error: unknown): Error {
+  const code = String((error as { code?: unknown }).code ?? '');
+  const base = code.replace(/_[A-Z]+$/, '');
+  const detail = (error as Error).message ?? String(error);
+  if (CORRUPT.has(code) || CORRUPT.has(base)) {
+    return new MemoryOpenError(
+      path,
+      'corrupt',
+      `memory file ${path} is not a usable SQLite database (${detail}): restore it from a backup, or move it aside (mv "${path}" "${path}.corrupt") to start an empty one, or point --memory (config memory.path) to another file`,
+      { cause: error },
+    );
+  }
+  if (NOT_WRITABLE.has(code) || NOT_WRITABLE.has(base)) {
+    return new MemoryOpenError(
+      path,
+      'not_writable',
+      `cannot write the memory file ${path} (${detail}): fix the permissions of the file and its folder (the server needs to write both, for the WAL), or point --memory (config memory.path) to a writable file`,
+      { cause: error },
+    );
+  }
+  return error instanceof Error ? error : new Error(detail);
 }
 
 /**

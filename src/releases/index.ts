@@ -8,6 +8,7 @@ export {
   listEvents,
   listReleases,
   recordEvent,
+  updateEventDetails,
   RELEASE_EVENTS,
   RELEASE_STATUSES,
   type ReleaseEvent,

@@ -118,11 +118,17 @@ export interface EventInput {
   details?: Record<string, unknown>;
 }
 
-/** Append an audit event (call inside the transaction of the change it records). */
-export function recordEvent(memory: MemoryDb, input: EventInput): void {
-  memory.db
+/** Append an audit event (call inside the transaction of the change it records); returns its id. */
+export function recordEvent(memory: MemoryDb, input: EventInput): number {
+  const inserted = memory.db
     .prepare('INSERT INTO release_events (release_id, tenant, event, actor, role, ts, duration_ms, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     .run(input.release_id ?? null, input.actor.tenant, input.event, input.actor.subject, input.actor.role, nowIso(), input.duration_ms === undefined ? null : Math.round(input.duration_ms), memory.json(input.details ?? {}));
+  return Number(inserted.lastInsertRowid);
+}
+
+/** Replace the details of an event that aggregates many (refused requests of one address in one minute). */
+export function updateEventDetails(memory: MemoryDb, id: number, details: Record<string, unknown>): void {
+  memory.statement('UPDATE release_events SET details = ? WHERE id = ?').run(memory.json(details), id);
 }
 
 export interface NewRelease extends StoredManifest {

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../principal.js';
-import { recordEvent } from '../releases/index.js';
+import { recordEvent, updateEventDetails } from '../releases/index.js';
+import { DEFAULT_AUTH_FAILURE_LIMITS, FailureBuckets, RefusalAudit, type AuthFailureLimits, type RefusalWindow } from './auth-failures.js';
 import { authenticate, localPrincipal, samePrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
 import { McpSession } from './mcp.js';
@@ -19,7 +20,12 @@ export interface HttpOptions {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   maxBodyBytes?: number;
+  /** How many failed authentications an address may make before 429 (default 20 at once, then 1 per second). */
+  authFailureLimits?: AuthFailureLimits;
 }
+
+/** Bearer tokens shorter than this are refused at start: they can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
 
 export interface HttpHandle {
   url: string;
@@ -83,6 +89,12 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     if (!enabled.has(`token:${spec.env}`)) runtime.logger.warn('http token variable is not set; that token is disabled', { env: spec.env });
   }
   const tokens: TokenEntry[] = [...(options.token ? [singleTokenEntry(runtime.config, options.token)] : []), ...runtime.httpTokens];
+  for (const entry of tokens) {
+    if (entry.token.length < MIN_TOKEN_LENGTH) {
+      const source = entry.principal.subject.replace(/^token:/, '');
+      throw new Error(`refusing a bearer token shorter than ${MIN_TOKEN_LENGTH} characters (${source}${source === 'RELEASE_MCP_HTTP_TOKEN' ? ' or --http-token' : ''}): make one with \`openssl rand -hex 32\``);
+    }
+  }
   if (!isLoopback(options.host) && !tokens.length) {
     throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token, set RELEASE_MCP_HTTP_TOKEN, or configure http.tokens`);
   }
@@ -99,20 +111,40 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     if (origin && allowedOrigins && !allowedOrigins.has(origin.toLowerCase())) throw new HttpProblem(403, `origin ${origin} is not allowed`);
   };
 
-  /** The caller's principal; without configured tokens (loopback only) it is the local user. */
+  const anonymous: Principal = { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' };
+  const detailsOf = (w: RefusalWindow) => ({ path: w.path, reason: w.reason, remote: w.address, minute: w.minute, count: w.count, rate_limited: w.rate_limited });
+  // Auditing must not turn a 401 into a 500: a failed write is logged, the request is still refused.
+  const refusals = new RefusalAudit({
+    insert: (w) => {
+      try {
+        return recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) });
+      } catch (error) {
+        runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
+        return undefined;
+      }
+    },
+    update: (id, w) => {
+      try {
+        updateEventDetails(runtime.memory, id, detailsOf(w));
+      } catch (error) {
+        runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
+      }
+    },
+  });
+  const failures = new FailureBuckets(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
+
+  /**
+   * The caller's principal; without configured tokens (loopback only) it is the local user. A
+   * valid token always passes; an address that keeps failing gets 429 with Retry-After.
+   */
   const principalOf = (req: IncomingMessage, path: string): Principal => {
     if (!tokens.length) return local;
     const principal = authenticate(req.headers.authorization, tokens);
     if (principal) return principal;
-    try {
-      recordEvent(runtime.memory, {
-        event: 'access.refused',
-        actor: { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' },
-        details: { path, reason: req.headers.authorization ? 'invalid bearer token' : 'missing bearer token', remote: req.socket.remoteAddress ?? '' },
-      });
-    } catch {
-      // auditing must not turn a 401 into a 500
-    }
+    const address = req.socket.remoteAddress ?? '';
+    const retryAfter = failures.take(address, Date.now());
+    refusals.record(address, new Date(), { path, reason: req.headers.authorization ? 'invalid bearer token' : 'missing bearer token', limited: retryAfter !== undefined });
+    if (retryAfter !== undefined) throw new HttpProblem(429, 'too many failed authentications from this address', { 'retry-after': String(retryAfter) });
     throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
   };
 
@@ -177,10 +209,14 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const port = (server.address() as AddressInfo).port;
   const hostList = options.allowedHosts?.length ? options.allowedHosts : isLoopback(options.host) ? defaultAllowedHosts(options.host, port) : [];
   allowedHosts = hostList.length ? new Set(hostList.map((h) => h.toLowerCase())) : undefined;
-  // A browser page from any other origin must not drive a local server (DNS rebinding, CSRF).
+  // A browser page from any other origin must not drive the server (DNS rebinding, CSRF). Off
+  // loopback the configured host names are the allowed origins too (behind a proxy: https://name).
   const originList = options.allowedOrigins?.length
     ? options.allowedOrigins
-    : hostList.filter((h) => h.includes(':') && !h.endsWith(']')).flatMap((h) => [`http://${h}`, `https://${h}`]);
+    : options.allowedHosts?.length
+      ? options.allowedHosts.flatMap((h) => [`http://${h}`, `https://${h}`])
+      : hostList.filter((h) => h.includes(':') && !h.endsWith(']')).flatMap((h) => [`http://${h}`, `https://${h}`]);
+  if (!hostList.length) runtime.logger.warn('Host and Origin headers are not checked off loopback: set http.allowed_hosts to the names clients use', { host: options.host });
   allowedOrigins = originList.length ? new Set(originList.map((o) => o.toLowerCase())) : undefined;
 
   const displayHost = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -195,6 +231,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
         await session.close();
       }
       sessions.clear();
+      refusals.flush();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -98,7 +98,8 @@ export class McpSession implements SessionControl {
     if (!tool || !isToolVisible(tool, this.filter)) {
       if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) this.auditRefusal(name, 'the viewer role may call read-only tools only');
       const error = unknownToolError(name).toJSON();
-      this.runtime.metrics.countToolCall(name, error.code);
+      // Unknown names are counted under one label: a client cannot grow the counter map without bound.
+      this.runtime.metrics.countToolCall(tool ? name : '(unknown)', error.code);
       return { ok: false, error, text: renderError(name, error) };
     }
     const outcome = await this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);

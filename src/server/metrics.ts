@@ -70,8 +70,9 @@ function hasTable(memory: MemoryDb, table: string, column: string): boolean {
   return columns.some((c) => c.name === column);
 }
 
+/** Events, counting an aggregated row (refused requests of one address in one minute) as its `count`. */
 function eventCount(memory: MemoryDb, events: readonly string[]): number {
-  return (memory.db.prepare(`SELECT COUNT(*) AS n FROM release_events WHERE event IN (${events.map(() => '?').join(',')})`).get(...events) as { n: number }).n;
+  return (memory.db.prepare(`SELECT COALESCE(SUM(COALESCE(json_extract(details, '$.count'), 1)), 0) AS n FROM release_events WHERE event IN (${events.map(() => '?').join(',')})`).get(...events) as { n: number }).n;
 }
 
 /** A histogram over the durations stored with audit events (so it survives restarts). */

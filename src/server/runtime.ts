@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { adoptUntenantedFixes, MemoryDb, syncKnownIssues, type Migration } from '../memory/index.js';
+import { adoptUntenantedFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
 import { reconcilePromotions } from '../releases/index.js';
 import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
@@ -61,6 +61,16 @@ function prebuiltSchemas(): ConstructorParameters<typeof ToolCatalog>[1] {
   return file ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
+/** A memory file that is corrupt or not writable is a startup problem the user fixes (exit 2), not a crash. */
+function openMemory(options: ConstructorParameters<typeof MemoryDb>[0]): MemoryDb {
+  try {
+    return new MemoryDb(options);
+  } catch (error) {
+    if (error instanceof MemoryOpenError) throw new StartupError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 export function resolveMemoryPath(options: Pick<RuntimeOptions, 'memoryPath' | 'config' | 'env'>): string {
   return options.memoryPath ?? options.config.memory.path ?? join(userDataDir(options.env), 'memory.db');
 }
@@ -83,7 +93,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const defaultPersona = options.persona ?? env.RELEASE_MCP_PERSONA ?? config.default_persona;
   if (!personas.has(defaultPersona)) throw new StartupError(unknownPersonaMessage(defaultPersona, personas));
 
-  const memory = new MemoryDb({
+  const memory = openMemory({
     path: resolveMemoryPath({ ...options, env }),
     secrets: masked,
     defaultTenant: config.releases.default_tenant,

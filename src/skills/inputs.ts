@@ -1,4 +1,5 @@
 import { ToolError } from '../errors.js';
+import { shortEcho } from '../validation.js';
 import type { InputSpec, Skill } from './schema.js';
 import { renderValue, type Evaluate } from './templates.js';
 
@@ -11,7 +12,7 @@ export function resolveInputs(skill: Skill, given: Record<string, unknown>, eval
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const key of Object.keys(given)) {
-    if (!(key in skill.inputs)) problems.push(`${key}: not an input of ${skill.name} (inputs: ${Object.keys(skill.inputs).join(', ') || 'none'})`);
+    if (!(key in skill.inputs)) problems.push(`${shortEcho(key)}: not an input of ${skill.name} (inputs: ${Object.keys(skill.inputs).join(', ') || 'none'})`);
   }
   for (const [name, spec] of Object.entries(skill.inputs)) {
     let value = given[name];
@@ -45,12 +46,12 @@ export function resolveInputs(skill: Skill, given: Record<string, unknown>, eval
 
 function checkInput(name: string, spec: InputSpec, raw: unknown): { value: unknown } | string {
   const value = coerce(spec.type, raw);
-  if (value === undefined) return `${name}: expected ${spec.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(spec.type) ? 'n' : ''} ${spec.type}`}, got ${JSON.stringify(raw)}`;
+  if (value === undefined) return `${name}: expected ${spec.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(spec.type) ? 'n' : ''} ${spec.type}`}, got ${shortEcho(JSON.stringify(raw))}`;
   if (spec.enum && !spec.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
-    return `${name}: expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+    return `${name}: expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${shortEcho(JSON.stringify(value))}`;
   }
   if (spec.pattern !== undefined && typeof value === 'string' && !new RegExp(spec.pattern).test(value)) {
-    return `${name}: "${value}" does not match /${spec.pattern}/`;
+    return `${name}: "${shortEcho(value)}" does not match /${spec.pattern}/`;
   }
   return { value };
 }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { yamlModule } from '../lazy-yaml.js';
 import { assetPath } from '../paths.js';
+import { FILE_CAPS, readFileSafely } from '../safe-read.js';
 import { formatIssues } from '../validation.js';
 import { yamlFiles } from '../yaml-files.js';
 import { skillSchema, type Skill } from './schema.js';
@@ -29,11 +30,15 @@ function bracketPath(line: string): string {
   return line.replace(/^([^:]*):/, (_m, path: string) => `${path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}:`);
 }
 
-/** Parse and validate one skill file; every problem is reported with its path inside the file. */
-export function loadSkillFile(file: string): LoadedSkill {
+/**
+ * Parse and validate one skill file; every problem is reported with its path inside the file.
+ * With `roots`, the file must lie inside one of them once symlinks are resolved; in any case it
+ * must be a regular file of at most FILE_CAPS.skill bytes.
+ */
+export function loadSkillFile(file: string, roots?: readonly string[]): LoadedSkill {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSafely(file, { maxBytes: FILE_CAPS.skill, ...(roots ? { roots } : {}) });
   } catch (error) {
     throw new SkillFileError(file, [`cannot read: ${(error as Error).message}`]);
   }
@@ -58,7 +63,8 @@ export function loadSkills(dirs: readonly string[]): Map<string, LoadedSkill> {
     }
     for (const file of yamlFiles(dir)) {
       try {
-        const loaded = loadSkillFile(file);
+        // A file of a skills folder is read only if it stays inside it (no symlink out).
+        const loaded = loadSkillFile(file, [dir]);
         const previous = skills.get(loaded.skill.name);
         if (previous) errors.push(`skill "${loaded.skill.name}" is defined twice: ${previous.file} and ${file}`);
         else skills.set(loaded.skill.name, loaded);

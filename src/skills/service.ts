@@ -8,7 +8,7 @@ import type { LintFinding, LintReport, RunsResult, SkillDescription, SkillServic
 import { RESUMABLE, runSkill, stepResultOf } from './engine.js';
 import { ExpressionSandbox } from './expressions.js';
 import { lintSkill } from './lint.js';
-import { loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
+import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
@@ -90,7 +90,7 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       };
     },
 
-    lint: async (target?: string): Promise<LintReport> => {
+    lint: async (target?: string, options: { anyFile?: boolean } = {}): Promise<LintReport> => {
       const findings: LintFinding[] = [];
       const loaded: LoadedSkill[] = [];
       const collect = (load: () => LoadedSkill[]) => {
@@ -103,7 +103,8 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
         }
       };
       if (!target) collect(() => [...loadSkills(deps.config.skills_dirs).values()]);
-      else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target))]);
+      // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
+      else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs])]);
       else collect(() => [find(target)]);
       const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
       try {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseYaml } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
+import { FILE_CAPS, readFileSafely } from '../safe-read.js';
 import { addSessionLog, appendItem, findKnowledgeFile, findKnownIssues, ItemTooLargeError, learnFix, MAX_LISTS_PER_READ, readLists, recentSessionLog, selectSection } from '../memory/index.js';
 import { defineTool } from './registry.js';
 
@@ -199,7 +199,7 @@ export const knowledgeQuery = defineTool({
         hint: ctx.config.knowledge_dirs.length ? `add ${project}/${persona}.yaml under one of: ${ctx.config.knowledge_dirs.join(', ')}` : 'set knowledge_dirs in config.json',
       });
     }
-    const content = selectSection(parseYaml(readFileSync(file, 'utf8')), section);
+    const content = selectSection(parseYaml(readFileSafely(file, { roots: ctx.config.knowledge_dirs, maxBytes: FILE_CAPS.knowledge })), section);
     if (content === undefined) throw new ToolError('not_found', `no section "${section}" in ${file}`);
     return { project, persona, ...(section ? { section } : {}), file, content };
   },

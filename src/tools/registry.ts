@@ -4,7 +4,7 @@ import { ToolError, toToolError, type ToolErrorJSON } from '../errors.js';
 import { redactValue, type Logger } from '../logger.js';
 import type { MemoryDb } from '../memory/store.js';
 import type { Principal } from '../principal.js';
-import { coerceToSchema, formatIssues } from '../validation.js';
+import { coerceToSchema, formatIssues, overlongStrings, shortEcho } from '../validation.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -194,9 +194,17 @@ export class ToolCatalog {
     // An argument the tool does not have is refused, not dropped: `target` for `target_branch`
     // would otherwise open a merge request into the default branch.
     const known = new Set(Object.keys(schema.properties ?? {}));
+    // Lengths first: every later check, and its error, then works on bounded text.
+    const overlong = overlongStrings(raw, schema as Parameters<typeof overlongStrings>[1]);
+    if (overlong.length) {
+      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${overlong.join('; ')}`, {
+        hint: 'shorten the named fields and call again; nothing was changed',
+        details: { problems: overlong },
+      });
+    }
     const unknown = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !known.has(key)) : [];
     if (unknown.length) {
-      const problems = unknown.map((key) => `${key}: unknown argument (expected one of: ${[...known].join(', ') || 'none'})`);
+      const problems = unknown.map((key) => `${shortEcho(key)}: unknown argument (expected one of: ${[...known].join(', ') || 'none'})`);
       throw new ToolError('invalid_input', `invalid arguments for ${name}: ${problems.join('; ')}`, {
         hint: 'fix the named fields and call again; nothing was changed',
         details: { problems },
@@ -238,20 +246,27 @@ export class ToolCatalog {
       if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data };
       return { ok: true, data, text: summary };
     } catch (thrown) {
-      const error = redactValue(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON(), secrets);
+      const error = redactValue(boundedError(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON()), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });
       return { ok: false, error, text: renderError(name, error) };
     }
   }
 }
 
+/** Longest error message returned: a handler that quotes its input cannot make an error of megabytes. */
+const MAX_ERROR_MESSAGE = 4000;
+
+function boundedError(error: ToolErrorJSON): ToolErrorJSON {
+  return error.message.length > MAX_ERROR_MESSAGE ? { ...error, message: shortEcho(error.message, MAX_ERROR_MESSAGE) } : error;
+}
+
 /** The same error for a tool that does not exist and for one hidden by persona or read-only mode. */
 export function unknownToolError(name: string): ToolError {
-  return new ToolError('not_found', `unknown tool: ${name}`, { hint: 'call persona_list to see which persona provides it' });
+  return new ToolError('not_found', `unknown tool: ${shortEcho(name)}`, { hint: 'call persona_list to see which persona provides it' });
 }
 
 export function renderError(name: string, error: ToolErrorJSON): string {
-  const lines = [`${name} failed [${error.code}]: ${error.message}`];
+  const lines = [`${shortEcho(name)} failed [${error.code}]: ${error.message}`];
   if (error.hint) lines.push(`Hint: ${error.hint}`);
   return lines.join('\n');
 }

@@ -144,7 +144,8 @@ export interface SkillRunRequest {
 export interface SkillService {
   list(): SkillSummary[];
   describe(name: string): SkillDescription;
-  lint(target?: string): Promise<LintReport>;
+  /** `anyFile`: the local user (CLI) may lint a file outside the skill folders. */
+  lint(target?: string, options?: { anyFile?: boolean }): Promise<LintReport>;
   run(request: SkillRunRequest, ctx: ToolContext): Promise<RunResult>;
   /** Runs of one tenant: another tenant's run id is not found. */
   runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }, tenant: string): RunsResult;

@@ -67,3 +67,52 @@ steps:
     expect(report.findings).toEqual([{ skill: '', file, path: 'steps[0]', message: 'unknown key "retries"' }]);
   });
 });
+
+describe('skill_lint reads only the skill folders', () => {
+  it('refuses a path outside them, a symlink out, a FIFO, a device and an oversize file, without echoing their content', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { symlinkSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { connect } = await import('../helpers/harness.js');
+    const c = await connect(h.runtime);
+    const lint = async (target?: string) => {
+      const result = await c.call('skill_lint', target === undefined ? {} : { target });
+      return result.structuredContent as { ok: boolean; findings: Array<{ file: string; message: string }> };
+    };
+    const passwd = await lint('/etc/passwd');
+    expect(passwd.ok).toBe(false);
+    expect(passwd.findings).toEqual([expect.objectContaining({ file: '/etc/passwd', message: expect.stringMatching(/outside the folders this server reads/) })]);
+    expect(JSON.stringify(passwd)).not.toMatch(/root:/);
+    expect((await lint('/dev/zero')).findings[0]!.message).toMatch(/outside the folders/);
+
+    symlinkSync('/etc/passwd', join(h.dir, 'out.yaml'));
+    expect((await lint(join(h.dir, 'out.yaml'))).findings[0]!.message).toMatch(/outside the folders/);
+    symlinkSync('/dev/zero', join(h.dir, 'zero.yaml'));
+    execFileSync('mkfifo', [join(h.dir, 'pipe.yaml')]);
+    expect((await lint(join(h.dir, 'pipe.yaml'))).findings[0]!.message).toMatch(/is a FIFO; only regular files are read/);
+    writeFileSync(join(h.dir, 'huge.yaml'), `name: huge\ndescription: "${'x'.repeat(1024 * 1024)}"\nsteps: []\n`);
+
+    // Linting everything names each bad file; nothing is skipped quietly and nothing leaks.
+    const all = await lint();
+    expect(all.ok).toBe(false);
+    const messages = all.findings.map((f) => f.message).join('\n');
+    expect(messages).toMatch(/out\.yaml is outside the folders/);
+    expect(messages).toMatch(/zero\.yaml is outside the folders/);
+    expect(messages).toMatch(/pipe\.yaml is a FIFO/);
+    expect(messages).toMatch(/huge\.yaml is larger than 1048576 bytes/);
+    expect(messages).not.toMatch(/root:/);
+    await c.close();
+  });
+
+  it('on the command line (the local user), lints a file outside the skill folders', async () => {
+    const { tempDir } = await import('../helpers/harness.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const other = tempDir();
+    const file = join(other.path, 'draft.yaml');
+    writeFileSync(file, 'name: draft\ndescription: d\nsteps:\n  - name: a\n    compute: "return 1"\n');
+    expect(await h.runtime.services.skills!.lint(file, { anyFile: true })).toMatchObject({ ok: true, skills: ['draft'] });
+    expect((await h.runtime.services.skills!.lint(file)).findings[0]!.message).toMatch(/outside the folders/);
+    other.cleanup();
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Masking of secrets in text bound for results, logs and memory: configured secret values (whole,
+ * or a piece of at least PARTIAL_MIN characters where a body was cut through one), and credentials
+ * recognisable by their shape whoever owns them: `Basic <base64>` and Slack webhook paths.
+ */
+
+export const MASK = '[redacted]';
+
+/**
+ * A cut secret is masked when at least this much of it is left, for secrets of at least
+ * PARTIAL_SECRET_MIN characters: shorter pieces would also match ordinary words ("operator" of
+ * "operator-token-…").
+ */
+const PARTIAL_MIN = 12;
+const PARTIAL_SECRET_MIN = 16;
+
+const SHAPES: ReadonlyArray<[RegExp, string]> = [
+  // Authorization: Basic base64(user:password): decodable, so always a secret.
+  // A word after "Basic" ("Basic checks") is left alone: a credential has a digit, + or / or = in it.
+  [/\b([Bb]asic)(\s+)(?=[A-Za-z0-9+/_-]*[0-9+/=])[A-Za-z0-9+/_-]{8,}={0,2}/g, `$1$2${MASK}`],
+  // hooks.slack.com/services/T.../B.../secret: the path is the credential.
+  [/(hooks\.slack(?:-gov)?\.com\/services\/)[A-Za-z0-9_/-]+/gi, `$1${MASK}`],
+  // https://user:password@host: the password part.
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, `$1${MASK}@`],
+];
+
+/** Pieces of `secret` left where text was cut: a prefix that stops before the secret's end, or a suffix that starts after its beginning. */
+function maskCut(text: string, secret: string): string {
+  // A URL secret (a webhook) starts with a scheme and host that are not secret: a piece of it would mask every URL of that host.
+  if (secret.length < PARTIAL_SECRET_MIN || secret.includes('://')) return text;
+  let out = text;
+  const head = secret.slice(0, PARTIAL_MIN);
+  for (let i = out.indexOf(head); i !== -1; i = out.indexOf(head, i + MASK.length)) {
+    let n = PARTIAL_MIN;
+    while (n < secret.length && out[i + n] === secret[n]) n++;
+    out = out.slice(0, i) + MASK + out.slice(i + n);
+  }
+  const tail = secret.slice(-PARTIAL_MIN);
+  for (let end = out.lastIndexOf(tail); end !== -1; end = end === 0 ? -1 : out.lastIndexOf(tail, end - 1)) {
+    let n = PARTIAL_MIN;
+    const start = end + PARTIAL_MIN;
+    while (n < secret.length && start - n - 1 >= 0 && out[start - n - 1] === secret[secret.length - n - 1]) n++;
+    out = out.slice(0, start - n) + MASK + out.slice(start);
+    end = start - n;
+  }
+  return out;
+}
+
+/** Replace every secret value, any cut piece of one, and every credential-shaped string with a marker. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Longest first: a secret that contains another is masked whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join(MASK);
+  for (const secret of secrets) if (secret) out = maskCut(out, secret);
+  for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Deep redaction for structured values bound for output or memory (keys included). */
+export function redactValue<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === 'string') return redactSecrets(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k, secrets), redactValue(v, secrets)])) as T;
+  }
+  return value;
+}
