@@ -13,6 +13,7 @@ const repositorySchema = z.strictObject({
   upstream: z.string().default('upstream').describe('Remote that holds the canonical history'),
   default_branch: z.string().default('master'),
   gitlab_project: z.string().optional().describe('GitLab project path, e.g. service/app-interface'),
+  gitlab_fork: z.string().optional().describe('GitLab project that `remote` pushes to when it is a fork (e.g. jdoe/app-interface); default: read from the URL of `remote`'),
 });
 
 const prometheusEnvironmentSchema = z.strictObject({
