@@ -130,6 +130,8 @@ export const configSchema = z.strictObject({
       login_hint: z.string().default('log in to the Konflux cluster again (oc login) and retry'),
       timeout_ms: positiveMs(30_000),
       poll_interval_ms: positiveMs(10_000),
+      list_page_size: z.number().int().min(1).max(5000).default(500).describe('Items per page when listing (Kubernetes `limit`)'),
+      list_max_pages: z.number().int().min(1).max(1000).default(20).describe('Pages a list follows (`continue`) before it gives up'),
     })
     .prefault({}),
   prometheus: z
