@@ -13,6 +13,7 @@ const repositorySchema = z.strictObject({
   upstream: z.string().default('upstream').describe('Remote that holds the canonical history'),
   default_branch: z.string().default('master'),
   gitlab_project: z.string().optional().describe('GitLab project path, e.g. service/app-interface'),
+  gitlab_fork: z.string().optional().describe('GitLab project that `remote` pushes to when it is a fork (e.g. jdoe/app-interface); default: read from the URL of `remote`'),
 });
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -145,6 +146,8 @@ export const configSchema = z.strictObject({
       login_hint: z.string().default('log in to the Konflux cluster again (oc login) and retry'),
       timeout_ms: positiveMs(30_000),
       poll_interval_ms: positiveMs(10_000),
+      list_page_size: z.number().int().min(1).max(5000).default(500).describe('Items per page when listing (Kubernetes `limit`)'),
+      list_max_pages: z.number().int().min(1).max(1000).default(20).describe('Pages a list follows (`continue`) before it gives up'),
     })
     .prefault({}),
   prometheus: z

@@ -2,10 +2,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../src/logger.js';
 import { GitlabEmulator } from './emulators/gitlab.js';
-import { connect, errorOf, testRuntime, type ConnectedClient } from './helpers/harness.js';
+import { git } from './helpers/git-fixture.js';
+import { connect, errorOf, tempDir, testRuntime, type ConnectedClient } from './helpers/harness.js';
 
 const TOKEN = 'glpat-very-secret-token-42';
 const PROJECT = 'service/app-interface';
+const FORK = 'releaser/app-interface';
 
 /** A logger that keeps every line unredacted, to prove the code never logs a token. */
 function capturingLogger(lines: string[]): Logger {
@@ -17,7 +19,16 @@ describe('gitlab tools against the GitLab emulator', () => {
   const emulator = new GitlabEmulator();
   const logLines: string[] = [];
   const results: CallToolResult[] = [];
+  const checkouts = tempDir('release-mcp-gitlab-');
   let mcp: ConnectedClient;
+
+  /** A checkout whose push remote `origin` has this URL (nothing is fetched from it). */
+  const checkout = (name: string, originUrl: string) => {
+    const path = `${checkouts.path}/${name}`;
+    git(checkouts.path, 'init', '-q', path);
+    git(path, 'remote', 'add', 'origin', originUrl);
+    return path;
+  };
 
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = await mcp.call(name, args);
@@ -35,13 +46,24 @@ describe('gitlab tools against the GitLab emulator', () => {
     emulator.addUser('alice');
     emulator.addUser('bob');
     emulator.addProject(PROJECT, { id: 42 });
-    const runtime = testRuntime({ config: { gitlab: { url: emulator.url, timeout_ms: 1500 } }, env: { GITLAB_TOKEN: TOKEN }, logger: capturingLogger(logLines) });
+    emulator.addProject(FORK, { forked_from: PROJECT });
+    emulator.addProject('someone/app-interface', { forked_from: PROJECT });
+    for (const branch of ['aa-release-2026-01-05', 'hotfix-2026-01-07', 'feature-x', 'feature-y']) emulator.addRef(PROJECT, branch, 'a'.repeat(40));
+    emulator.addRef(FORK, 'aa-release-2026-02-02', 'c'.repeat(40));
+    emulator.addRef('someone/app-interface', 'aa-release-2026-02-02', 'd'.repeat(40));
+    const repositories = {
+      'fork-over-ssh': { path: checkout('fork-over-ssh', `git@${new URL(emulator.url).hostname}:${FORK}.git`) },
+      'fork-configured': { path: checkout('fork-configured', '/srv/git/app-interface.git'), gitlab_fork: FORK },
+      'fork-elsewhere': { path: checkout('fork-elsewhere', 'https://user:s3cret@github.com/releaser/app-interface.git') },
+    };
+    const runtime = testRuntime({ config: { gitlab: { url: emulator.url, timeout_ms: 1500 }, repositories }, env: { GITLAB_TOKEN: TOKEN }, logger: capturingLogger(logLines) });
     mcp = await connect(runtime);
   });
 
   afterAll(async () => {
     await mcp?.close();
     await emulator.stop();
+    checkouts.cleanup();
   });
 
   beforeEach(() => {
@@ -205,6 +227,94 @@ describe('gitlab tools against the GitLab emulator', () => {
       expect(error.code).toBe('invalid_input');
       expect(error.message).toContain('Reference not found');
       expect(errorOf(await call('gitlab_pipeline_trigger', { project: PROJECT, ref: 'master', variables: { 'bad-name': 'x' } })).code).toBe('invalid_input');
+    });
+  });
+
+  describe('merge requests from a fork', () => {
+    const forkId = () => emulator.findProject(FORK)!.id;
+
+    it('creates the MR on the fork with target_project_id, so it lands in the upstream project', async () => {
+      const result = data(await call('gitlab_mr_create', { project: PROJECT, source_project: FORK, source_branch: 'aa-release-2026-02-02', title: 'Release from fork' }));
+      expect(result).toMatchObject({ existing: false, source_project: FORK, source_branch: 'aa-release-2026-02-02', target_branch: 'master' });
+      expect(result.web_url).toMatch(new RegExp(`/${PROJECT}/-/merge_requests/\\d+$`));
+      const post = emulator.server.requestsMatching(/^POST .*\/merge_requests$/);
+      expect(post.map((r) => r.path)).toEqual(['/api/v4/projects/releaser%2Fapp-interface/merge_requests']);
+      expect(post[0]!.body).toMatchObject({ target_project_id: 42, source_branch: 'aa-release-2026-02-02' });
+      const stored = emulator.mergeRequests.find((mr) => mr.title === 'Release from fork')!;
+      expect(stored).toMatchObject({ project_id: 42, target_project_id: 42, source_project_id: forkId() });
+    });
+
+    it('returns that MR on a re-run, and does not take the same branch name from another fork for it', async () => {
+      const again = data(await call('gitlab_mr_create', { project: PROJECT, source_project: FORK, source_branch: 'aa-release-2026-02-02', title: 'Release again' }));
+      expect(again).toMatchObject({ existing: true, title: 'Release from fork' });
+      const theirs = data(await call('gitlab_mr_create', { project: PROJECT, source_project: 'someone/app-interface', source_branch: 'aa-release-2026-02-02', title: 'Their release' }));
+      expect(theirs).toMatchObject({ existing: false, title: 'Their release', source_project: 'someone/app-interface' });
+      // and the upstream's own branch of that name (none here) is not the fork's MR either
+      const upstreamOwn = await call('gitlab_mr_create', { project: PROJECT, source_branch: 'aa-release-2026-02-02', title: 'Upstream branch' });
+      expect(errorOf(upstreamOwn).message).toContain('does not exist');
+    });
+
+    it('refuses a branch that is not in the source project, as GitLab does, naming where to push it', async () => {
+      const error = errorOf(await call('gitlab_mr_create', { project: PROJECT, source_project: FORK, source_branch: 'never-pushed', title: 'Nothing' }));
+      expect(error.code).toBe('invalid_input');
+      expect(error.message).toContain('Source branch "never-pushed" does not exist');
+      expect(error.hint).toContain(`push never-pushed to ${FORK}`);
+      expect(emulator.mergeRequests.some((mr) => mr.title === 'Nothing')).toBe(false);
+      // the same branch pushed to the upstream only: without source_project the MR would come from the upstream
+      const wrongSide = errorOf(await call('gitlab_mr_create', { project: PROJECT, source_project: FORK, source_branch: 'feature-y', title: 'Wrong side' }));
+      expect(wrongSide.message).toContain('does not exist');
+    });
+
+    it('reads the fork from the checkout: its push remote URL on this GitLab, or repositories.<name>.gitlab_fork', async () => {
+      emulator.addRef(FORK, 'aa-release-2026-02-03', 'e'.repeat(40));
+      emulator.addRef(FORK, 'aa-release-2026-02-04', 'f'.repeat(40));
+      const overSsh = data(await call('gitlab_mr_create', { project: PROJECT, source_repo: 'fork-over-ssh', source_branch: 'aa-release-2026-02-03', title: 'Over ssh' }));
+      expect(overSsh).toMatchObject({ existing: false, source_project: FORK });
+      const configured = data(await call('gitlab_mr_create', { project: PROJECT, source_repo: 'fork-configured', source_branch: 'aa-release-2026-02-04', title: 'Configured' }));
+      expect(configured).toMatchObject({ existing: false, source_project: FORK });
+      expect(emulator.mergeRequests.filter((mr) => mr.source_project_id === forkId() && /Over ssh|Configured/.test(mr.title))).toHaveLength(2);
+    });
+
+    it('fails config when the push remote is not on this GitLab and no gitlab_fork is set, without the URL password', async () => {
+      const result = await call('gitlab_mr_create', { project: PROJECT, source_repo: 'fork-elsewhere', source_branch: 'aa-release-2026-02-02', title: 'Elsewhere' });
+      const error = errorOf(result);
+      expect(error.code).toBe('config');
+      expect(error.hint).toContain('repositories.fork-elsewhere.gitlab_fork');
+      expect(JSON.stringify(result)).not.toContain('s3cret');
+      expect(errorOf(await call('gitlab_mr_create', { project: PROJECT, source_repo: 'nope', source_branch: 'x', title: 'x' })).message).toContain('source_repo');
+      expect(errorOf(await call('gitlab_mr_create', { project: PROJECT, source_repo: 'fork-configured', source_project: FORK, source_branch: 'x', title: 'x' })).code).toBe('invalid_input');
+      expect(emulator.server.requestsMatching(/^POST /)).toHaveLength(0);
+    });
+
+    it('refuses a source project that is not a fork of the target (422 from GitLab)', async () => {
+      emulator.addProject('other/unrelated');
+      emulator.addRef('other/unrelated', 'x-branch', '1'.repeat(40));
+      const error = errorOf(await call('gitlab_mr_create', { project: PROJECT, source_project: 'other/unrelated', source_branch: 'x-branch', title: 'Unrelated' }));
+      expect(error.code).toBe('invalid_input');
+      expect(error.message).toContain('not a fork');
+    });
+  });
+
+  describe('GitLab CE/Free and short SHAs', () => {
+    afterEach(() => {
+      emulator.edition = 'premium';
+    });
+
+    it('gitlab_mr_get reads the CE approvals answer, which has no approvals_required/approvals_left', async () => {
+      emulator.edition = 'ce';
+      const mr = emulator.mergeRequests.find((m) => m.iid === 1 && m.project_id === 42)!;
+      mr.approved_by.splice(0, mr.approved_by.length, 'alice');
+      const result = data(await call('gitlab_mr_get', { project: PROJECT, iid: 1 }));
+      expect(result.approvals).toEqual({ approved: true, required: null, left: null, approved_by: ['alice'] });
+    });
+
+    it('refuses a short SHA for a pipeline look-up instead of answering "none"', async () => {
+      const result = await call('gitlab_pipeline_status', { project: PROJECT, sha: 'b'.repeat(7) });
+      const error = errorOf(result);
+      expect(error.code).toBe('invalid_input');
+      expect(error.message).toContain('sha');
+      expect(error.message).toContain('full 40-character');
+      expect(emulator.server.requestsMatching(/pipelines/)).toHaveLength(0);
     });
   });
 

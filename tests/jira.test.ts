@@ -99,15 +99,49 @@ describe('jira tools against a Jira Server/DC emulator (bearer personal access t
     expect(error.message).toContain('Issue does not exist');
   });
 
-  it('transitions by name or id and lists the valid transitions when none matches', async () => {
+  it('transitions by name or id, only from the current status, and lists the valid transitions when none matches', async () => {
     const moved = ok(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'start progress' }));
-    expect(moved).toMatchObject({ transition: { id: '21', name: 'Start Progress' }, status: 'In Progress' });
-    const done = ok(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: '31' }));
-    expect(done.status).toBe('Done');
-    expect(emulator.issue('AAP-1')!.fields.status.name).toBe('Done');
+    expect(moved).toMatchObject({ transition: { id: '21', name: 'Start Progress' }, status: 'In Progress', resolution: null });
+    const notFromHere = errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Start Progress' }));
+    expect(notFromHere.code).toBe('invalid_input');
+    expect(notFromHere.message).toContain('Stop Progress (11), Done (31)');
+  });
+
+  it('requires the resolution the workflow asks for, before changing anything, and sets it with fields or resolution', async () => {
+    const posts = () => emulator.server.requestsMatching(/^POST .*\/transitions$/);
+    const missing = errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: '31' }));
+    expect(missing.code).toBe('invalid_input');
+    expect(missing.message).toContain('fields.resolution');
+    expect(missing.hint).toContain("Done, Won't Do, Duplicate");
+    expect(posts()).toHaveLength(0);
+    expect(emulator.issue('AAP-1')!.fields.status.name).toBe('In Progress');
+    // Jira itself refuses an unknown resolution and a field that is not on the screen, naming the field
+    const unknown = errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Done', resolution: 'Fixed' }));
+    expect(unknown).toMatchObject({ code: 'invalid_input' });
+    expect(unknown.message).toContain("resolution: Could not find valid 'id' or 'name'");
+    const offScreen = errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Done', fields: { resolution: { name: 'Done' }, priority: { name: 'High' } } }));
+    expect(offScreen.message).toContain("priority: Field 'priority' cannot be set");
+    expect(emulator.issue('AAP-1')!.fields.status.name).toBe('In Progress');
+    const done = ok(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Done', fields: { resolution: { name: "Won't Do" } } }));
+    expect(done).toMatchObject({ status: 'Done', resolution: "Won't Do" });
+    expect(posts().at(-1)!.body).toEqual({ transition: { id: '31' }, fields: { resolution: { name: "Won't Do" } } });
+    const reopened = ok(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'reopen' }));
+    expect(reopened).toMatchObject({ status: 'To Do', resolution: null });
+    const viaShorthand = ok(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Done', resolution: 'Done' }));
+    expect(viaShorthand).toMatchObject({ status: 'Done', resolution: 'Done' });
     const error = errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Ship it' }));
-    expect(error.code).toBe('invalid_input');
-    expect(error.message).toContain('To Do (11), Start Progress (21), Done (31)');
+    expect(error.message).toContain('valid: Reopen (41)');
+    expect(errorOf(await call('jira_transition_issue', { issue_key: 'AAP-1', transition: 'Reopen', resolution: 'Done', fields: { resolution: { name: 'Done' } } })).code).toBe('invalid_input');
+  });
+
+  it('the emulated workflow refuses a transition that is not valid from the current status, as Jira does', async () => {
+    const response = await fetch(`${emulator.url}/rest/api/2/issue/AAP-1/transitions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PAT}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ transition: { id: '21' } }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ errorMessages: ["Transition id '21' is not valid for this issue."], errors: {} });
   });
 
   it('finds an existing release story by label and summary (newest first)', async () => {

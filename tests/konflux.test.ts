@@ -275,3 +275,119 @@ describe('releases', () => {
     });
   });
 });
+
+describe('releases made before the labels existed, and long lists', () => {
+  it('the duplicate check and the release filters match spec.snapshot and spec.releasePlan, not only the labels', async () => {
+    kube.seed('releases', { metadata: { name: 'legacy-release', creationTimestamp: '2025-06-01T00:00:00Z' }, spec: { snapshot: 'aap-aa-main-unlabelled', releasePlan: PLAN } });
+    const duplicate = errorOf(await mcp.call('konflux_create_release', { snapshot: 'aap-aa-main-unlabelled' }));
+    expect(duplicate.code).toBe('conflict');
+    expect(duplicate.message).toContain('legacy-release');
+    expect(kube.all('releases', NS).filter((r) => r.spec?.snapshot === 'aap-aa-main-unlabelled')).toHaveLength(1);
+    const bySnapshot = await mcp.call('konflux_list_releases', { snapshot: 'aap-aa-main-unlabelled' });
+    expect((bySnapshot.structuredContent!.releases as Array<{ name: string }>).map((r) => r.name)).toEqual(['legacy-release']);
+    const byPlan = await mcp.call('konflux_list_releases', { release_plan: PLAN, limit: 200 });
+    expect((byPlan.structuredContent!.releases as Array<{ name: string }>).map((r) => r.name)).toContain('legacy-release');
+  });
+
+  it('follows continue tokens to the last page, and refuses a list longer than the page limit', async () => {
+    const all = kube.all('releases', NS).length;
+    expect(all).toBeGreaterThan(4);
+    await mcp.close();
+    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2 }));
+    kube.listPages.length = 0;
+    kube.server.requests.length = 0;
+    const listed = await mcp.call('konflux_list_releases', { limit: 200 });
+    expect(listed.structuredContent).toMatchObject({ total: all });
+    expect(kube.listPages.filter((p) => p.plural === 'releases').map((p) => p.continued)).toEqual([false, ...Array(Math.ceil(all / 2) - 1).fill(true)]);
+    expect(kube.server.requestsMatching(/releases$/).every((r) => r.query.includes('limit=2'))).toBe(true);
+    // A release on the last page is still a duplicate
+    const last = [...kube.all('releases', NS)].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).at(-1)!;
+    expect(errorOf(await mcp.call('konflux_create_release', { snapshot: last.spec!.snapshot as string, release_plan: last.spec!.releasePlan as string })).code).toBe('conflict');
+
+    await mcp.close();
+    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2, list_max_pages: 2 }));
+    const cut = errorOf(await mcp.call('konflux_list_releases', {}));
+    expect(cut.code).toBe('precondition');
+    expect(cut.hint).toContain('konflux.list_max_pages');
+    const before = kube.all('releases', NS).length;
+    expect(errorOf(await mcp.call('konflux_create_release', { snapshot: 'aap-aa-main-other', allow_duplicate: false })).code).toBe('precondition');
+    expect(kube.all('releases', NS)).toHaveLength(before);
+  });
+
+  it('the emulated API server refuses a malformed or expired continue token, as Kubernetes does', async () => {
+    const url = `${kube.url}/apis/appstudio.redhat.com/v1alpha1/namespaces/${NS}/releases`;
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const first = (await (await fetch(`${url}?limit=1`, { headers })).json()) as { metadata: { continue: string } };
+    expect(first.metadata.continue).toBeTruthy();
+    expect((await fetch(`${url}?limit=1&continue=%%%`, { headers })).status).toBe(400);
+    kube.compactedBelow = Number.MAX_SAFE_INTEGER;
+    try {
+      const expired = await fetch(`${url}?limit=1&continue=${first.metadata.continue}`, { headers });
+      expect(expired.status).toBe(410);
+      expect(((await expired.json()) as { reason: string }).reason).toBe('Expired');
+    } finally {
+      kube.compactedBelow = 0;
+    }
+  });
+});
+
+describe('konflux_list_builds', () => {
+  const COMPONENT = 'backend';
+  const build = (name: string, sha: string, created: string, condition: { status: string; reason: string } | null, extra: { type?: string; component?: string; results?: boolean } = {}) =>
+    kube.seed('pipelineruns', {
+      metadata: {
+        name,
+        creationTimestamp: created,
+        labels: {
+          'appstudio.openshift.io/application': APP,
+          'appstudio.openshift.io/component': extra.component ?? COMPONENT,
+          'pipelinesascode.tekton.dev/sha': sha,
+          'pipelinesascode.tekton.dev/event-type': 'push',
+          'pipelines.appstudio.openshift.io/type': extra.type ?? 'build',
+        },
+      },
+      spec: { pipelineRef: { name: 'docker-build' } },
+      status: {
+        ...(condition ? { conditions: [{ type: 'Succeeded', ...condition, message: `Tasks Completed: ${condition.reason}` }] } : {}),
+        startTime: created,
+        ...(condition?.status === 'True' || condition?.status === 'False' ? { completionTime: created.replace('00:00Z', '09:00Z') } : {}),
+        ...(extra.results ? { results: [{ name: 'IMAGE_URL', value: `quay.io/x/backend:${sha}` }, { name: 'IMAGE_DIGEST', value: `sha256:${'9'.repeat(64)}` }] } : {}),
+      },
+    });
+
+  beforeAll(() => {
+    build('backend-on-push-aaaaa', SHA, '2026-03-01T10:00:00Z', { status: 'False', reason: 'Failed' });
+    build('backend-on-push-bbbbb', SHA, '2026-03-01T11:00:00Z', { status: 'True', reason: 'Succeeded' }, { results: true });
+    build('backend-on-push-ccccc', OTHER_SHA, '2026-03-01T12:00:00Z', { status: 'Unknown', reason: 'Running' });
+    build('backend-enterprise-contract-ddddd', SHA, '2026-03-01T12:30:00Z', { status: 'True', reason: 'Succeeded' }, { type: 'test' });
+    build('worker-on-push-eeeee', SHA, '2026-03-01T13:00:00Z', null, { component: 'worker' });
+  });
+
+  it('lists the build PipelineRuns of a component and commit, newest first, with status and image', async () => {
+    const result = await mcp.call('konflux_list_builds', { component: COMPONENT, commit_sha: SHA });
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ namespace: NS, total: 2, note: null });
+    const builds = result.structuredContent!.builds as Array<Record<string, unknown>>;
+    expect(builds.map((b) => [b.name, b.status, b.reason])).toEqual([
+      ['backend-on-push-bbbbb', 'Succeeded', 'Succeeded'],
+      ['backend-on-push-aaaaa', 'Failed', 'Failed'],
+    ]);
+    expect(builds[0]).toMatchObject({ component: COMPONENT, commit_sha: SHA, event_type: 'push', image_url: `quay.io/x/backend:${SHA}`, image_digest: `sha256:${'9'.repeat(64)}` });
+    const selector = decodeURIComponent(kube.server.requestsMatching(/pipelineruns$/).at(-1)!.query);
+    expect(selector).toContain('pipelines.appstudio.openshift.io/type=build');
+    expect(kube.server.requestsMatching(/pipelineruns$/).at(-1)!.path).toBe(`/apis/tekton.dev/v1/namespaces/${NS}/pipelineruns`);
+  });
+
+  it('reports running and pending builds, an empty result with a note, and refuses a short SHA', async () => {
+    const running = await mcp.call('konflux_list_builds', { component: COMPONENT, commit_sha: OTHER_SHA });
+    expect((running.structuredContent!.builds as Array<{ status: string }>).map((b) => b.status)).toEqual(['Running']);
+    const pending = await mcp.call('konflux_list_builds', { component: 'worker' });
+    expect(pending.structuredContent).toMatchObject({ total: 1, builds: [{ status: 'Pending', reason: null }] });
+    const none = await mcp.call('konflux_list_builds', { component: COMPONENT, commit_sha: HAND_MADE_SHA });
+    expect(none.structuredContent).toMatchObject({ total: 0, builds: [] });
+    expect(none.structuredContent!.note).toContain(`commit ${HAND_MADE_SHA}`);
+    const short = errorOf(await mcp.call('konflux_list_builds', { component: COMPONENT, commit_sha: SHA.slice(0, 8) }));
+    expect(short.code).toBe('invalid_input');
+    expect(short.message).toContain('full 40-character');
+  });
+});

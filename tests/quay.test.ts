@@ -72,13 +72,31 @@ describe('quay_get_tag', () => {
     const error = errorOf(result);
     expect(error.code).toBe('auth');
     expect(error.hint).toContain('QUAY_TOKEN');
+    // API v1 takes OAuth access tokens; robot credentials are for the registry
+    expect(error.hint).toContain('OAuth');
+    expect(error.hint).not.toMatch(/robot/i);
     expect(JSON.stringify(result)).not.toContain('expired-token-value');
+  });
+
+  it('reports a repository Quay will not show (403 with a token, 401 without) as not_found, with what to check', async () => {
+    const unseen = errorOf(await mcp.call('quay_get_tag', { repository: 'nobody/unseen', tag: SHA }));
+    expect(unseen).toMatchObject({ code: 'not_found' });
+    expect(unseen.message).toContain('nobody/unseen');
+    expect(unseen.hint).toMatch(/read access/);
+    expect(quay.server.requestsMatching(/nobody\/unseen/).map((r) => r.status)).toEqual([403]);
+    await mcp.close();
+    await open({});
+    const anonymous = errorOf(await mcp.call('quay_get_tag', { repository: 'nobody/unseen', tag: SHA }));
+    expect(anonymous).toMatchObject({ code: 'not_found' });
+    expect(anonymous.hint).toContain('QUAY_TOKEN');
+    expect(quay.server.requestsMatching(/nobody\/unseen/).map((r) => r.status)).toEqual([403, 401]);
   });
 
   it('maps 403, 429 (with retry_after), 500, a delay past the timeout and a closed port', async () => {
     quay.pushTag(REPO, SHA);
     quay.forbidden.add(REPO);
-    expect(errorOf(await mcp.call('quay_get_tag', { repository: REPO, tag: SHA })).code).toBe('forbidden');
+    // Quay cannot tell "no such repository" from "no access": both are not_found for the tag look-up
+    expect(errorOf(await mcp.call('quay_get_tag', { repository: REPO, tag: SHA })).code).toBe('not_found');
     quay.forbidden.clear();
 
     quay.inject({ status: 429, headers: { 'retry-after': '7' }, body: { error_message: 'slow down' } });
@@ -95,6 +113,69 @@ describe('quay_get_tag', () => {
     await mcp.close();
     mcp = await connect(testRuntime({ config: { quay: { url: 'http://127.0.0.1:1', timeout_ms: 2000 } }, env: {} }));
     expect(errorOf(await mcp.call('quay_get_tag', { repository: REPO, tag: SHA })).code).toBe('network');
+  });
+});
+
+describe('quay_check_image_exists', () => {
+  it('answers exists with the digest, or false with the reason and what to do', async () => {
+    const digest = quay.pushTag(REPO, 'c'.repeat(40));
+    const found = await mcp.call('quay_check_image_exists', { repository: 'aap-aa-tenant/aap-aa-main/automation-analytics-backend-main', namespace: 'redhat-user-workloads', tag: 'c'.repeat(40) });
+    expect(found.isError).toBeFalsy();
+    expect(found.structuredContent).toMatchObject({ repository: REPO, exists: true, manifest_digest: digest, is_manifest_list: false, reason: null });
+    const missing = (await mcp.call('quay_check_image_exists', { repository: REPO, tag: 'd'.repeat(40) })).structuredContent!;
+    expect(missing).toMatchObject({ exists: false, manifest_digest: null });
+    expect(missing.reason).toContain('image not found');
+    expect(missing.hint).toContain('konflux_list_builds');
+    const short = (await mcp.call('quay_check_image_exists', { repository: 'backend', tag: 'd'.repeat(8) })).structuredContent!;
+    expect(short.hint).toContain('full 40-character');
+    quay.pushTag(REPO, 'gone');
+    quay.deleteTag(REPO, 'gone');
+    const dead = (await mcp.call('quay_check_image_exists', { repository: REPO, tag: 'gone' })).structuredContent!;
+    expect(dead).toMatchObject({ exists: false });
+    expect(dead.reason).toContain('deleted or expired');
+  });
+
+  it('fails, rather than answering false, when the repository cannot be read or the input is wrong', async () => {
+    expect(errorOf(await mcp.call('quay_check_image_exists', { repository: 'nobody/nothing', tag: SHA })).code).toBe('not_found');
+    const badNamespace = errorOf(await mcp.call('quay_check_image_exists', { repository: REPO, tag: SHA, namespace: 'Bad Namespace' }));
+    expect(badNamespace.code).toBe('invalid_input');
+    expect(badNamespace.message).toContain('namespace');
+  });
+});
+
+describe('manifest lists (multi-arch images)', () => {
+  const scanned = (vulns: Array<[string, string, string | undefined]>) => ({ status: 'scanned', data: { Layer: { Features: features(vulns) } } });
+
+  it('follows a manifest list to each architecture and judges all of them: the verdict is the worst', async () => {
+    const list = quay.pushManifestList(REPO, 'multi-1', ['linux/amd64', 'linux/arm64/v8']);
+    quay.setSecurity(REPO, list.images['linux/amd64']!, scanned([['CVE-A', 'Low', undefined]]));
+    quay.setSecurity(REPO, list.images['linux/arm64/v8']!, scanned([['CVE-B', 'Critical', '3.0']]));
+    const vulns = await mcp.call('quay_get_vulnerabilities', { repository: REPO, tag: 'multi-1' });
+    expect(vulns.isError, JSON.stringify(vulns.content)).toBeFalsy();
+    expect(vulns.structuredContent).toMatchObject({ manifest_digest: list.digest, status: 'scanned', total: 2, counts: { Critical: 1, Low: 1 } });
+    expect(vulns.structuredContent!.architectures).toEqual([
+      expect.objectContaining({ platform: 'linux/amd64', digest: list.images['linux/amd64'], status: 'scanned', total: 1 }),
+      expect.objectContaining({ platform: 'linux/arm64/v8', status: 'scanned', total: 1, counts: expect.objectContaining({ Critical: 1 }) }),
+    ]);
+    const policy = (await mcp.call('quay_check_policy', { repository: REPO, tag: 'multi-1' })).structuredContent!;
+    expect(policy).toMatchObject({ verdict: 'block', pass: false });
+    expect(policy.reasons).toEqual([expect.stringMatching(/^linux\/arm64\/v8: 1 critical/)]);
+    // Quay itself calls the list unsupported: never judged on that alone
+    expect(quay.server.requestsMatching(new RegExp(`manifest/${list.digest}/security`))).toHaveLength(0);
+  });
+
+  it('a list passes only when every image passes; a queued image keeps it pending; a digest alone is followed too', async () => {
+    const list = quay.pushManifestList(REPO, 'multi-2', ['linux/amd64', 'linux/s390x']);
+    quay.setSecurity(REPO, list.images['linux/amd64']!, scanned([]));
+    const pending = (await mcp.call('quay_check_policy', { repository: REPO, digest: list.digest })).structuredContent!;
+    expect(pending).toMatchObject({ verdict: 'pending', scan_status: 'queued' });
+    expect((pending.architectures as Array<{ verdict: string }>).map((a) => a.verdict)).toEqual(['pass', 'pending']);
+    quay.setSecurity(REPO, list.images['linux/s390x']!, scanned([['CVE-C', 'High', undefined]]));
+    const passes = (await mcp.call('quay_check_policy', { repository: REPO, tag: 'multi-2' })).structuredContent!;
+    expect(passes).toMatchObject({ verdict: 'pass', scan_status: 'scanned' });
+    expect(passes.reasons).toEqual([expect.stringContaining('2 images (linux/amd64, linux/s390x)')]);
+    const high = (await mcp.call('quay_check_policy', { repository: REPO, tag: 'multi-2', fail_on: 'high' })).structuredContent!;
+    expect(high).toMatchObject({ verdict: 'block' });
   });
 });
 

@@ -102,13 +102,22 @@ export interface MergeRequest {
   sha?: string | null;
   created_at?: string;
   head_pipeline?: { id: number; status: string; web_url?: string } | null;
+  source_project_id?: number;
+  target_project_id?: number;
 }
 
+/** GitLab CE/Free answers approvals without approvals_required/approvals_left (no approval rules there). */
 export interface Approvals {
-  approved: boolean;
-  approvals_required: number;
-  approvals_left: number;
-  approved_by: Array<{ user: { username: string } }>;
+  approved?: boolean;
+  approvals_required?: number;
+  approvals_left?: number;
+  approved_by?: Array<{ user: { username: string } }>;
+}
+
+export interface Project {
+  id: number;
+  path_with_namespace: string;
+  forked_from_project?: { id: number; path_with_namespace: string } | null;
 }
 
 export interface Pipeline {
@@ -135,6 +144,8 @@ export interface CreateMergeRequestOptions {
   assigneeIds?: number[];
   reviewerIds?: number[];
   removeSourceBranch?: boolean;
+  /** Set when the source branch is in a fork: the MR is created on the fork and targets this project. */
+  targetProjectId?: number;
 }
 
 /** The GitLab calls release-mcp makes, over gitbeaker, with one error and retry policy. */
@@ -163,8 +174,13 @@ export class GitlabClient {
         ...(options.assigneeIds?.length ? { assigneeIds: options.assigneeIds } : {}),
         ...(options.reviewerIds?.length ? { reviewerIds: options.reviewerIds } : {}),
         ...(options.removeSourceBranch !== undefined ? { removeSourceBranch: options.removeSourceBranch } : {}),
+        ...(options.targetProjectId !== undefined ? { targetProjectId: options.targetProjectId } : {}),
       }),
     );
+  }
+
+  getProject(project: string): Promise<Project> {
+    return this.call(`project ${project}`, () => this.api.Projects.show(project));
   }
 
   listMergeRequests(project: string, filter: { sourceBranch?: string; state?: string; authorUsername?: string; limit: number }): Promise<MergeRequest[]> {

@@ -84,10 +84,19 @@ export interface SearchPage {
   next?: string;
 }
 
+/** A field on a transition's screen (GET transitions?expand=transitions.fields). */
+export interface TransitionField {
+  required?: boolean;
+  hasDefaultValue?: boolean;
+  name?: string;
+  allowedValues?: Array<{ id?: string; name?: string; value?: string }>;
+}
+
 export interface Transition {
   id: string;
   name: string;
   to?: { name?: string };
+  fields?: Record<string, TransitionField>;
 }
 
 /** The Jira calls release-mcp makes, over jira.js Version2Client, with one error and retry policy. */
@@ -119,13 +128,16 @@ export class JiraClient {
     return this.call(`comment on ${key}`, () => this.api.issueComments.addComment({ issueIdOrKey: key, comment: body }));
   }
 
+  /** The transitions valid from the issue's current status, with the fields of each one's screen. */
   async transitions(key: string): Promise<Transition[]> {
-    const result = await this.call<{ transitions?: Transition[] }>(`transitions of ${key}`, () => this.api.issues.getTransitions({ issueIdOrKey: key }));
+    const result = await this.call<{ transitions?: Transition[] }>(`transitions of ${key}`, () => this.api.issues.getTransitions({ issueIdOrKey: key, expand: 'transitions.fields' }));
     return result.transitions ?? [];
   }
 
-  doTransition(key: string, transitionId: string): Promise<void> {
-    return this.call(`transition ${key}`, () => this.api.issues.doTransition({ issueIdOrKey: key, transition: { id: transitionId } }));
+  doTransition(key: string, transitionId: string, fields: Record<string, unknown> = {}): Promise<void> {
+    return this.call(`transition ${key}`, () =>
+      this.api.issues.doTransition({ issueIdOrKey: key, transition: { id: transitionId }, ...(Object.keys(fields).length ? { fields } : {}) }),
+    );
   }
 
   /** One page of a JQL search: startAt paging on Server/DC (/search), token paging on Cloud (/search/jql). */

@@ -9,6 +9,21 @@ export const KONFLUX_GROUP = 'appstudio.redhat.com';
 export const KONFLUX_VERSION = 'v1alpha1';
 export type KonfluxPlural = 'applications' | 'components' | 'snapshots' | 'releases' | 'releaseplans';
 
+/** Build PipelineRuns are Tekton's (tekton.dev/v1), in the same tenant namespace. */
+export const TEKTON_GROUP = 'tekton.dev';
+export const TEKTON_VERSION = 'v1';
+
+interface ListSource {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  signal?: AbortSignal;
+}
+
 export interface KubeMetadata {
   name: string;
   namespace?: string;
@@ -109,11 +124,41 @@ export class KonfluxClient {
     return new KonfluxClient(api, config, kc.getCurrentCluster()!.server);
   }
 
-  async list(plural: KonfluxPlural, namespace: string, options: { labelSelector?: string; signal?: AbortSignal } = {}): Promise<KubeObject[]> {
-    const result = await this.request(`${plural} in namespace ${namespace}`, options.signal, (opts) =>
-      this.api.listNamespacedCustomObject({ group: KONFLUX_GROUP, version: KONFLUX_VERSION, namespace, plural, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) }, opts),
-    );
-    return ((result as { items?: KubeObject[] }).items ?? []).filter((o) => o && o.metadata);
+  list(plural: KonfluxPlural, namespace: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    return this.listAll({ group: KONFLUX_GROUP, version: KONFLUX_VERSION, plural }, namespace, options);
+  }
+
+  /** Tekton PipelineRuns (tekton.dev/v1), e.g. the build runs of a component. */
+  listPipelineRuns(namespace: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    return this.listAll({ group: TEKTON_GROUP, version: TEKTON_VERSION, plural: 'pipelineruns' }, namespace, options);
+  }
+
+  /**
+   * Every item, page by page (`limit`, then `metadata.continue`), up to konflux.list_max_pages
+   * pages. A list cut short is refused rather than returned: duplicate checks rely on it.
+   */
+  private async listAll(source: ListSource, namespace: string, options: ListOptions): Promise<KubeObject[]> {
+    const { list_page_size: pageSize, list_max_pages: maxPages } = this.config.konflux;
+    const what = `${source.plural} in namespace ${namespace}`;
+    const items: KubeObject[] = [];
+    let token: string | undefined;
+    for (let page = 1; ; page++) {
+      const result = (await this.request(page === 1 ? what : `${what} (page ${page})`, options.signal, (opts) =>
+        this.api.listNamespacedCustomObject(
+          { ...source, namespace, limit: pageSize, ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}), ...(token ? { _continue: token } : {}) },
+          opts,
+        ),
+      )) as { items?: KubeObject[]; metadata?: { continue?: string } };
+      items.push(...(result.items ?? []).filter((o) => o && o.metadata));
+      token = result.metadata?.continue || undefined;
+      if (!token) return items;
+      if (page >= maxPages) {
+        throw new ToolError('precondition', `more than ${maxPages} pages of ${pageSize} ${source.plural} in namespace ${namespace}: the list was not read to the end`, {
+          hint: 'raise konflux.list_max_pages (or konflux.list_page_size) in config',
+          details: { pages: page, page_size: pageSize, read: items.length },
+        });
+      }
+    }
   }
 
   async get(plural: KonfluxPlural, namespace: string, name: string, signal?: AbortSignal): Promise<KubeObject> {

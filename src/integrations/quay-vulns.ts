@@ -96,3 +96,22 @@ export function evaluatePolicy(summary: Pick<VulnerabilitySummary, 'status' | 'c
   if (reasons.length) return { verdict: 'block', reasons };
   return { verdict: 'pass', reasons: [`no ${blocking.map((s) => s.toLowerCase()).join(' or ')} vulnerabilities found`] };
 }
+
+const STATUS_RANK: readonly ScanStatus[] = ['failed', 'unsupported', 'queued', 'scanned'];
+const VERDICT_RANK: readonly PolicyVerdict[] = ['block', 'unknown', 'pending', 'pass'];
+
+/** The worst of several scan statuses: one image that could not be scanned leaves the whole unassessed. */
+export function worstScanStatus(statuses: readonly ScanStatus[]): ScanStatus {
+  return STATUS_RANK.find((s) => statuses.includes(s)) ?? 'failed';
+}
+
+/** The worst verdict: a manifest list passes only when every image in it passes. */
+export function worstVerdict(verdicts: readonly PolicyVerdict[]): PolicyVerdict {
+  return VERDICT_RANK.find((v) => verdicts.includes(v)) ?? 'unknown';
+}
+
+/** One report for the images of a manifest list: every package of every image, under the worst status. */
+export function mergeReports(reports: readonly QuaySecurityReport[]): QuaySecurityReport {
+  const status = worstScanStatus(reports.map((r) => normalizeScanStatus(r.status)));
+  return { status, data: { Layer: { Features: reports.flatMap((r) => r.data?.Layer?.Features ?? []) } } };
+}

@@ -21,6 +21,41 @@ export interface QuayTagPage {
   has_additional: boolean;
 }
 
+/** GET /api/v1/repository/{repo}/manifest/{digest}: manifest_data is the manifest itself, as a JSON string. */
+export interface QuayManifest {
+  digest: string;
+  is_manifest_list: boolean;
+  manifest_data: string;
+  config_media_type?: string | null;
+  layers?: unknown[] | null;
+}
+
+/** One image of a manifest list (multi-arch): its digest and platform. */
+export interface ManifestListEntry {
+  digest: string;
+  platform: string;
+}
+
+/** The images a manifest list (OCI index or Docker manifest list) names, with os/architecture[/variant]. */
+export function manifestListEntries(manifest: QuayManifest): ManifestListEntry[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(manifest.manifest_data);
+  } catch {
+    throw new ToolError('upstream', `Quay answered manifest ${manifest.digest} with manifest_data that is not JSON`);
+  }
+  const entries = (data as { manifests?: unknown }).manifests;
+  if (!Array.isArray(entries)) throw new ToolError('upstream', `manifest ${manifest.digest} is a manifest list without a manifests array`);
+  return entries
+    .filter((e): e is { digest: string; platform?: { os?: string; architecture?: string; variant?: string } } => !!e && typeof (e as { digest?: unknown }).digest === 'string')
+    .map((e) => ({
+      digest: e.digest,
+      platform: [e.platform?.os ?? 'unknown', e.platform?.architecture ?? 'unknown', ...(e.platform?.variant ? [e.platform.variant] : [])].join('/'),
+    }))
+    // Attestations and signatures ride in an index as "unknown/unknown" entries; they are not images to scan.
+    .filter((e) => e.platform !== 'unknown/unknown');
+}
+
 export interface QuayVulnerability {
   Name: string;
   Severity?: string;
@@ -86,10 +121,30 @@ export class QuayClient {
     return new QuayClient({ url: config.quay.url, token, timeoutMs: config.quay.timeout_ms, ...(trustedFetch ? { fetch: trustedFetch } : {}) });
   }
 
+  // Quay API v1 takes OAuth access tokens (an application's token, or a user's); robot credentials are for the registry only.
   private get authHint(): string {
     return this.options.token
-      ? 'QUAY_TOKEN was refused: it may have expired or lack read access to this repository; create a new robot or OAuth token and set QUAY_TOKEN'
-      : 'this repository is private: set QUAY_TOKEN to a Quay robot or OAuth token with read access';
+      ? 'QUAY_TOKEN was refused: it may have expired; create a new OAuth access token (an OAuth application in the Quay organization, scope repo:read) and set QUAY_TOKEN'
+      : 'this repository is private: set QUAY_TOKEN to a Quay OAuth access token with repo:read';
+  }
+
+  /**
+   * Quay answers 403 (with a token) or 401 (without) for a repository the caller cannot see, and a
+   * repository that does not exist is one of those: the tag look-up proves the image is not visible.
+   */
+  private unseenRepository(error: unknown, repository: string): unknown {
+    if (!(error instanceof ToolError)) return error;
+    const status = (error.details as { status?: number } | undefined)?.status;
+    if (status === 403 || (status === 401 && !this.options.token)) {
+      return new ToolError('not_found', `no repository ${repository} visible to ${this.options.token ? 'QUAY_TOKEN' : 'anonymous requests'} (Quay answered ${status})`, {
+        cause: error,
+        hint: this.options.token
+          ? 'check the repository path (namespace/repo); if it exists, the token needs read access to it (Quay answers 403 for both)'
+          : 'check the repository path; if the repository is private, set QUAY_TOKEN to an OAuth access token with repo:read',
+        details: { status, repository },
+      });
+    }
+    return error;
   }
 
   private url(path: string, query: Record<string, string | number | boolean | undefined> = {}): string {
@@ -112,7 +167,22 @@ export class QuayClient {
       filter_tag_name: query.filterTagName,
     });
     const what = query.specificTag ? `tag ${query.specificTag} of ${repository}` : `tags of ${repository}`;
-    return getJson<QuayTagPage>(url, { service: 'Quay', what: `repository ${repository} (${what})`, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...this.transport(signal) });
+    return getJson<QuayTagPage>(url, { service: 'Quay', what: `repository ${repository} (${what})`, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...this.transport(signal) }).catch(
+      (error: unknown) => {
+        throw this.unseenRepository(error, repository);
+      },
+    );
+  }
+
+  manifest(repository: string, digest: string, signal?: AbortSignal): Promise<QuayManifest> {
+    return getJson<QuayManifest>(this.url(`${repository}/manifest/${digest}`), {
+      service: 'Quay',
+      what: `manifest ${digest} in ${repository}`,
+      token: this.options.token,
+      timeoutMs: this.options.timeoutMs,
+      authHint: this.authHint,
+      ...this.transport(signal),
+    });
   }
 
   security(repository: string, digest: string, signal?: AbortSignal): Promise<QuaySecurityReport> {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
+import { openRepo } from '../git/index.js';
 import { createGitlabClient, gitlabSettings, mergeRequestSummary, type GitlabClient, type MergeRequest, type Pipeline } from '../integrations/gitlab.js';
+import { gitlabProjectFromRemoteUrl } from '../integrations/gitlab-remote.js';
+import { withoutUrlCredentials } from '../integrations/http-errors.js';
 import { defineTool, type ToolContext } from './registry.js';
 import { httpsTrust } from './trust.js';
 
@@ -34,10 +37,62 @@ const mergeRequestSchema = z.object({
   created_at: z.string().nullable(),
 });
 
-/** The open MR from sourceBranch into targetBranch: GitLab allows one per source and target pair. */
-async function openMergeRequestFor(client: GitlabClient, projectId: string, sourceBranch: string, targetBranch: string): Promise<MergeRequest | undefined> {
-  const open = await client.listMergeRequests(projectId, { sourceBranch, state: 'opened', limit: 100 });
-  return open.find((mr) => mr.source_branch === sourceBranch && mr.target_branch === targetBranch);
+/** Where the source branch lives: the target project itself, or a fork of it (numeric ids once resolved). */
+interface MergeRequestSides {
+  sourceProject: string;
+  /** Set when the source is a fork: the fork's and the target's ids. */
+  fork?: { sourceId: number; targetId: number };
+}
+
+/**
+ * The open MR from sourceBranch (of the source project) into targetBranch: GitLab allows one per
+ * source and target pair. An MR of the same branch name from another fork is someone else's.
+ */
+async function openMergeRequestFor(client: GitlabClient, targetProject: string, sides: MergeRequestSides, sourceBranch: string, targetBranch: string): Promise<MergeRequest | undefined> {
+  const open = await client.listMergeRequests(targetProject, { sourceBranch, state: 'opened', limit: 100 });
+  const sameSource = (mr: MergeRequest) =>
+    sides.fork ? mr.source_project_id === sides.fork.sourceId : mr.source_project_id === undefined || mr.source_project_id === mr.target_project_id;
+  return open.find((mr) => mr.source_branch === sourceBranch && mr.target_branch === targetBranch && sameSource(mr));
+}
+
+/** The fork a configured checkout pushes to: repositories.<name>.gitlab_fork, else the GitLab project of its push remote's URL. */
+async function forkOfRepository(ctx: ToolContext, name: string): Promise<string> {
+  const configured = ctx.config.repositories[name];
+  if (!configured) {
+    throw new ToolError('invalid_input', `source_repo: "${name}" is not a repository in config`, { hint: `expected one of: ${Object.keys(ctx.config.repositories).join(', ') || '(none configured)'}` });
+  }
+  if (configured.gitlab_fork) return configured.gitlab_fork;
+  const git = await openRepo(ctx.config, name, { signal: ctx.signal });
+  const remoteUrl = (await git.run(['remote', 'get-url', '--push', configured.remote])).trim();
+  const project = gitlabProjectFromRemoteUrl(remoteUrl, ctx.config.gitlab.url ?? '');
+  if (!project) {
+    throw new ToolError('config', `cannot tell the GitLab project of remote "${configured.remote}" of ${name} (${withoutUrlCredentials(remoteUrl)}): it is not on ${ctx.config.gitlab.url}`, {
+      hint: `set repositories.${name}.gitlab_fork in config.json to the project the branch is pushed to, e.g. "jdoe/app-interface"`,
+    });
+  }
+  return project;
+}
+
+async function mergeRequestSides(client: GitlabClient, ctx: ToolContext, targetProject: string, args: { source_project?: string | undefined; source_repo?: string | undefined }): Promise<MergeRequestSides> {
+  if (args.source_project !== undefined && args.source_repo !== undefined) {
+    throw new ToolError('invalid_input', 'give source_project or source_repo, not both', { hint: 'source_project names the fork directly; source_repo reads it from a configured checkout' });
+  }
+  const sourceProject = args.source_project ?? (args.source_repo !== undefined ? await forkOfRepository(ctx, args.source_repo) : targetProject);
+  if (sourceProject === targetProject) return { sourceProject };
+  const [source, target] = await Promise.all([client.getProject(sourceProject), client.getProject(targetProject)]);
+  if (source.id === target.id) return { sourceProject };
+  return { sourceProject: source.path_with_namespace, fork: { sourceId: source.id, targetId: target.id } };
+}
+
+/** GitLab's answer when the branch is not in the source project: say where to push it. */
+function explainCreateFailure(error: unknown, sourceProject: string, sourceBranch: string): unknown {
+  if (error instanceof ToolError && error.code === 'invalid_input' && /source[_ ]branch/i.test(error.message) && /does not exist/i.test(error.message)) {
+    return new ToolError('invalid_input', error.message, {
+      cause: error,
+      hint: `push ${sourceBranch} to ${sourceProject} first (git_push), or name the fork that has it with source_project / source_repo`,
+    });
+  }
+  return error;
 }
 
 export const gitlabMrCreate = defineTool({
@@ -45,10 +100,12 @@ export const gitlabMrCreate = defineTool({
   family: 'gitlab',
   title: 'Open a GitLab merge request',
   description:
-    'Open a merge request from source_branch. Idempotent: when an open MR from the same source branch into the same target branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
+    'Open a merge request from source_branch into project. When the branch was pushed to a fork (the usual app-interface flow), name the fork with source_project, or with source_repo (a configured checkout: its gitlab_fork, else the project of its push remote URL); the MR is created on the fork with target_project_id, as GitLab requires. Idempotent: when an open MR from the same source project and branch into the same target branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
   input: z.object({
-    project,
-    source_branch: branch.describe('Branch with the changes (already pushed)'),
+    project: project.describe('Project that receives the merge request (the upstream, e.g. service/app-interface): path or numeric id'),
+    source_project: z.string().trim().min(1).optional().describe('Fork that holds source_branch (path, e.g. jdoe/app-interface); default: project itself'),
+    source_repo: z.string().trim().min(1).optional().describe('Configured repository whose push remote is the fork (repositories.<name>.gitlab_fork, else its remote URL)'),
+    source_branch: branch.describe('Branch with the changes (already pushed to the source project)'),
     target_branch: branch.optional().describe('Branch to merge into; default gitlab.default_target_branch from config'),
     title: z.string().trim().min(1).max(255),
     description: z.string().max(100_000).optional().describe('Markdown body of the MR'),
@@ -58,34 +115,41 @@ export const gitlabMrCreate = defineTool({
     reviewers: z.array(z.string().trim().min(1)).default([]).describe('GitLab usernames to ask for review'),
     remove_source_branch: z.boolean().optional().describe('Delete the source branch when merged'),
   }),
-  output: mergeRequestSchema.extend({ existing: z.boolean().describe('true when an open MR for this source and target branch already existed and was returned as is') }),
+  output: mergeRequestSchema.extend({
+    source_project: z.string().describe('Project the source branch is in (the fork, or the target project itself)'),
+    existing: z.boolean().describe('true when an open MR for this source and target branch already existed and was returned as is'),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: async (args, ctx) => {
     const client = await gitlab(ctx);
     const targetBranch = args.target_branch ?? ctx.config.gitlab.default_target_branch;
-    const found = await openMergeRequestFor(client, args.project, args.source_branch, targetBranch);
-    if (found) return { ...mergeRequestSummary(found), existing: true };
+    const sides = await mergeRequestSides(client, ctx, args.project, args);
+    const reply = (mr: MergeRequest, existing: boolean) => ({ ...mergeRequestSummary(mr), source_project: sides.sourceProject, existing });
+    const found = await openMergeRequestFor(client, args.project, sides, args.source_branch, targetBranch);
+    if (found) return reply(found, true);
     const [assigneeIds, reviewerIds] = await Promise.all([Promise.all(args.assignees.map((u) => client.userId(u))), Promise.all(args.reviewers.map((u) => client.userId(u)))]);
     const title = args.draft && !/^draft:/i.test(args.title) ? `Draft: ${args.title}` : args.title;
     try {
-      const created = await client.createMergeRequest(args.project, args.source_branch, targetBranch, title, {
+      // On a fork, GitLab creates the MR through the SOURCE project with target_project_id.
+      const created = await client.createMergeRequest(sides.fork ? sides.sourceProject : args.project, args.source_branch, targetBranch, title, {
         ...(args.description !== undefined ? { description: args.description } : {}),
         labels: args.labels,
         assigneeIds,
         reviewerIds,
         ...(args.remove_source_branch !== undefined ? { removeSourceBranch: args.remove_source_branch } : {}),
+        ...(sides.fork ? { targetProjectId: sides.fork.targetId } : {}),
       });
-      return { ...mergeRequestSummary(created), existing: false };
+      return reply(created, false);
     } catch (error) {
       // Another caller opened one between our look-up and the create: GitLab answers 409.
       if (error instanceof ToolError && error.code === 'conflict') {
-        const raced = await openMergeRequestFor(client, args.project, args.source_branch, targetBranch);
-        if (raced) return { ...mergeRequestSummary(raced), existing: true };
+        const raced = await openMergeRequestFor(client, args.project, sides, args.source_branch, targetBranch);
+        if (raced) return reply(raced, true);
       }
-      throw error;
+      throw explainCreateFailure(error, sides.sourceProject, args.source_branch);
     }
   },
-  summarize: (r) => `${r.existing ? 'existing' : 'opened'} !${r.iid} (${r.state}): ${r.web_url}`,
+  summarize: (r) => `${r.existing ? 'existing' : 'opened'} !${r.iid} (${r.state}) from ${r.source_project}:${r.source_branch}: ${r.web_url}`,
 });
 
 export const gitlabMrGet = defineTool({
@@ -100,7 +164,12 @@ export const gitlabMrGet = defineTool({
     sha: z.string().nullable(),
     pipeline: z.object({ id: z.number().int(), status: z.string(), web_url: z.string().nullable() }).nullable(),
     approvals: z
-      .object({ approved: z.boolean(), required: z.number().int(), left: z.number().int(), approved_by: z.array(z.string()) })
+      .object({
+        approved: z.boolean().nullable().describe('null when GitLab does not say (approval rules need GitLab Premium)'),
+        required: z.number().int().nullable().describe('null on GitLab CE/Free, which has no approval rules'),
+        left: z.number().int().nullable().describe('null on GitLab CE/Free, which has no approval rules'),
+        approved_by: z.array(z.string()),
+      })
       .nullable()
       .describe('null when the approvals API is not available to this token or edition'),
   }),
@@ -121,7 +190,12 @@ export const gitlabMrGet = defineTool({
       sha: mr.sha ?? null,
       pipeline: mr.head_pipeline ? { id: mr.head_pipeline.id, status: mr.head_pipeline.status, web_url: mr.head_pipeline.web_url ?? null } : null,
       approvals: approvals
-        ? { approved: approvals.approved, required: approvals.approvals_required, left: approvals.approvals_left, approved_by: approvals.approved_by.map((a) => a.user.username) }
+        ? {
+            approved: approvals.approved ?? null,
+            required: approvals.approvals_required ?? null,
+            left: approvals.approvals_left ?? null,
+            approved_by: (approvals.approved_by ?? []).map((a) => a.user.username),
+          }
         : null,
     };
   },
@@ -164,7 +238,12 @@ export const gitlabPipelineStatus = defineTool({
   input: z.object({
     project,
     ref: z.string().trim().min(1).optional().describe('Branch or tag'),
-    sha: z.string().trim().regex(/^[0-9a-f]{7,40}$/i, 'expected a commit SHA').optional(),
+    sha: z
+      .string()
+      .trim()
+      .regex(/^[0-9a-f]{40}$/i, 'expected the full 40-character commit SHA: GitLab matches pipelines on the full SHA, so a short one finds none')
+      .optional()
+      .describe('Full 40-character commit SHA'),
   }),
   output: z.object({
     project: z.string(),

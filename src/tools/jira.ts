@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { createJiraClient, jiraSettings, type JiraClient, type JiraIssue } from '../integrations/jira.js';
+import { createJiraClient, jiraSettings, type JiraClient, type JiraIssue, type Transition } from '../integrations/jira.js';
 import { markdownToJira } from '../integrations/jira-markup.js';
 import { defineTool, type ToolContext } from './registry.js';
 import { httpsTrust } from './trust.js';
@@ -192,31 +192,64 @@ export const jiraSearch = defineTool({
   summarize: (r) => `${r.count}${r.total !== null ? ` of ${r.total}` : ''} issue(s)${r.next_cursor ? ' (more available)' : ''}`,
 });
 
+/** Required fields of a transition's screen that the call does not set (and Jira has no default for). */
+function missingRequiredFields(transition: Transition, fields: Record<string, unknown>): Array<{ field: string; name: string; allowed: string[] }> {
+  return Object.entries(transition.fields ?? {})
+    .filter(([field, spec]) => spec.required && !spec.hasDefaultValue && !(field in fields))
+    .map(([field, spec]) => ({ field, name: spec.name ?? field, allowed: (spec.allowedValues ?? []).map((v) => v.name ?? v.value ?? v.id ?? '').filter(Boolean) }));
+}
+
 export const jiraTransitionIssue = defineTool({
   name: 'jira_transition_issue',
   family: 'jira',
   title: 'Move a Jira issue through its workflow',
-  description: 'Apply a workflow transition by name (case-insensitive) or id; when none matches, the error lists the valid transitions.',
-  input: z.object({ issue_key: issueKey, transition: z.string().trim().min(1).describe('Transition name (e.g. "In Progress", "Done") or id') }),
-  output: z.object({ issue_key: z.string(), transition: z.object({ id: z.string(), name: z.string() }), status: z.string().nullable().describe('Status after the transition'), url: z.string() }),
+  description:
+    'Apply a workflow transition by name (case-insensitive), target status or id. Only transitions valid from the current status are offered; when none matches, the error lists them. `fields` sets fields of the transition screen (e.g. { "resolution": { "name": "Done" } }); `resolution` is a shorthand. A required field left out is refused before anything changes, with its allowed values.',
+  input: z.object({
+    issue_key: issueKey,
+    transition: z.string().trim().min(1).describe('Transition name (e.g. "Start Progress", "Done"), target status or id'),
+    resolution: z.string().trim().min(1).optional().describe('Resolution name, e.g. "Done" or "Won\'t Do" (same as fields.resolution.name)'),
+    fields: z
+      .record(z.string().min(1), z.unknown())
+      .default({})
+      .describe('Fields of the transition screen, in Jira REST form, e.g. { "resolution": { "name": "Done" } }'),
+  }),
+  output: z.object({
+    issue_key: z.string(),
+    transition: z.object({ id: z.string(), name: z.string() }),
+    status: z.string().nullable().describe('Status after the transition'),
+    resolution: z.string().nullable().describe('Resolution after the transition'),
+    url: z.string(),
+  }),
   annotations: writes,
-  handler: async ({ issue_key: key, transition: wanted }, ctx) => {
+  handler: async ({ issue_key: key, transition: wanted, resolution, fields: given }, ctx) => {
+    if (resolution !== undefined && 'resolution' in given) {
+      throw new ToolError('invalid_input', 'give resolution or fields.resolution, not both', { hint: 'resolution: "Done" is the same as fields: { resolution: { name: "Done" } }' });
+    }
+    const fields = resolution !== undefined ? { ...given, resolution: { name: resolution } } : given;
     const client = await jira(ctx);
     const available = await client.transitions(key);
     const lower = wanted.toLowerCase();
     const match = available.find((t) => t.id === wanted) ?? available.find((t) => t.name.toLowerCase() === lower) ?? available.find((t) => t.to?.name?.toLowerCase() === lower);
     if (!match) {
       const valid = available.map((t) => `${t.name} (${t.id})`);
-      throw new ToolError('invalid_input', `"${wanted}" is not a transition available on ${key}; valid: ${valid.join(', ') || 'none'}`, {
+      throw new ToolError('invalid_input', `"${wanted}" is not a transition available on ${key} from its current status; valid: ${valid.join(', ') || 'none'}`, {
         hint: 'call again with one of the listed names or ids',
         details: { transitions: available.map((t) => ({ id: t.id, name: t.name, to: t.to?.name ?? null })) },
       });
     }
-    await client.doTransition(key, match.id);
-    const after = await client.getIssue(key, ['status']);
-    return { issue_key: key, transition: { id: match.id, name: match.name }, status: name(after.fields?.status), url: client.browseUrl(key) };
+    const missing = missingRequiredFields(match, fields);
+    if (missing.length) {
+      throw new ToolError('invalid_input', `transition "${match.name}" of ${key} requires ${missing.map((m) => `fields.${m.field} (${m.name})`).join(', ')}`, {
+        hint: missing.map((m) => (m.allowed.length ? `${m.field}: one of ${m.allowed.join(', ')}` : `set ${m.field}`)).join('; ') + (missing.some((m) => m.field === 'resolution') ? ', e.g. resolution: "Done"' : ''),
+        details: { missing },
+      });
+    }
+    await client.doTransition(key, match.id, fields);
+    const after = await client.getIssue(key, ['status', 'resolution']);
+    return { issue_key: key, transition: { id: match.id, name: match.name }, status: name(after.fields?.status), resolution: name(after.fields?.resolution), url: client.browseUrl(key) };
   },
-  summarize: (r) => `${r.issue_key} → ${r.status ?? r.transition.name}`,
+  summarize: (r) => `${r.issue_key} → ${r.status ?? r.transition.name}${r.resolution ? ` (${r.resolution})` : ''}`,
 });
 
 export const jiraTools = [jiraCreateIssue, jiraAddComment, jiraGetIssue, jiraSearch, jiraTransitionIssue] as const;

@@ -43,7 +43,8 @@ export const konfluxListReleases = defineTool({
   name: 'konflux_list_releases',
   family: 'konflux',
   title: 'List Konflux releases',
-  description: 'Releases in a namespace, newest first, with their status from the Released condition; filter by application, release plan or snapshot.',
+  description:
+    'Releases in a namespace, newest first, with their status from the Released condition; filter by application, release plan or snapshot (matched on spec, so Releases without the snapshot/plan labels are found too; every page is read).',
   input: z.object({
     namespace: namespaceInput,
     application: resourceName('application').optional().describe('Releases through the release plans of this application'),
@@ -55,10 +56,9 @@ export const konfluxListReleases = defineTool({
   annotations: readOnly,
   handler: async (args, ctx) => {
     const namespace = namespaceOf(ctx, args.namespace);
-    const selector = [args.snapshot && `${SNAPSHOT_LABEL}=${args.snapshot}`, args.release_plan && `${RELEASE_PLAN_LABEL}=${args.release_plan}`].filter(Boolean).join(',');
     const releases = await withKonflux(ctx, async (k) => {
-      let items = await k.list('releases', namespace, { ...(selector ? { labelSelector: selector } : {}), signal: ctx.signal });
-      // Labels are a convenience; spec is the truth.
+      // No label selector: Releases created before the snapshot/plan labels existed have none; spec is the truth.
+      let items = await k.list('releases', namespace, { signal: ctx.signal });
       items = items.filter((r) => (!args.snapshot || r.spec?.snapshot === args.snapshot) && (!args.release_plan || r.spec?.releasePlan === args.release_plan));
       if (args.application) {
         const plans = await k.list('releaseplans', namespace, { signal: ctx.signal });
@@ -126,10 +126,10 @@ export const konfluxCreateRelease = defineTool({
     return withKonflux(ctx, async (k) => {
       await k.get('snapshots', namespace, args.snapshot, ctx.signal);
       await k.get('releaseplans', namespace, releasePlan, ctx.signal);
-      const selector = `${SNAPSHOT_LABEL}=${args.snapshot},${RELEASE_PLAN_LABEL}=${releasePlan}`;
-      const existing = newestFirst(
-        (await k.list('releases', namespace, { labelSelector: selector, signal: ctx.signal })).filter((r) => r.spec?.snapshot === args.snapshot && r.spec?.releasePlan === releasePlan),
-      ).map((r) => r.metadata.name);
+      // Matched on spec, over every page: a Release made before the labels existed is still a duplicate.
+      const existing = newestFirst((await k.list('releases', namespace, { signal: ctx.signal })).filter((r) => r.spec?.snapshot === args.snapshot && r.spec?.releasePlan === releasePlan)).map(
+        (r) => r.metadata.name,
+      );
       if (existing.length && !args.allow_duplicate) {
         throw new ToolError('conflict', `snapshot ${args.snapshot} was already released through ${releasePlan}: Release ${existing[0]} exists`, {
           hint: `check it with konflux_get_release name=${existing[0]}; pass allow_duplicate=true to release it again`,

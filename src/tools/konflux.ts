@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { APPLICATION_LABEL, conditionsOf, snapshotComponents, snapshotsForCommit } from '../integrations/konflux-status.js';
 import type { KubeObject } from '../integrations/kube.js';
 import { conditionSchema, conditionView, namespaceInput, namespaceOf, readOnly, resourceName, withKonflux } from './konflux-common.js';
+import { konfluxListBuilds } from './konflux-builds.js';
 import { konfluxReleaseTools } from './konflux-releases.js';
 import { defineTool } from './registry.js';
 
@@ -160,5 +161,6 @@ export const konfluxTools = [
   konfluxGetComponent,
   konfluxListComponents,
   konfluxFindSnapshot,
+  konfluxListBuilds,
   ...konfluxReleaseTools,
 ] as const;

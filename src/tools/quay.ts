@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { DIGEST_PATTERN, isActiveTag, QuayClient, resolveQuayRepository, TAG_PATTERN, type QuayTag } from '../integrations/quay.js';
-import { evaluatePolicy, SEVERITIES, summarizeVulnerabilities } from '../integrations/quay-vulns.js';
+import { DIGEST_PATTERN, isActiveTag, manifestListEntries, QuayClient, resolveQuayRepository, TAG_PATTERN, type QuayTag } from '../integrations/quay.js';
+import { evaluatePolicy, mergeReports, SEVERITIES, summarizeVulnerabilities, worstVerdict, type VulnerabilitySummary } from '../integrations/quay-vulns.js';
 import { defineTool, type ToolContext } from './registry.js';
 import { httpsTrust } from './trust.js';
 
@@ -32,21 +32,34 @@ function tagView(t: QuayTag) {
   };
 }
 
-/** The live tag, or not_found: a tag that was deleted or expired (end_ts) is not an image. */
-async function activeTag(ctx: ToolContext, repo: string, name: string): Promise<QuayTag> {
+type TagLookup = { state: 'live'; tag: QuayTag } | { state: 'dead'; endedAt: number } | { state: 'missing' };
+
+async function lookupTag(ctx: ToolContext, repo: string, name: string): Promise<TagLookup> {
   const page = await quay(ctx).listTags(repo, { specificTag: name }, ctx.signal);
   const entries = (page.tags ?? []).filter((t) => t.name === name);
   const live = entries.find((t) => isActiveTag(t));
-  if (live) return live;
-  if (entries.length) {
-    const ended = Math.max(...entries.map((t) => t.end_ts ?? 0));
-    throw new ToolError('not_found', `tag ${name} of ${repo} is dead (deleted or expired at ${new Date(ended * 1000).toISOString()}): it is not an image`, {
-      hint: 'the image is gone from this tag: rebuild it (re-run the build pipeline) or pick another tag',
-      details: { repository: repo, tag: name, end_ts: ended },
+  if (live) return { state: 'live', tag: live };
+  if (entries.length) return { state: 'dead', endedAt: Math.max(...entries.map((t) => t.end_ts ?? 0)) };
+  return { state: 'missing' };
+}
+
+const DEAD_HINT = 'the image is gone from this tag: rebuild it (re-run the build pipeline) or pick another tag';
+const MISSING_HINT = 'image not built yet: wait for the build pipeline to push it (konflux_list_builds shows the builds of a commit), then retry';
+const SHORT_SHA_HINT = 'Konflux tags images with the full 40-character commit SHA: a short SHA tag does not exist';
+const looksLikeShortSha = (tagName: string) => /^[0-9a-f]{7,39}$/.test(tagName);
+
+/** The live tag, or not_found: a tag that was deleted or expired (end_ts) is not an image. */
+async function activeTag(ctx: ToolContext, repo: string, name: string): Promise<QuayTag> {
+  const found = await lookupTag(ctx, repo, name);
+  if (found.state === 'live') return found.tag;
+  if (found.state === 'dead') {
+    throw new ToolError('not_found', `tag ${name} of ${repo} is dead (deleted or expired at ${new Date(found.endedAt * 1000).toISOString()}): it is not an image`, {
+      hint: DEAD_HINT,
+      details: { repository: repo, tag: name, end_ts: found.endedAt },
     });
   }
   throw new ToolError('not_found', `no image tagged ${name} in ${repo}`, {
-    hint: 'image not built yet: wait for the build pipeline to push it, then retry',
+    hint: looksLikeShortSha(name) ? SHORT_SHA_HINT : MISSING_HINT,
     details: { repository: repo, tag: name },
   });
 }
@@ -72,6 +85,49 @@ export const quayGetTag = defineTool({
     return { repository: repo, tag: name, ...view };
   },
   summarize: (r) => `${r.repository}:${r.tag} -> ${r.manifest_digest}`,
+});
+
+export const quayCheckImageExists = defineTool({
+  name: 'quay_check_image_exists',
+  family: 'quay',
+  title: 'Does the image exist in Quay?',
+  description:
+    'Whether a live image is tagged `tag` in a Quay repository: exists true with its digest, or exists false with the reason (never pushed, or deleted/expired) and what to do. `namespace` prefixes a repository given without it (e.g. namespace "redhat-user-workloads", repository "tenant/app/component"). An unreachable or unreadable repository is an error, not false.',
+  input: z.object({
+    repository,
+    tag,
+    namespace: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a Quay namespace (organization or user), e.g. redhat-user-workloads')
+      .optional()
+      .describe('Quay namespace to put before repository when repository does not start with it'),
+  }),
+  output: z.object({
+    repository: z.string(),
+    tag: z.string(),
+    exists: z.boolean(),
+    manifest_digest: z.string().nullable(),
+    is_manifest_list: z.boolean().nullable(),
+    last_modified: z.string().nullable(),
+    reason: z.string().nullable().describe('Why there is no image (missing or dead tag); null when it exists'),
+    hint: z.string().nullable().describe('What to do when there is no image'),
+  }),
+  annotations: readOnly,
+  handler: async (args, ctx) => {
+    const given = args.namespace && !args.repository.startsWith(`${args.namespace}/`) ? `${args.namespace}/${args.repository}` : args.repository;
+    const repo = resolveQuayRepository(ctx.config, given);
+    const found = await lookupTag(ctx, repo, args.tag);
+    const base = { repository: repo, tag: args.tag };
+    if (found.state === 'live') {
+      const view = tagView(found.tag);
+      return { ...base, exists: true, manifest_digest: view.manifest_digest, is_manifest_list: view.is_manifest_list, last_modified: view.last_modified, reason: null, hint: null };
+    }
+    const absent = { ...base, exists: false, manifest_digest: null, is_manifest_list: null, last_modified: null };
+    if (found.state === 'dead') return { ...absent, reason: `tag ${args.tag} was deleted or expired at ${new Date(found.endedAt * 1000).toISOString()}`, hint: DEAD_HINT };
+    return { ...absent, reason: `image not found: nothing tagged ${args.tag} in ${repo}`, hint: looksLikeShortSha(args.tag) ? SHORT_SHA_HINT : MISSING_HINT };
+  },
+  summarize: (r) => (r.exists ? `${r.repository}:${r.tag} exists (${r.manifest_digest})` : `${r.repository}:${r.tag} does not exist: ${r.reason}`),
 });
 
 export const quayListTags = defineTool({
@@ -114,54 +170,95 @@ export const quayListTags = defineTool({
 
 const target = { repository, tag: tag.optional(), digest: digest.optional() };
 
+interface ImageScan {
+  platform: string;
+  digest: string;
+  summary: VulnerabilitySummary;
+}
+
+/**
+ * Scan results for the image, or for each image of a manifest list: Quay reports a list itself as
+ * `unsupported`, so the list is followed to each architecture's manifest and all are judged.
+ */
 async function scan(ctx: ToolContext, args: { repository: string; tag?: string | undefined; digest?: string | undefined }) {
   if (!args.tag && !args.digest) throw new ToolError('invalid_input', 'give a tag or a digest', { hint: 'tag: the image tag (e.g. the commit SHA); digest: sha256:...' });
   const repo = resolveQuayRepository(ctx.config, args.repository);
-  const tagged = args.tag ? (await activeTag(ctx, repo, args.tag)).manifest_digest : undefined;
-  if (tagged && args.digest && tagged !== args.digest) {
-    throw new ToolError('invalid_input', `tag ${args.tag} of ${repo} is ${tagged}, not the digest given (${args.digest})`, {
+  const tagged = args.tag ? await activeTag(ctx, repo, args.tag) : undefined;
+  if (tagged && args.digest && tagged.manifest_digest !== args.digest) {
+    throw new ToolError('invalid_input', `tag ${args.tag} of ${repo} is ${tagged.manifest_digest}, not the digest given (${args.digest})`, {
       hint: 'give the tag or the digest alone, or the digest that the tag points at',
-      details: { repository: repo, tag: args.tag, tag_digest: tagged, digest: args.digest },
+      details: { repository: repo, tag: args.tag, tag_digest: tagged.manifest_digest, digest: args.digest },
     });
   }
-  const manifest = args.digest ?? tagged!;
-  const report = await quay(ctx).security(repo, manifest, ctx.signal);
-  return { repo, manifest, summary: summarizeVulnerabilities(report, ctx.config.quay.cve_list_limit) };
+  const manifest = args.digest ?? tagged!.manifest_digest;
+  const client = quay(ctx);
+  const limit = ctx.config.quay.cve_list_limit;
+  if (tagged?.is_manifest_list !== true) {
+    const report = await client.security(repo, manifest, ctx.signal);
+    const single = summarizeVulnerabilities(report, limit);
+    // A digest given alone may be a list: Quay then says unsupported, and the manifest tells.
+    if (single.status !== 'unsupported' || !(await client.manifest(repo, manifest, ctx.signal)).is_manifest_list) {
+      return { repo, manifest, summary: single, images: [] as ImageScan[] };
+    }
+  }
+  const entries = manifestListEntries(await client.manifest(repo, manifest, ctx.signal));
+  if (!entries.length) throw new ToolError('upstream', `manifest list ${manifest} in ${repo} names no images to scan`, { details: { repository: repo, digest: manifest } });
+  const reports = await Promise.all(entries.map((e) => client.security(repo, e.digest, ctx.signal)));
+  const images = entries.map((e, i) => ({ platform: e.platform, digest: e.digest, summary: summarizeVulnerabilities(reports[i]!, limit) }));
+  return { repo, manifest, summary: summarizeVulnerabilities(mergeReports(reports), limit), images };
 }
+
+const scanStatus = z.enum(['scanned', 'queued', 'failed', 'unsupported']);
 
 export const quayGetVulnerabilities = defineTool({
   name: 'quay_get_vulnerabilities',
   family: 'quay',
   title: 'Get image vulnerabilities',
   description:
-    'Quay security scan of an image (by tag or digest): scan status (scanned, queued, failed, unsupported), counts by severity, fixable counts and the CVE list, most severe first, trimmed to config quay.cve_list_limit.',
+    'Quay security scan of an image (by tag or digest): scan status (scanned, queued, failed, unsupported), counts by severity, fixable counts and the CVE list, most severe first, trimmed to config quay.cve_list_limit. A manifest list (multi-arch image) is followed to each architecture\'s image: `architectures` has each one, and the totals cover all of them under the worst status.',
   input: z.object(target),
   output: z.object({
     repository: z.string(),
     tag: z.string().nullable(),
     manifest_digest: z.string(),
-    status: z.enum(['scanned', 'queued', 'failed', 'unsupported']),
+    status: scanStatus.describe('For a manifest list: the worst status of its images'),
     counts: severityCounts,
     fixable: severityCounts.describe('Vulnerabilities with a fixed version, by severity'),
     total: z.number().int(),
     cves: z.array(z.object({ id: z.string(), severity: z.string(), package: z.string(), version: z.string(), fixed_by: z.string().nullable(), link: z.string().nullable() })),
     trimmed: z.string().nullable().describe('Set when the CVE list was cut short'),
+    architectures: z
+      .array(z.object({ platform: z.string().describe('os/architecture[/variant]'), digest: z.string(), status: scanStatus, counts: severityCounts, total: z.number().int() }))
+      .describe('Each image of a manifest list; empty for a single-architecture image'),
   }),
   annotations: readOnly,
   handler: async (args, ctx) => {
-    const { repo, manifest, summary } = await scan(ctx, args);
-    return { repository: repo, tag: args.tag ?? null, manifest_digest: manifest, ...summary };
+    const { repo, manifest, summary, images } = await scan(ctx, args);
+    return {
+      repository: repo,
+      tag: args.tag ?? null,
+      manifest_digest: manifest,
+      ...summary,
+      architectures: images.map((i) => ({ platform: i.platform, digest: i.digest, status: i.summary.status, counts: i.summary.counts, total: i.summary.total })),
+    };
   },
   summarize: (r) =>
     r.status === 'scanned' ? `${r.total} vulnerabilities (${r.counts.Critical} critical, ${r.counts.High} high) in ${r.manifest_digest}` : `scan ${r.status} for ${r.manifest_digest}`,
 });
+
+/** A manifest list's verdict: the worst of its images', with the reasons of those that did not pass. */
+function listPolicy(images: Array<{ platform: string; verdict: ReturnType<typeof evaluatePolicy>['verdict']; reasons: string[] }>, failOn: 'critical' | 'high') {
+  const verdict = worstVerdict(images.map((i) => i.verdict));
+  if (verdict === 'pass') return { verdict, reasons: [`no ${failOn === 'high' ? 'critical or high' : 'critical'} vulnerabilities in any of the ${images.length} images (${images.map((i) => i.platform).join(', ')})`] };
+  return { verdict, reasons: images.filter((i) => i.verdict !== 'pass').flatMap((i) => i.reasons.map((r) => `${i.platform}: ${r}`)) };
+}
 
 export const quayCheckPolicy = defineTool({
   name: 'quay_check_policy',
   family: 'quay',
   title: 'Check image vulnerability policy',
   description:
-    'Release policy on the image scan: verdict pass, block (findings at or above fail_on), pending (scan still queued) or unknown (scan failed/unsupported). Only a finished clean scan passes.',
+    'Release policy on the image scan: verdict pass, block (findings at or above fail_on), pending (scan still queued) or unknown (scan failed/unsupported). Only a finished clean scan passes. A manifest list (multi-arch image) is judged on every architecture\'s image, and its verdict is the worst of them.',
   input: z.object({ ...target, fail_on: z.enum(['critical', 'high']).default('critical').describe('Lowest severity that blocks') }),
   output: z.object({
     repository: z.string(),
@@ -171,14 +268,18 @@ export const quayCheckPolicy = defineTool({
     pass: z.boolean(),
     reasons: z.array(z.string()),
     fail_on: z.enum(['critical', 'high']),
-    scan_status: z.enum(['scanned', 'queued', 'failed', 'unsupported']),
+    scan_status: scanStatus,
     counts: severityCounts,
     fixable: severityCounts,
+    architectures: z
+      .array(z.object({ platform: z.string(), digest: z.string(), verdict: z.enum(['pass', 'block', 'pending', 'unknown']), scan_status: scanStatus, reasons: z.array(z.string()) }))
+      .describe('The verdict on each image of a manifest list; empty for a single-architecture image'),
   }),
   annotations: readOnly,
   handler: async (args, ctx) => {
-    const { repo, manifest, summary } = await scan(ctx, args);
-    const policy = evaluatePolicy(summary, args.fail_on);
+    const { repo, manifest, summary, images } = await scan(ctx, args);
+    const perImage = images.map((i) => ({ platform: i.platform, digest: i.digest, scan_status: i.summary.status, ...evaluatePolicy(i.summary, args.fail_on) }));
+    const policy = images.length ? listPolicy(perImage, args.fail_on) : evaluatePolicy(summary, args.fail_on);
     return {
       repository: repo,
       tag: args.tag ?? null,
@@ -190,9 +291,10 @@ export const quayCheckPolicy = defineTool({
       scan_status: summary.status,
       counts: summary.counts,
       fixable: summary.fixable,
+      architectures: perImage,
     };
   },
   summarize: (r) => `${r.verdict}: ${r.reasons.join('; ')}`,
 });
 
-export const quayTools = [quayGetTag, quayListTags, quayGetVulnerabilities, quayCheckPolicy] as const;
+export const quayTools = [quayGetTag, quayCheckImageExists, quayListTags, quayGetVulnerabilities, quayCheckPolicy] as const;

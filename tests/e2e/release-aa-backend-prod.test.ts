@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git-fixture.js';
-import { connectServer, createReleaseEnv, DEPLOY_FILE, GITLAB_PROJECT, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
+import { connectServer, createReleaseEnv, DEPLOY_FILE, GITLAB_FORK, GITLAB_PROJECT, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
 import { runOf as run, stepOf as step, textOf as text } from '../helpers/harness.js';
 
 const SKILL = 'release_aa_backend_prod';
@@ -139,6 +139,10 @@ describe('release_aa_backend_prod releases', () => {
     expect(mr.title).toBe(`${story.key} - 2026-02-02 Analytics HCC Service Release`);
     expect(mr.source_branch).toBe('aa-release-2026-02-02');
     expect(mr.target_branch).toBe('master');
+    // From the fork the branch was pushed to (origin) into the upstream project, created on the fork as GitLab requires.
+    expect(mr.source_project_id).toBe(env.gitlab.findProject(GITLAB_FORK)!.id);
+    expect(mr.project_id).toBe(env.gitlab.findProject(GITLAB_PROJECT)!.id);
+    expect(env.gitlab.server.requestsMatching(/^POST .*\/merge_requests$/).map((r) => r.path)).toContain(`/api/v4/projects/${encodeURIComponent(GITLAB_FORK)}/merge_requests`);
     // The changelog runs from production (merged upstream earlier) to the release.
     expect(mr.description).toContain(`Commits ${env.commits.previous.slice(0, 7)}..${env.commits.release.slice(0, 7)}`);
     expect(mr.description).toContain('chore(deps): bump django to 5.1.4');

@@ -91,7 +91,7 @@ describe('release_to_prod', () => {
     expect(step(first, 'check_image')).toMatchObject({ status: 'failed', error: { code: 'not_found' } });
     expect(step(first, 'learn_fix').status).toBe('succeeded');
     const second = await mcp.runSkill(SKILL, { commit_sha: sha });
-    expect(step(second, 'check_image').matches?.map((m) => m.fix)).toContain('Wait for the Konflux build of the commit (konflux_list_components shows last_built_commit), then resume');
+    expect(step(second, 'check_image').matches?.map((m) => m.fix)).toContain('Wait for the Konflux build of the commit (konflux_list_builds with component and commit_sha shows whether it runs or failed), then resume');
     expect(text(second)).toContain('Known fixes:');
     expect(releases()).toHaveLength(0);
   });

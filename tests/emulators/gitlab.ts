@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './base.js';
 
 export interface EmulatedProject {
@@ -6,6 +7,10 @@ export interface EmulatedProject {
   name: string;
   default_branch: string;
   web_url: string;
+  /** The project this one was forked from (GitLab's forked_from_project). */
+  forked_from_project_id?: number;
+  /** A bare git repository whose branches are this project's (what was pushed to it), instead of `refs`. */
+  repository?: string;
 }
 
 export interface EmulatedUser {
@@ -18,6 +23,8 @@ export interface EmulatedMergeRequest {
   id: number;
   iid: number;
   project_id: number;
+  source_project_id: number;
+  target_project_id: number;
   title: string;
   description: string | null;
   state: 'opened' | 'closed' | 'merged' | 'locked';
@@ -38,6 +45,12 @@ export interface EmulatedMergeRequest {
   approved_by: string[];
   approvals_required: number;
 }
+
+/**
+ * Which approvals answer the emulator gives: `premium` (approval rules: approvals_required and
+ * approvals_left) or `ce` (GitLab CE/Free: user_has_approved, user_can_approve, approved, approved_by).
+ */
+export type GitlabEdition = 'premium' | 'ce';
 
 export interface EmulatedPipeline {
   id: number;
@@ -90,6 +103,7 @@ export class GitlabEmulator extends ServiceEmulator {
   readonly refs = new Map<number, Map<string, string>>();
   /** token -> username of its owner */
   private readonly tokens = new Map<string, string>();
+  edition: GitlabEdition = 'premium';
   private nextId = 1000;
   private clock = Date.parse('2026-01-01T00:00:00Z');
 
@@ -97,25 +111,11 @@ export class GitlabEmulator extends ServiceEmulator {
     super('gitlab');
     const api = '/api/v4';
     this.server
-      .route('GET', `${api}/projects/:project`, (req) => this.authed(req, () => this.withProject(req, (p) => ({ status: 200, body: p }))))
+      .route('GET', `${api}/projects/:project`, (req) => this.authed(req, () => this.withProject(req, (p) => ({ status: 200, body: this.renderProject(p) }))))
       .route('GET', `${api}/projects/:project/merge_requests`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listMergeRequests(p, req))))
       .route('POST', `${api}/projects/:project/merge_requests`, (req) => this.authed(req, (user) => this.withProject(req, (p) => this.createMergeRequest(p, user, req))))
       .route('GET', `${api}/projects/:project/merge_requests/:iid`, (req) => this.authed(req, () => this.withMergeRequest(req, (mr) => ({ status: 200, body: this.render(mr, true) }))))
-      .route('GET', `${api}/projects/:project/merge_requests/:iid/approvals`, (req) =>
-        this.authed(req, () =>
-          this.withMergeRequest(req, (mr) => ({
-            status: 200,
-            body: {
-              id: mr.id,
-              iid: mr.iid,
-              approved: mr.approved_by.length >= mr.approvals_required,
-              approvals_required: mr.approvals_required,
-              approvals_left: Math.max(0, mr.approvals_required - mr.approved_by.length),
-              approved_by: mr.approved_by.map((username) => ({ user: { username } })),
-            },
-          })),
-        ),
-      )
+      .route('GET', `${api}/projects/:project/merge_requests/:iid/approvals`, (req) => this.authed(req, (user) => this.withMergeRequest(req, (mr) => ({ status: 200, body: this.approvals(mr, user) }))))
       .route('GET', `${api}/projects/:project/pipelines`, (req) => this.authed(req, () => this.withProject(req, (p) => this.listPipelines(p, req))))
       .route('POST', `${api}/projects/:project/pipeline`, (req) => this.authed(req, (user) => this.withProject(req, (p) => this.createPipeline(p, user, req))))
       .route('GET', `${api}/projects/:project/pipelines/:pipeline`, (req) =>
@@ -160,8 +160,18 @@ export class GitlabEmulator extends ServiceEmulator {
     return user;
   }
 
-  addProject(path: string, options: { id?: number; default_branch?: string } = {}): EmulatedProject {
-    const project = { id: options.id ?? this.nextId++, path_with_namespace: path, name: path.split('/').pop()!, default_branch: options.default_branch ?? 'master', web_url: `${this.server.url}/${path}` };
+  addProject(path: string, options: { id?: number; default_branch?: string; forked_from?: string; repository?: string } = {}): EmulatedProject {
+    const parent = options.forked_from ? this.findProject(options.forked_from) : undefined;
+    if (options.forked_from && !parent) throw new Error(`no project ${options.forked_from} to fork`);
+    const project: EmulatedProject = {
+      id: options.id ?? this.nextId++,
+      path_with_namespace: path,
+      name: path.split('/').pop()!,
+      default_branch: options.default_branch ?? 'master',
+      web_url: `${this.server.url}/${path}`,
+      ...(parent ? { forked_from_project_id: parent.id } : {}),
+      ...(options.repository ? { repository: options.repository } : {}),
+    };
     this.projects.push(project);
     this.refs.set(project.id, new Map([[project.default_branch, 'b'.repeat(40)]]));
     return project;
@@ -189,6 +199,43 @@ export class GitlabEmulator extends ServiceEmulator {
       }),
     );
     return created;
+  }
+
+  /** Whether the project has the branch: in its backing bare repository when it has one, else in `refs`. */
+  hasBranch(project: EmulatedProject, branch: string): boolean {
+    if (project.repository) {
+      try {
+        execFileSync('git', ['--git-dir', project.repository, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return this.refs.get(project.id)?.has(branch) ?? false;
+  }
+
+  private renderProject(project: EmulatedProject): Record<string, unknown> {
+    const { forked_from_project_id: parentId, repository: _r, ...rest } = project;
+    const parent = parentId === undefined ? undefined : this.projects.find((p) => p.id === parentId);
+    return { ...rest, ...(parent ? { forked_from_project: { id: parent.id, path_with_namespace: parent.path_with_namespace, name: parent.name, web_url: parent.web_url } } : {}) };
+  }
+
+  /** GET .../approvals: Premium has approval rules (required/left); CE/Free answers without them. */
+  private approvals(mr: EmulatedMergeRequest, user: EmulatedUser): Record<string, unknown> {
+    const approvedBy = mr.approved_by.map((username) => ({ user: { username, name: username } }));
+    const hasApproved = mr.approved_by.includes(user.username);
+    if (this.edition === 'ce') return { user_has_approved: hasApproved, user_can_approve: !hasApproved, approved: mr.approved_by.length > 0, approved_by: approvedBy };
+    return {
+      id: mr.id,
+      iid: mr.iid,
+      project_id: mr.project_id,
+      approved: mr.approved_by.length >= mr.approvals_required,
+      approvals_required: mr.approvals_required,
+      approvals_left: Math.max(0, mr.approvals_required - mr.approved_by.length),
+      approved_by: approvedBy,
+      user_has_approved: hasApproved,
+      user_can_approve: !hasApproved,
+    };
   }
 
   private tick(): string {
@@ -258,16 +305,30 @@ export class GitlabEmulator extends ServiceEmulator {
     return this.page(list.map((m) => this.render(m)), req);
   }
 
-  private createMergeRequest(project: EmulatedProject, user: EmulatedUser, req: EmulatedRequest): EmulatedResponse {
+  /**
+   * POST /projects/:id/merge_requests is called on the SOURCE project; target_project_id names the
+   * project that receives the MR (the source's fork parent, or the source itself). The MR lives in
+   * the target project. The source branch must exist in the source project.
+   */
+  private createMergeRequest(sourceProject: EmulatedProject, user: EmulatedUser, req: EmulatedRequest): EmulatedResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
     for (const field of ['source_branch', 'target_branch', 'title']) {
       if (typeof body[field] !== 'string' || !(body[field] as string).trim()) return { status: 400, body: { error: `${field} is missing` } };
     }
     const source = body.source_branch as string;
     const target = body.target_branch as string;
-    if (source === target) return { status: 422, body: { message: ['You can\'t use same project/branch for source and target'] } };
-    // GitLab refuses a second open MR for the same source and target branch (MergeRequest#validate_branches).
-    const open = this.mergeRequests.find((m) => m.project_id === project.id && m.source_branch === source && m.target_branch === target && m.state === 'opened');
+    const targetId = body.target_project_id === undefined ? sourceProject.id : Number(body.target_project_id);
+    const project = this.projects.find((p) => p.id === targetId);
+    if (!project) return notFound('Project');
+    if (project.id !== sourceProject.id && sourceProject.forked_from_project_id !== project.id) {
+      return { status: 422, body: { message: ['Source project is not a fork of the target project'] } };
+    }
+    if (project.id === sourceProject.id && source === target) return { status: 422, body: { message: ['You can\'t use same project/branch for source and target'] } };
+    if (!this.hasBranch(sourceProject, source)) return { status: 400, body: { message: [`Source branch "${source}" does not exist`] } };
+    // GitLab refuses a second open MR for the same source project/branch and target branch (MergeRequest#validate_branches).
+    const open = this.mergeRequests.find(
+      (m) => m.project_id === project.id && m.source_project_id === sourceProject.id && m.source_branch === source && m.target_branch === target && m.state === 'opened',
+    );
     if (open) return { status: 409, body: { message: [`Another open merge request already exists for this source branch: !${open.iid}`] } };
     const people = (ids: unknown) => (Array.isArray(ids) ? ids.map(Number) : []).map((id) => this.users.find((u) => u.id === id)).filter((u): u is EmulatedUser => !!u).map((u) => ({ id: u.id, username: u.username }));
     const title = body.title as string;
@@ -276,6 +337,8 @@ export class GitlabEmulator extends ServiceEmulator {
       id: this.nextId++,
       iid,
       project_id: project.id,
+      source_project_id: sourceProject.id,
+      target_project_id: project.id,
       title,
       description: typeof body.description === 'string' ? body.description : null,
       state: 'opened',

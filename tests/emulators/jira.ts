@@ -17,6 +17,7 @@ export interface EmulatedIssue {
     project: { key: string };
     issuetype: { name: string };
     status: { name: string };
+    resolution: { id: string; name: string } | null;
     labels: string[];
     components: Array<{ name: string }>;
     fixVersions: Array<{ name: string }>;
@@ -29,12 +30,26 @@ export interface EmulatedIssue {
   comments: EmulatedComment[];
 }
 
-/** The workflow every emulated issue follows: transition id -> name and target status. */
-export const WORKFLOW = [
-  { id: '11', name: 'To Do', to: 'To Do' },
-  { id: '21', name: 'Start Progress', to: 'In Progress' },
-  { id: '31', name: 'Done', to: 'Done' },
+/** Resolutions of the emulated Jira (GET /rest/api/2/resolution on a default instance). */
+export const RESOLUTIONS = [
+  { id: '10000', name: 'Done' },
+  { id: '10001', name: "Won't Do" },
+  { id: '10002', name: 'Duplicate' },
 ];
+
+/**
+ * The workflow every emulated issue follows, as a Jira workflow does: each transition is valid
+ * only from the statuses in `from`; one into Done has a transition screen with a required
+ * Resolution; Reopen clears the resolution.
+ */
+export const WORKFLOW = [
+  { id: '11', name: 'Stop Progress', from: ['In Progress'], to: 'To Do', requires: [] as string[] },
+  { id: '21', name: 'Start Progress', from: ['To Do'], to: 'In Progress', requires: [] as string[] },
+  { id: '31', name: 'Done', from: ['To Do', 'In Progress'], to: 'Done', requires: ['resolution'] },
+  { id: '41', name: 'Reopen', from: ['Done'], to: 'To Do', requires: [] as string[] },
+];
+
+const resolutionField = { required: true, schema: { type: 'resolution', system: 'resolution' }, name: 'Resolution', key: 'resolution', operations: ['set'], allowedValues: RESOLUTIONS };
 
 const ISSUE_TYPES = ['Story', 'Task', 'Bug', 'Epic'];
 const noIssue: EmulatedResponse = { status: 404, body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} } };
@@ -111,7 +126,7 @@ export class JiraEmulator extends ServiceEmulator {
       .route('GET', `${api}/issue/:key`, (req) => this.authed(req, () => this.withIssue(req, (issue) => ({ status: 200, body: this.render(issue, req.query.get('fields')) }))))
       .route('POST', `${api}/issue/:key/comment`, (req) => this.authed(req, () => this.withIssue(req, (issue) => this.comment(issue, req))))
       .route('GET', `${api}/issue/:key/transitions`, (req) =>
-        this.authed(req, () => this.withIssue(req, () => ({ status: 200, body: { expand: 'transitions', transitions: WORKFLOW.map((t) => ({ id: t.id, name: t.name, to: { name: t.to } })) } }))),
+        this.authed(req, () => this.withIssue(req, (issue) => ({ status: 200, body: { expand: 'transitions', transitions: this.transitionsOf(issue, (req.query.get('expand') ?? '').split(',').includes('transitions.fields')) } }))),
       )
       .route('POST', `${api}/issue/:key/transitions`, (req) => this.authed(req, () => this.withIssue(req, (issue) => this.transition(issue, req))))
       .route('GET', `${api}/search`, (req) => this.authed(req, () => this.searchByOffset({ jql: req.query.get('jql') ?? '', startAt: req.query.get('startAt'), maxResults: req.query.get('maxResults'), fields: req.query.get('fields') })))
@@ -142,6 +157,7 @@ export class JiraEmulator extends ServiceEmulator {
         project: { key: project },
         issuetype: { name: fields.issuetype ?? 'Story' },
         status: { name: fields.status ?? 'To Do' },
+        resolution: fields.status === 'Done' ? RESOLUTIONS[0]! : null,
         labels: fields.labels ?? [],
         components: [],
         fixVersions: [],
@@ -226,11 +242,40 @@ export class JiraEmulator extends ServiceEmulator {
     return { status: 201, body: { ...comment, self: `${this.server.url}/rest/api/2/issue/${issue.id}/comment/${comment.id}` } };
   }
 
+  /** The transitions valid from the issue's status; with expand=transitions.fields, the fields of each one's screen. */
+  private transitionsOf(issue: EmulatedIssue, withFields: boolean): Array<Record<string, unknown>> {
+    return WORKFLOW.filter((t) => t.from.includes(issue.fields.status.name)).map((t) => ({
+      id: t.id,
+      name: t.name,
+      to: { name: t.to },
+      hasScreen: t.requires.length > 0,
+      ...(withFields ? { fields: Object.fromEntries(t.requires.map((f) => [f, resolutionField])) } : {}),
+    }));
+  }
+
+  /** POST .../transitions: 400 with errorMessages for a transition not valid from the current status, with errors.<field> for fields. */
   private transition(issue: EmulatedIssue, req: EmulatedRequest): EmulatedResponse {
-    const id = (req.body as { transition?: { id?: string } } | undefined)?.transition?.id;
-    const step = WORKFLOW.find((t) => t.id === String(id));
+    const body = (req.body ?? {}) as { transition?: { id?: string }; fields?: Record<string, unknown> };
+    const id = body.transition?.id;
+    const step = WORKFLOW.find((t) => t.id === String(id) && t.from.includes(issue.fields.status.name));
     if (!step) return badRequest({}, [`Transition id '${id}' is not valid for this issue.`]);
+    const fields = body.fields ?? {};
+    const errors: Record<string, string> = {};
+    for (const field of Object.keys(fields)) {
+      if (!step.requires.includes(field)) errors[field] = `Field '${field}' cannot be set. It is not on the appropriate screen, or unknown.`;
+    }
+    let resolution: { id: string; name: string } | null = null;
+    if (step.requires.includes('resolution')) {
+      const given = fields.resolution as { id?: string; name?: string } | undefined;
+      if (!given) errors.resolution = 'Resolution is required.';
+      else {
+        resolution = RESOLUTIONS.find((r) => r.id === given.id || r.name === given.name) ?? null;
+        if (!resolution) errors.resolution = "Could not find valid 'id' or 'name' in resolution object.";
+      }
+    }
+    if (Object.keys(errors).length) return badRequest(errors);
     issue.fields.status = { name: step.to };
+    issue.fields.resolution = step.to === 'Done' ? resolution : null;
     issue.fields.updated = this.tick();
     return { status: 204 };
   }

@@ -8,7 +8,10 @@ import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './
 
 const GROUP = 'appstudio.redhat.com';
 const VERSION = 'v1alpha1';
-const KINDS: Record<string, string> = { applications: 'Application', components: 'Component', snapshots: 'Snapshot', releases: 'Release', releaseplans: 'ReleasePlan' };
+const KINDS: Record<string, string> = { applications: 'Application', components: 'Component', snapshots: 'Snapshot', releases: 'Release', releaseplans: 'ReleasePlan', pipelineruns: 'PipelineRun' };
+/** API group and version of each resource: the Konflux CRDs, and Tekton's PipelineRuns (tekton.dev/v1). */
+const GROUP_VERSION: Record<string, string> = { pipelineruns: 'tekton.dev/v1' };
+const groupVersionOf = (plural: string) => GROUP_VERSION[plural] ?? `${GROUP}/${VERSION}`;
 const REQUIRED_SPEC: Record<string, string[]> = { releases: ['snapshot', 'releasePlan'], snapshots: ['application'], components: ['application'], releaseplans: ['application'] };
 
 /** A Kubernetes `Status` failure body, as the API server returns it. */
@@ -38,20 +41,26 @@ const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const randomSuffix = () => Array.from({ length: 5 }, () => SUFFIX_CHARS[Math.floor(Math.random() * SUFFIX_CHARS.length)]).join('');
 
 /**
- * Kubernetes API server subset for the appstudio.redhat.com/v1alpha1 resources: namespaced list
- * (labelSelector), get, create (generateName), and Status bodies for 401/403/404/409/422.
+ * Kubernetes API server subset for the appstudio.redhat.com/v1alpha1 resources and tekton.dev/v1
+ * pipelineruns: namespaced list (labelSelector; limit with a `metadata.continue` token, 400 for a
+ * malformed token and 410 for one from an older resourceVersion), get, create (generateName), and
+ * Status bodies for 401/403/404/409/422.
  */
 export class KubeEmulator extends ServiceEmulator {
   readonly tokens = new Set<string>(['kube-test-token']);
   /** Namespaces the token may not touch (403). */
   readonly forbiddenNamespaces = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
+  /** Continue tokens from a resourceVersion below this are expired (410), as after an etcd compaction. */
+  compactedBelow = 0;
+  /** Each list page served: which resource, whether it followed a continue token, how many items. */
+  readonly listPages: Array<{ plural: string; continued: boolean; count: number }> = [];
   private resourceVersion = 1000;
   private clock = Date.parse('2026-01-01T00:00:00Z');
 
   constructor() {
     super('kube');
-    const base = `/apis/${GROUP}/${VERSION}/namespaces/:ns/:plural`;
+    const base = `/apis/:group/:version/namespaces/:ns/:plural`;
     this.server.route('GET', base, (req) => this.guard(req, 'list', () => this.list(req)));
     this.server.route('POST', base, (req) => this.guard(req, 'create', () => this.create(req)));
     this.server.route('GET', `${base}/:name`, (req) => this.guard(req, 'get', () => this.get(req)));
@@ -123,7 +132,7 @@ export class KubeEmulator extends ServiceEmulator {
     this.clock += 60_000;
     return {
       ...obj,
-      apiVersion: `${GROUP}/${VERSION}`,
+      apiVersion: groupVersionOf(plural),
       kind: KINDS[plural]!,
       metadata: {
         creationTimestamp: new Date(this.clock).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -138,8 +147,8 @@ export class KubeEmulator extends ServiceEmulator {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (!token || !this.tokens.has(token)) return kubeStatus(401, 'Unauthorized', 'Unauthorized');
-    const { ns, plural } = req.params as { ns: string; plural: string };
-    if (!KINDS[plural]) return kubeStatus(404, 'NotFound', 'the server could not find the requested resource', {});
+    const { ns, plural, group, version } = req.params as { ns: string; plural: string; group: string; version: string };
+    if (!KINDS[plural] || groupVersionOf(plural) !== `${group}/${version}`) return kubeStatus(404, 'NotFound', 'the server could not find the requested resource', {});
     if (this.forbiddenNamespaces.has(ns)) {
       return kubeStatus(403, 'Forbidden', `${plural}.${GROUP} is forbidden: User "tester" cannot ${verb} resource "${plural}" in API group "${GROUP}" in the namespace "${ns}"`, {
         group: GROUP,
@@ -157,7 +166,35 @@ export class KubeEmulator extends ServiceEmulator {
     const items = this.all(plural, ns)
       .filter((o) => requirements.every((r) => r(o.metadata.labels ?? {})))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    return { status: 200, body: { apiVersion: `${GROUP}/${VERSION}`, kind: `${KINDS[plural]}List`, metadata: { resourceVersion: String(this.resourceVersion) }, items } };
+    // Paging: the continue token carries the list's resourceVersion and where the next page starts.
+    let start = 0;
+    const token = req.query.get('continue');
+    if (token) {
+      let parsed: { rv?: unknown; start?: unknown };
+      try {
+        parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
+      } catch {
+        return kubeStatus(400, 'BadRequest', 'continue key is not valid: illegal base64 data');
+      }
+      if (typeof parsed.start !== 'number' || typeof parsed.rv !== 'number') return kubeStatus(400, 'BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+      if (parsed.rv < this.compactedBelow) {
+        return kubeStatus(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      start = parsed.start;
+    }
+    const limit = Number(req.query.get('limit') ?? 0);
+    const page = limit > 0 ? items.slice(start, start + limit) : items.slice(start);
+    const next = limit > 0 && start + limit < items.length ? Buffer.from(JSON.stringify({ rv: this.resourceVersion, start: start + limit })).toString('base64url') : undefined;
+    this.listPages.push({ plural, continued: Boolean(token), count: page.length });
+    return {
+      status: 200,
+      body: {
+        apiVersion: groupVersionOf(plural),
+        kind: `${KINDS[plural]}List`,
+        metadata: { resourceVersion: String(this.resourceVersion), ...(next ? { continue: next, remainingItemCount: items.length - start - limit } : {}) },
+        items: page,
+      },
+    };
   }
 
   private get(req: EmulatedRequest): EmulatedResponse {

@@ -5,7 +5,12 @@ import { ServiceEmulator, type EmulatedRequest, type EmulatedResponse } from './
 interface Repository {
   tags: QuayTag[];
   security: Map<string, QuaySecurityReport>;
+  /** Every manifest pushed, by digest (images, and the manifest lists that name them). */
+  manifests: Map<string, { is_manifest_list: boolean; manifest_data: string }>;
 }
+
+const IMAGE_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
 
 /** Quay's error body (api/v1), e.g. for 404: `{detail, error_message, error_type, title, type, status}`. */
 export function quayError(status: number, type: string, message: string): EmulatedResponse {
@@ -22,8 +27,10 @@ export function fakeDigest(seed = `${Date.now()}-${++digestCounter}`): string {
 }
 
 /**
- * Quay API v1 subset: tag listing (specificTag, onlyActiveTags, filter_tag_name, limit, page)
- * and manifest security, with a bearer token check. State lives in memory.
+ * Quay API v1 subset: tag listing (specificTag, onlyActiveTags, filter_tag_name, limit, page),
+ * manifests (images and manifest lists) and manifest security, with a bearer token check. As on
+ * quay.io, a repository the caller cannot see (including one that does not exist) answers 403
+ * with a token and 401 without; a manifest list's own security is `unsupported`. State lives in memory.
  */
 export class QuayEmulator extends ServiceEmulator {
   private readonly repos = new Map<string, Repository>();
@@ -38,11 +45,33 @@ export class QuayEmulator extends ServiceEmulator {
     super('quay');
     this.server.route('GET', '/api/v1/repository/:repo*/tag', (req) => this.guard(req, () => this.listTags(req)));
     this.server.route('GET', '/api/v1/repository/:repo*/manifest/:digest/security', (req) => this.guard(req, () => this.security(req)));
+    this.server.route('GET', '/api/v1/repository/:repo*/manifest/:digest', (req) => this.guard(req, () => this.manifest(req)));
   }
 
   addRepository(path: string): this {
-    if (!this.repos.has(path)) this.repos.set(path, { tags: [], security: new Map() });
+    if (!this.repos.has(path)) this.repos.set(path, { tags: [], security: new Map(), manifests: new Map() });
     return this;
+  }
+
+  /**
+   * Push a multi-arch image: one image manifest per platform ("linux/amd64", "linux/arm64/v8"),
+   * and a manifest list naming them, tagged `name`. Returns the list's digest and each image's.
+   */
+  pushManifestList(repo: string, name: string, platforms: string[]): { digest: string; images: Record<string, string> } {
+    this.addRepository(repo);
+    const r = this.repos.get(repo)!;
+    const images: Record<string, string> = {};
+    const manifests = platforms.map((platform) => {
+      const digest = fakeDigest(`${repo}:${name}:${platform}:${this.clock}`);
+      images[platform] = digest;
+      r.manifests.set(digest, { is_manifest_list: false, manifest_data: JSON.stringify({ schemaVersion: 2, mediaType: IMAGE_MEDIA_TYPE, layers: [] }) });
+      const [os, architecture, variant] = platform.split('/');
+      return { mediaType: IMAGE_MEDIA_TYPE, digest, size: 1234, platform: { os, architecture, ...(variant ? { variant } : {}) } };
+    });
+    const data = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests });
+    const digest = this.pushTag(repo, name, { digest: fakeDigest(data), isManifestList: true });
+    r.manifests.set(digest, { is_manifest_list: true, manifest_data: data });
+    return { digest, images };
   }
 
   /** Push a tag (an existing live tag of that name ends, as in Quay); returns its manifest digest. */
@@ -61,6 +90,7 @@ export class QuayEmulator extends ServiceEmulator {
       size: options.isManifestList ? null : (options.size ?? 123_456_789),
       last_modified: new Date(now * 1000).toUTCString().replace('GMT', '-0000'),
     });
+    if (!r.manifests.has(digest)) r.manifests.set(digest, { is_manifest_list: false, manifest_data: JSON.stringify({ schemaVersion: 2, mediaType: IMAGE_MEDIA_TYPE, layers: [] }) });
     return digest;
   }
 
@@ -81,13 +111,16 @@ export class QuayEmulator extends ServiceEmulator {
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (token !== undefined && !this.tokens.has(token)) return quayError(401, 'invalid_token', 'Invalid bearer token format');
     if (token === undefined && this.requireToken) return quayError(401, 'invalid_token', 'Requires authentication');
-    if (this.forbidden.has(req.params.repo!)) return quayError(403, 'insufficient_scope', 'Unauthorized');
+    // Quay checks read permission before looking the repository up: one it cannot see, or that does
+    // not exist, is refused the same way (403 with a token, 401 anonymous).
+    if (this.forbidden.has(req.params.repo!) || !this.repos.has(req.params.repo!)) {
+      return token === undefined ? quayError(401, 'invalid_token', 'Requires authentication') : quayError(403, 'insufficient_scope', 'Unauthorized');
+    }
     return next();
   }
 
   private listTags(req: EmulatedRequest): EmulatedResponse {
-    const repo = this.repos.get(req.params.repo!);
-    if (!repo) return quayError(404, 'not_found', 'Not Found');
+    const repo = this.repos.get(req.params.repo!)!;
     const specific = req.query.get('specificTag');
     const onlyActive = req.query.get('onlyActiveTags') === 'true';
     const filter = req.query.get('filter_tag_name');
@@ -106,10 +139,20 @@ export class QuayEmulator extends ServiceEmulator {
     return { status: 200, body: { tags: slice, page, has_additional: tags.length > page * limit } };
   }
 
-  private security(req: EmulatedRequest): EmulatedResponse {
-    const repo = this.repos.get(req.params.repo!);
+  private manifest(req: EmulatedRequest): EmulatedResponse {
+    const repo = this.repos.get(req.params.repo!)!;
     const digest = req.params.digest!;
-    if (!repo || !repo.tags.some((t) => t.manifest_digest === digest)) return quayError(404, 'not_found', 'Not Found');
+    const found = repo.manifests.get(digest);
+    if (!found) return quayError(404, 'not_found', 'Not Found');
+    return { status: 200, body: { digest, is_manifest_list: found.is_manifest_list, manifest_data: found.manifest_data, config_media_type: null, layers: found.is_manifest_list ? null : [] } };
+  }
+
+  private security(req: EmulatedRequest): EmulatedResponse {
+    const repo = this.repos.get(req.params.repo!)!;
+    const digest = req.params.digest!;
+    const found = repo.manifests.get(digest);
+    if (!found) return quayError(404, 'not_found', 'Not Found');
+    if (found.is_manifest_list) return { status: 200, body: { status: 'unsupported', data: null } };
     const report = repo.security.get(digest) ?? { status: 'queued', data: null };
     const withVulns = req.query.get('vulnerabilities') === 'true';
     if (!withVulns && report.data?.Layer?.Features) {

@@ -32,6 +32,8 @@ export const APPLICATION = 'aap-aa-main';
 export const COMPONENT = 'automation-analytics-backend-main';
 export const RELEASE_PLAN = 'aap-aa-main-prod';
 export const GITLAB_PROJECT = 'service/app-interface';
+/** The release bot's fork of app-interface: the checkout's `origin`, where release branches are pushed. */
+export const GITLAB_FORK = 'release-bot/app-interface';
 export const TOKENS = { gitlab: 'gitlab-test-token', jira: 'jira-test-token', quay: 'quay-test-token', kube: 'kube-test-token' } as const;
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/deploy-clowder.yml', import.meta.url));
@@ -124,7 +126,9 @@ export async function createReleaseEnv(options: { prefix?: string } = {}): Promi
   await Promise.all([gitlab.start(), jira.start(), slack.start(), quay.start(), kube.start(), prometheus.start()]);
 
   gitlab.addToken(TOKENS.gitlab, 'release-bot');
-  gitlab.addProject(GITLAB_PROJECT);
+  // GitLab knows the branches pushed to each project: the upstream and the fork are backed by the bare remotes.
+  gitlab.addProject(GITLAB_PROJECT, { repository: appInterface.upstream });
+  gitlab.addProject(GITLAB_FORK, { forked_from: GITLAB_PROJECT, repository: appInterface.origin });
   jira.addProject('AAP');
 
   // Production images for every commit but one; staging images, scanned clean, for the two newest.
@@ -159,7 +163,7 @@ export async function createReleaseEnv(options: { prefix?: string } = {}): Promi
     default_persona: 'release',
     repositories: {
       backend: { path: backend.work, remote: 'upstream', upstream: 'upstream', default_branch: 'master' },
-      'app-interface': { path: appInterface.work, remote: 'origin', upstream: 'upstream', default_branch: 'master', gitlab_project: GITLAB_PROJECT },
+      'app-interface': { path: appInterface.work, remote: 'origin', upstream: 'upstream', default_branch: 'master', gitlab_project: GITLAB_PROJECT, gitlab_fork: GITLAB_FORK },
     },
     git: { user_name: 'Release Bot', user_email: 'release-bot@example.com', timeout_ms: 30_000 },
     app_interface: { repo: 'app-interface', deploy_file: DEPLOY_FILE, gitlab_project: GITLAB_PROJECT },
