@@ -7,6 +7,8 @@ import { connect, tempDir, testRuntime } from './helpers/harness.js';
 /** A memory file as a server before migration 6 left it, with one learned fix. */
 function legacyMemory(path: string): void {
   const db = new Database(path);
+  // Migration 4 reads the default tenant as the store gives it while migrating.
+  db.exec("CREATE TEMP TABLE migration_env (default_tenant TEXT NOT NULL); INSERT INTO temp.migration_env VALUES ('primary')");
   for (const m of [...MIGRATIONS].filter((m) => m.version < 6).sort((x, y) => x.version - y.version)) {
     db.exec(m.sql);
     db.pragma(`user_version = ${m.version}`);

@@ -163,8 +163,10 @@ export function memoryOpenError(path: string, error: unknown): Error {
 }
 
 /**
- * Migrations read values that depend on config from `temp.migration_env` (one row:
- * default_tenant), a connection-private table that exists only while they run.
+ * Which migrations a file has is a table of applied versions, not one number: a migration merged
+ * with a lower number than one a file already has is still applied. Migrations read values that
+ * depend on config from `temp.migration_env` (one row: default_tenant), a connection-private table
+ * that exists only while they run.
  */
 function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string): void {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
@@ -174,8 +176,7 @@ function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string
     seen.add(m.version);
   }
   // Already current: no write lock needed (a writer elsewhere must not make opening fail).
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (sorted.every((m) => m.version <= version)) return;
+  if (hasMigrationTable(db) && pendingMigrations(db, sorted).length === 0) return;
   // Opening a file is rare and must not fail beside a busy writer: wait longer for the lock here.
   const timeout = db.pragma('busy_timeout', { simple: true }) as number;
   db.pragma(`busy_timeout = ${Math.max(timeout, 10_000)}`);
@@ -189,14 +190,34 @@ function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string
   }
 }
 
+function hasMigrationTable(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+}
+
+/** The migrations a file with the migration table lacks. */
+function pendingMigrations(db: Db, sorted: readonly Migration[]): Migration[] {
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  return sorted.filter((m) => !applied.has(m.version));
+}
+
 function migrateLocked(db: Db, sorted: readonly Migration[]): void {
   // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
+  // A file from before the table: every version up to its user_version counts as applied.
+  db.transaction(() => {
+    if (hasMigrationTable(db)) return;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'before the migration table')");
+    for (const m of sorted) if (m.version <= version) record.run(m.version, m.name);
+  }).immediate();
   for (const migration of sorted) {
     const apply = db.transaction(() => {
-      const current = db.pragma('user_version', { simple: true }) as number;
-      if (migration.version <= current) return;
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) return;
       db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, nowIso());
+      const current = db.pragma('user_version', { simple: true }) as number;
+      // user_version stays the highest applied number, for older builds and for /health.
+      if (migration.version > current) db.pragma(`user_version = ${migration.version}`);
     });
     apply.immediate();
   }
