@@ -15,14 +15,25 @@ const PARTIAL_MIN = 12;
 const PARTIAL_SECRET_MIN = 16;
 
 const SHAPES: ReadonlyArray<[RegExp, string]> = [
-  // Authorization: Basic base64(user:password): decodable, so always a secret.
-  // A word after "Basic" ("Basic checks") is left alone: a credential has a digit, + or / or = in it.
-  [/\b([Bb]asic)(\s+)(?=[A-Za-z0-9+/_-]*[0-9+/=])[A-Za-z0-9+/_-]{8,}={0,2}/g, `$1$2${MASK}`],
   // hooks.slack.com/services/T.../B.../secret: the path is the credential.
   [/(hooks\.slack(?:-gov)?\.com\/services\/)[A-Za-z0-9_/-]+/gi, `$1${MASK}`],
   // https://user:password@host: the password part.
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, `$1${MASK}@`],
 ];
+
+/**
+ * Authorization: Basic base64(user:password) is decodable, so always a secret. A word after "Basic"
+ * ("Basic checks") is left alone: a credential has a digit, + or / or = in it, or decodes to a
+ * text with a colon (user:pass).
+ */
+const BASIC = /\b([Bb]asic)(\s+)([A-Za-z0-9+/_-]{8,}={0,2})/g;
+
+function maskBasic(text: string): string {
+  return text.replace(BASIC, (match, word: string, space: string, token: string) => {
+    const credential = /[0-9+/=]/.test(token) || Buffer.from(token, 'base64').toString('latin1').includes(':');
+    return credential ? `${word}${space}${MASK}` : match;
+  });
+}
 
 /** Pieces of `secret` left where text was cut: a prefix that stops before the secret's end, or a suffix that starts after its beginning. */
 function maskCut(text: string, secret: string): string {
@@ -53,7 +64,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join(MASK);
   for (const secret of secrets) if (secret) out = maskCut(out, secret);
   for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
-  return out;
+  return maskBasic(out);
 }
 
 /** Deep redaction for structured values bound for output or memory (keys included). */

@@ -117,7 +117,9 @@ export function overlongStrings(value: unknown, schema: LengthSchema | undefined
     const extra = schema && typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
     return Object.entries(value).flatMap(([key, item]) => {
       if (key.length > DEFAULT_MAX_STRING) return [`${at}: a key of ${key.length} characters, over the limit of ${DEFAULT_MAX_STRING}`];
-      return overlongStrings(item, (objectSchema?.properties?.[key] ?? extra) as LengthSchema | undefined, path ? `${path}.${key}` : key);
+      // A key is quoted short: a path of long keys repeated in every problem would outgrow the input.
+      const name = shortEcho(key, 40);
+      return overlongStrings(item, (objectSchema?.properties?.[key] ?? extra) as LengthSchema | undefined, path ? `${path}.${name}` : name);
     });
   }
   return [];

@@ -28,6 +28,9 @@ describe('redactSecrets', () => {
   it('masks Basic credentials and Slack webhook paths whoever they belong to', () => {
     expect(redactSecrets('Authorization: Basic ZGV2QGV4YW1wbGUuY29tOnNlY3JldA==', [])).toBe(`Authorization: Basic ${MASK}`);
     expect(redactSecrets('Basic checks passed; basic authentication failed', [])).toBe('Basic checks passed; basic authentication failed');
+    // user:pass in base64 has no digit, + or /: it still decodes to a credential.
+    expect(redactSecrets('Authorization: Basic dXNlcjpwYXNz', [])).toBe(`Authorization: Basic ${MASK}`);
+    expect(redactSecrets('Basic connectivity restored', [])).toBe('Basic connectivity restored');
     expect(redactSecrets(`posting to ${WEBHOOK} failed`, [])).toBe(`posting to https://hooks.slack.com/services/${MASK} failed`);
     expect(redactSecrets('hooks.slack.com/services/T0001AAAA/B00', [])).toBe(`hooks.slack.com/services/${MASK}`);
   });

@@ -94,6 +94,7 @@ describe('tenants over HTTP', () => {
       expect(errorOf(approve).code).toBe('not_found');
       expect(errorOf(approve).message).not.toContain('AAP-1111');
       expect(errorOf(await hostile.call('skill_run', { name: 'gated_note', resume: paused.run_id })).code).toBe('not_found');
+      expect(errorOf(await hostile.call('skill_abandon', { run_id: paused.run_id })).code).toBe('not_found');
     }
     // Nothing moved: the run still waits, and its mutating step never ran.
     const mine = runs(await aAdmin.call('skill_runs', { run_id: paused.run_id })).run!;

@@ -51,6 +51,20 @@ describe('input length limits through an MCP client', () => {
     await mcp.close();
   });
 
+  it('answers a nest of long keys and many long values with a bounded error (no amplification)', async () => {
+    const mcp = await connect(testRuntime());
+    // 20 nested keys of 9,990 characters and 150 over-long leaves: each problem would repeat the whole path.
+    let inputs: Record<string, unknown> = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`leaf${i}`, 'v'.repeat(10_001)]));
+    for (let depth = 0; depth < 20; depth++) inputs = { [`${depth}`.padEnd(9_990, 'k')]: inputs };
+    const sent = JSON.stringify(inputs).length;
+    const result = await mcp.call('skill_plan', { name: 'record_learned_fix', inputs });
+    const error = errorOf(result);
+    expect(error.code).toBe('invalid_input');
+    expect(error.message).toMatch(/over the limit of 10000/);
+    expect(JSON.stringify(result).length).toBeLessThan(Math.min(sent / 50, 20_000));
+    await mcp.close();
+  });
+
   it('quotes an unknown tool name or skill input by a short prefix only', async () => {
     const mcp = await connect(testRuntime());
     const unknown = await mcp.call('x'.repeat(100_000));

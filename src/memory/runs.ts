@@ -143,10 +143,10 @@ export function renewLease(mem: MemoryDb, id: string, owner: string): boolean {
 }
 
 /** End a stopped or interrupted run for good; false when it changed since it was read. */
-export function abandonRun(mem: MemoryDb, id: string, seen: { status: string; owner: string | null; heartbeat_at: number | null }, reason: string): boolean {
+export function abandonRun(mem: MemoryDb, tenant: string, id: string, seen: { status: string; owner: string | null; heartbeat_at: number | null }, reason: string): boolean {
   const info = mem.db
-    .prepare(`UPDATE skill_runs SET status = 'abandoned', owner = NULL, error = ?, updated_at = ? WHERE id = ? AND status = ? AND owner IS ? AND heartbeat_at IS ?`)
-    .run(mem.redact(reason), nowIso(), id, seen.status, seen.owner, seen.heartbeat_at);
+    .prepare(`UPDATE skill_runs SET status = 'abandoned', owner = NULL, error = ?, updated_at = ? WHERE id = ? AND tenant = ? AND status = ? AND owner IS ? AND heartbeat_at IS ?`)
+    .run(mem.redact(reason), nowIso(), id, tenant, seen.status, seen.owner, seen.heartbeat_at);
   return info.changes === 1;
 }
 

@@ -59,7 +59,7 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       if (status === 'running') throw new ToolError('conflict', `run ${runId} is running (owner ${run.owner}): cancel it where it runs`, { hint: 'a run whose process died shows as interrupted once its lease expires' });
       if (status !== 'interrupted' && !RESUMABLE.includes(status)) throw new ToolError('precondition', `run ${runId} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be abandoned`);
       const why = `abandoned${reason ? `: ${reason}` : ''} (was ${status})`;
-      if (!abandonRun(deps.memory, runId, run, why)) throw new ToolError('conflict', `run ${runId} changed while it was being abandoned (resumed by another call?)`, { hint: 'skill_runs shows its state now' });
+      if (!abandonRun(deps.memory, tenant, runId, run, why)) throw new ToolError('conflict', `run ${runId} changed while it was being abandoned (resumed by another call?)`, { hint: 'skill_runs shows its state now' });
       return summary(getRun(deps.memory, tenant, runId)!.run);
     },
 

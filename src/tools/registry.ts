@@ -196,28 +196,16 @@ export class ToolCatalog {
     const known = new Set(Object.keys(schema.properties ?? {}));
     // Lengths first: every later check, and its error, then works on bounded text.
     const overlong = overlongStrings(raw, schema as Parameters<typeof overlongStrings>[1]);
-    if (overlong.length) {
-      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${overlong.join('; ')}`, {
-        hint: 'shorten the named fields and call again; nothing was changed',
-        details: { problems: overlong },
-      });
-    }
+    if (overlong.length) throw invalidArguments(name, overlong, 'shorten the named fields and call again; nothing was changed');
     const unknown = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((key) => !known.has(key)) : [];
     if (unknown.length) {
       const problems = unknown.map((key) => `${shortEcho(key)}: unknown argument (expected one of: ${[...known].join(', ') || 'none'})`);
-      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${problems.join('; ')}`, {
-        hint: 'fix the named fields and call again; nothing was changed',
-        details: { problems },
-      });
+      throw invalidArguments(name, problems);
     }
     const coerced = coerceToSchema(raw ?? {}, schema as Parameters<typeof coerceToSchema>[1]);
     const parsed = tool.input.safeParse(coerced);
     if (!parsed.success) {
-      const problems = formatIssues(parsed.error.issues);
-      throw new ToolError('invalid_input', `invalid arguments for ${name}: ${problems.join('; ')}`, {
-        hint: 'fix the named fields and call again; nothing was changed',
-        details: { problems },
-      });
+      throw invalidArguments(name, formatIssues(parsed.error.issues));
     }
     return parsed.data as Record<string, unknown>;
   }
@@ -258,6 +246,16 @@ const MAX_ERROR_MESSAGE = 4000;
 
 function boundedError(error: ToolErrorJSON): ToolErrorJSON {
   return error.message.length > MAX_ERROR_MESSAGE ? { ...error, message: shortEcho(error.message, MAX_ERROR_MESSAGE) } : error;
+}
+
+/** Problems listed in one invalid_input error: a hostile input cannot make an error of megabytes. */
+export const MAX_PROBLEMS = 20;
+
+function invalidArguments(name: string, problems: readonly string[], hint = 'fix the named fields and call again; nothing was changed'): ToolError {
+  // A long path keeps its start and its end, where the field and what is wrong are named.
+  const shown = problems.slice(0, MAX_PROBLEMS).map((p) => (p.length > 300 ? `${p.slice(0, 100)}…${p.slice(-180)}` : p));
+  if (problems.length > MAX_PROBLEMS) shown.push(`…and ${problems.length - MAX_PROBLEMS} more`);
+  return new ToolError('invalid_input', `invalid arguments for ${shortEcho(name)}: ${shown.join('; ')}`, { hint, details: { problems: shown } });
 }
 
 /** The same error for a tool that does not exist and for one hidden by persona or read-only mode. */
