@@ -167,34 +167,21 @@ export class QuayClient {
       filter_tag_name: query.filterTagName,
     });
     const what = query.specificTag ? `tag ${query.specificTag} of ${repository}` : `tags of ${repository}`;
-    return getJson<QuayTagPage>(url, { service: 'Quay', what: `repository ${repository} (${what})`, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...this.transport(signal) }).catch(
-      (error: unknown) => {
-        throw this.unseenRepository(error, repository);
-      },
-    );
+    return this.get<QuayTagPage>(url, `repository ${repository} (${what})`, signal).catch((error: unknown) => {
+      throw this.unseenRepository(error, repository);
+    });
   }
 
   manifest(repository: string, digest: string, signal?: AbortSignal): Promise<QuayManifest> {
-    return getJson<QuayManifest>(this.url(`${repository}/manifest/${digest}`), {
-      service: 'Quay',
-      what: `manifest ${digest} in ${repository}`,
-      token: this.options.token,
-      timeoutMs: this.options.timeoutMs,
-      authHint: this.authHint,
-      ...this.transport(signal),
-    });
+    return this.get<QuayManifest>(this.url(`${repository}/manifest/${digest}`), `manifest ${digest} in ${repository}`, signal);
   }
 
   security(repository: string, digest: string, signal?: AbortSignal): Promise<QuaySecurityReport> {
-    const url = this.url(`${repository}/manifest/${digest}/security`, { vulnerabilities: true });
-    return getJson<QuaySecurityReport>(url, {
-      service: 'Quay',
-      what: `manifest ${digest} in ${repository}`,
-      token: this.options.token,
-      timeoutMs: this.options.timeoutMs,
-      authHint: this.authHint,
-      ...this.transport(signal),
-    });
+    return this.get<QuaySecurityReport>(this.url(`${repository}/manifest/${digest}/security`, { vulnerabilities: true }), `manifest ${digest} in ${repository}`, signal);
+  }
+
+  private get<T>(url: string, what: string, signal: AbortSignal | undefined): Promise<T> {
+    return getJson<T>(url, { service: 'Quay', what, token: this.options.token, timeoutMs: this.options.timeoutMs, authHint: this.authHint, ...this.transport(signal) });
   }
 
   private transport(signal: AbortSignal | undefined): { signal?: AbortSignal; fetch?: typeof fetch } {
