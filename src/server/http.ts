@@ -188,7 +188,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
         if (path === '/health' && req.method === 'GET') return sendJson(res, 200, healthReport(runtime, sessions.size));
         if (path === '/metrics' && req.method === 'GET') {
           principalOf(req, '/metrics');
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(renderMetrics(runtime.memory, runtime.metrics));
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms));
           return;
         }
         if (path === '/mcp') return await handleMcp(req, res);

@@ -1,4 +1,4 @@
-import type { MemoryDb } from '../memory/index.js';
+import { effectiveStatus, type MemoryDb } from '../memory/index.js';
 
 /** Prometheus text exposition (format 0.0.4) of a few metric families, no client library. */
 export interface Sample {
@@ -88,11 +88,28 @@ function durationHistogram(memory: MemoryDb, name: string, help: string, events:
 }
 
 /**
+ * Skill runs by status as skill_runs shows them: a `running` row whose lease expired and whose
+ * process is gone counts as interrupted (leaseMs is skills.lease_ms).
+ */
+function skillRunCounts(memory: MemoryDb, leaseMs: number): Array<{ status: string; n: number }> {
+  const counts = new Map<string, number>();
+  for (const row of memory.db.prepare("SELECT status, COUNT(*) AS n FROM skill_runs WHERE status <> 'running' GROUP BY status").all() as Array<{ status: string; n: number }>) {
+    counts.set(String(row.status), row.n);
+  }
+  const now = Date.now();
+  for (const run of memory.db.prepare("SELECT status, owner, heartbeat_at FROM skill_runs WHERE status = 'running'").all() as Array<{ status: string; owner: string | null; heartbeat_at: number | null }>) {
+    const status = effectiveStatus(run, leaseMs, now);
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  return [...counts].map(([status, n]) => ({ status, n })).sort((a, b) => a.status.localeCompare(b.status));
+}
+
+/**
  * Release counters and durations come from the audit trail in memory (all tenants), so they
  * count every process that shares the file and survive restarts. Skill runs are counted by
  * status from the skill run table when the memory has one.
  */
-export function ledgerFamilies(memory: MemoryDb): MetricFamily[] {
+export function ledgerFamilies(memory: MemoryDb, leaseMs: number): MetricFamily[] {
   if (!hasTable(memory, 'release_events', 'event')) return [];
   const counter = (name: string, help: string, events: string[]): MetricFamily => ({ name, help, type: 'counter', samples: [{ name, value: eventCount(memory, events) }] });
   const families = [
@@ -105,12 +122,12 @@ export function ledgerFamilies(memory: MemoryDb): MetricFamily[] {
     durationHistogram(memory, 'release_promote_seconds', 'Time to promote a release, successful or failed', ['release.promoted', 'release.failed']),
   ];
   if (hasTable(memory, 'skill_runs', 'status')) {
-    const rows = memory.db.prepare('SELECT status, COUNT(*) AS n FROM skill_runs GROUP BY status ORDER BY status').all() as Array<{ status: string; n: number }>;
+    const rows = skillRunCounts(memory, leaseMs);
     families.push({ name: 'skill_runs', help: 'Skill runs recorded in memory, by current status', type: 'gauge', samples: rows.map((r) => ({ name: 'skill_runs', labels: { status: String(r.status) }, value: r.n })) });
   }
   return families;
 }
 
-export function renderMetrics(memory: MemoryDb, metrics: Metrics): string {
-  return renderPrometheus([...ledgerFamilies(memory), metrics.toolCallFamily()]);
+export function renderMetrics(memory: MemoryDb, metrics: Metrics, leaseMs: number): string {
+  return renderPrometheus([...ledgerFamilies(memory, leaseMs), metrics.toolCallFamily()]);
 }

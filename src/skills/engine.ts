@@ -16,10 +16,11 @@ import {
   renewLease,
   startStepCall,
   type MemoryDb,
+  type RunRecord,
   type RunStepRecord,
   type StepCall,
 } from '../memory/index.js';
-import type { AnyToolDefinition, ToolContext } from '../tools/registry.js';
+import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { RunResult, StepResult } from '../tools/skills.js';
 import { ExpressionSandbox } from './expressions.js';
 import { resolveInputs } from './inputs.js';
@@ -76,14 +77,16 @@ interface RunState {
   depth: number;
   /** On a resume: the step it starts at made a change that was never recorded (its process died during it). */
   interrupted?: StepCall;
-  /** On a resume at a skill_run step: the inner run to continue. */
-  innerRun?: string;
+  /** On a resume at a skill_run step: the inner run to continue, or the outcome of one that ended for good. */
+  innerRun?: { id: string; ended?: { outcome: ToolOutcome; note: string } };
   /** On a resume: the operator's approve flag, passed on to an inner run. */
   resumeApprove?: boolean;
   /** On a resume: what the operator said to do with an interrupted change. */
   decision?: 'rerun' | 'skip' | undefined;
   /** The interrupted change was already put to the operator (the run waits on it). */
   askedInterrupted?: boolean;
+  /** On a resume: finally steps whose change was started but never recorded, and whether the operator was asked. */
+  interruptedFinally?: Map<string, { call: StepCall; asked: boolean }>;
 }
 
 /**
@@ -179,17 +182,32 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   const total = skill.steps.length + skill.finally.length;
   let status: RunResult['status'] = state.dryRun ? 'planned' : 'succeeded';
   let failedStep: StepResult | undefined;
+  // Changes started when the process died: asked about before any step runs, so that the
+  // answer does not repeat the steps run before the question.
+  let asking = false;
   if (state.interrupted) {
-    const decided = decideInterrupted(deps, state, sandbox, startAt, env);
-    if (decided === 'ask') {
-      status = 'awaiting_approval';
-      failedStep = state.steps.at(-1);
-      startAt = skill.steps.length;
-    } else if (decided === 'skip') {
-      startAt += 1;
-    }
+    const decision = interruptedDecision(state, state.interrupted, state.askedInterrupted ?? false);
+    if (decision !== 'rerun') recordInterrupted(deps, state, sandbox, env, skill.steps[startAt]!, state.interrupted, decision ?? 'ask');
+    if (decision === 'skip') startAt += 1;
+    if (!decision) asking = true;
   }
-  if (state.innerRun && skill.steps[startAt]) env.resumeInner = { step: skill.steps[startAt]!.name, runId: state.innerRun, approve: approved || (state.resumeApprove ?? false) };
+  const finallyDecisions = new Map<string, 'rerun' | 'skip'>();
+  for (const step of skill.finally) {
+    const open = state.interruptedFinally?.get(step.name);
+    if (!open) continue;
+    const decision = interruptedDecision(state, open.call, open.asked);
+    if (decision) finallyDecisions.set(step.name, decision);
+    else recordInterrupted(deps, state, sandbox, env, step, open.call, 'ask');
+    if (!decision) asking = true;
+  }
+  if (asking) {
+    status = 'awaiting_approval';
+    failedStep = state.steps.at(-1);
+    startAt = skill.steps.length;
+  }
+  if (state.innerRun && skill.steps[startAt]) {
+    env.resumeInner = { step: skill.steps[startAt]!.name, runId: state.innerRun.id, approve: approved || (state.resumeApprove ?? false), interrupted: state.decision, ...(state.innerRun.ended ? { ended: state.innerRun.ended } : {}) };
+  }
   for (let i = startAt; i < skill.steps.length; i++) {
     if (i !== startAt) delete env.resumeInner;
     if (ctx.signal.aborted) {
@@ -225,6 +243,10 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
       fixes: (failedStep?.matches ?? []).map((m) => m.fix),
     });
     for (const [j, step] of skill.finally.entries()) {
+      if (finallyDecisions.get(step.name) === 'skip') {
+        recordInterrupted(deps, state, sandbox, cleanup, step, state.interruptedFinally!.get(step.name)!.call, 'skip');
+        continue;
+      }
       const run = await runStep(step, 'finally', cleanup);
       record(deps.memory, state, sandbox, step, run, cleanup);
       await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
@@ -356,10 +378,14 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
   state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
   if (stopStep?.tool === 'skill_run') {
-    // The inner run keeps its own record: continue it rather than start the nested skill again.
+    // The inner run keeps its own record: continue it, or take how it ended, rather than start the nested skill again.
     const inner = childRun(memory, runId, stopStep.name);
     const innerStatus = inner && effectiveStatus(inner, deps.config.skills.lease_ms);
-    if (inner && innerStatus && (innerStatus === 'interrupted' || RESUMABLE.includes(innerStatus))) state.innerRun = inner.id;
+    if (inner && innerStatus === 'running') {
+      throw new ToolError('conflict', `run ${runId} cannot be resumed: the inner run ${inner.id} of its step ${stopStep.name} is running`, { hint: 'wait for that run to end, then resume this one' });
+    }
+    if (inner && innerStatus && (innerStatus === 'interrupted' || RESUMABLE.includes(innerStatus))) state.innerRun = { id: inner.id };
+    if (inner && (innerStatus === 'succeeded' || innerStatus === 'abandoned')) state.innerRun = { id: inner.id, ended: innerEnded(memory, tenant, inner, stopStep.name) };
   }
   if (stopStep && !state.innerRun) {
     const call = openStepCall(memory, runId, 'main', stopStep.name);
@@ -368,6 +394,15 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
       state.askedInterrupted = stoppedAt?.kind === 'tool' && stoppedAt.status === 'awaiting_approval';
     }
   }
+  // A finally step's change is no safer to repeat than a main step's: the same rule applies.
+  const latestFinally = new Map<string, RunStepRecord>();
+  for (const row of steps) if (row.phase === 'finally') latestFinally.set(row.name, row);
+  for (const step of state.skill.finally) {
+    const call = openStepCall(memory, runId, 'finally', step.name);
+    if (!call) continue;
+    const row = latestFinally.get(step.name);
+    (state.interruptedFinally ??= new Map()).set(step.name, { call, asked: row?.kind === 'tool' && row.status === 'awaiting_approval' });
+  }
   // Claimed last: a restore that fails leaves the run as it was, still resumable.
   const seen = status === 'interrupted' ? { owner: run.owner, heartbeat_at: run.heartbeat_at } : undefined;
   if (!claimRun(memory, tenant, runId, RESUMABLE, owner, seen)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
@@ -375,25 +410,56 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
 }
 
 /**
+ * The outcome of an inner run that ended for good, as its skill_run step takes it on a resume:
+ * a succeeded run gives its result (outputs included) as skill_run returned it; an abandoned
+ * one fails the step.
+ */
+function innerEnded(memory: MemoryDb, tenant: string, inner: RunRecord, stepName: string): { outcome: ToolOutcome; note: string } {
+  if (inner.status === 'abandoned') {
+    const message = `inner run ${inner.id} (${inner.skill}) of step ${stepName} was abandoned${inner.error ? ` (${inner.error})` : ''}: it is not started again`;
+    return {
+      outcome: { ok: false, error: { code: 'precondition', message, hint: 'do its work by hand and abandon this run too, or start a new run' }, text: message },
+      note: `inner run ${inner.id} was abandoned`,
+    };
+  }
+  // Each step as it last ended, in the order the steps first ran.
+  const latest = new Map<string, RunStepRecord>();
+  for (const row of getRun(memory, tenant, inner.id)?.steps ?? []) latest.set(`${row.phase}:${row.name}`, row);
+  const result: Omit<RunResult, 'report'> = {
+    run_id: inner.id,
+    skill: inner.skill,
+    version: inner.version,
+    status: 'succeeded',
+    dry_run: inner.dry_run,
+    steps: [...latest.values()].map(stepResultOf),
+    outputs: inner.outputs,
+    duration_ms: inner.duration_ms,
+  };
+  const report = renderRunReport(result);
+  return { outcome: { ok: true, data: { ...result, report }, text: report }, note: `inner run ${inner.id} (${inner.skill}) had already succeeded: its result is taken, the skill is not run again` };
+}
+
+/**
  * A step whose call started but was never recorded: its process died during the call. An
  * idempotent tool runs again; any other change runs again or is skipped only on the operator's
- * word, and until then the run waits, saying what may have happened.
+ * word (undefined: not given yet, ask).
  */
-function decideInterrupted(deps: EngineDeps, state: RunState, sandbox: ExpressionSandbox, startAt: number, env: StepEnv): 'rerun' | 'skip' | 'ask' {
-  const call = state.interrupted!;
-  const step = state.skill.steps[startAt]!;
-  const decision = call.idempotent ? 'rerun' : (state.decision ?? (state.resumeApprove && state.askedInterrupted ? 'rerun' : undefined));
-  if (decision === 'rerun') return 'rerun';
-  const base: StepResult = { name: step.name, phase: 'main', kind: 'tool', status: 'skipped', tool: call.tool, ...(call.args ? { args: call.args } : {}), duration_ms: 0, attempts: 0 };
+function interruptedDecision(state: RunState, call: StepCall, asked: boolean): 'rerun' | 'skip' | undefined {
+  return call.idempotent ? 'rerun' : (state.decision ?? (state.resumeApprove && asked ? 'rerun' : undefined));
+}
+
+/** Record an interrupted change as skipped on the operator's word, or as waiting on the question (its call stays open). */
+function recordInterrupted(deps: EngineDeps, state: RunState, sandbox: ExpressionSandbox, env: StepEnv, step: Step, call: StepCall, decision: 'skip' | 'ask'): void {
+  const phase = phaseOf(state.skill, step);
+  const base: StepResult = { name: step.name, phase, kind: 'tool', status: 'skipped', tool: call.tool, ...(call.args ? { args: call.args } : {}), duration_ms: 0, attempts: 0 };
   if (decision === 'skip') {
     record(deps.memory, state, sandbox, step, { result: { ...base, note: `skipped on the operator's word: the ${call.tool} call started at ${call.started_at} was never recorded as done` } }, env);
-    return 'skip';
+    return;
   }
   const question =
-    `step ${step.name} (${call.tool}) was started at ${call.started_at} and its process died before the result was recorded: ` +
+    `${phase === 'finally' ? 'finally ' : ''}step ${step.name} (${call.tool}) was started at ${call.started_at} and its process died before the result was recorded: ` +
     `the change may or may not have happened. Check, then resume with interrupted "rerun" (or approve) to run it again, or "skip" if it happened`;
   record(deps.memory, state, sandbox, step, { result: { ...base, status: 'awaiting_approval', note: question } }, env, { keepCallOpen: true });
-  return 'ask';
 }
 
 function phaseOf(skill: Skill, step: Step): 'main' | 'finally' {

@@ -25,8 +25,12 @@ export interface StepEnv {
   run?: { id: string; depth: number };
   /** Journal a tool call before it is made (a crash during it is then seen on resume). */
   journal?: (call: { step: Step; tool: string; args: Record<string, unknown>; idempotent: boolean }) => void;
-  /** A skill_run step that stopped inside its inner run: continue that run instead of starting a new one. */
-  resumeInner?: { step: string; runId: string; approve: boolean };
+  /**
+   * A skill_run step whose inner run exists already: continue that run (with the operator's
+   * approve and interrupted decision) instead of starting a new one, or, when it has ended for
+   * good, take its outcome without calling the tool.
+   */
+  resumeInner?: { step: string; runId: string; approve: boolean; interrupted?: 'rerun' | 'skip' | undefined; ended?: { outcome: ToolOutcome; note: string } };
 }
 
 /** Inner run statuses a skill_run step takes over: the outer run stops where the inner one did. */
@@ -207,9 +211,17 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
     }
   }
   let callArgs = args;
-  if (env.resumeInner?.step === step.name) {
-    callArgs = { resume: env.resumeInner.runId, approve: env.resumeInner.approve };
-    result.note = `continued inner run ${env.resumeInner.runId}`;
+  const existing = env.resumeInner?.step === step.name ? env.resumeInner : undefined;
+  if (existing?.ended) {
+    // Calling skill_run again would start the nested skill afresh and repeat its changes.
+    result.note = existing.ended.note;
+    if (!existing.ended.outcome.ok) throw new StepFailure(existing.ended.outcome.error);
+    result.output_summary = summarize(existing.ended.outcome.text);
+    return { output: { value: existing.ended.outcome.data } };
+  }
+  if (existing) {
+    callArgs = { resume: existing.runId, approve: existing.approve, ...(existing.interrupted ? { interrupted: existing.interrupted } : {}) };
+    result.note = `continued inner run ${existing.runId}`;
   }
   if (!env.dryRun) env.journal?.({ step, tool: name, args: callArgs, idempotent: !!tool && (tool.annotations.readOnlyHint || tool.annotations.idempotentHint) });
   let outcome = await callWithRetry(step, callArgs, env, result);

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRun } from '../../src/memory/index.js';
 import { serveHttp, type HttpHandle } from '../../src/server/http.js';
 import { escapeLabelValue, renderPrometheus } from '../../src/server/metrics.js';
 import type { Runtime } from '../../src/server/runtime.js';
@@ -110,6 +113,25 @@ describe('/metrics', () => {
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
     expect(buckets.at(-1)!.labels.le).toBe('+Inf');
     expect(buckets.at(-1)!.value).toBe(valueOf(after, 'release_promote_seconds_count'));
+  });
+
+  it('counts a run whose process died as interrupted, not running, as skill_runs shows it', async () => {
+    const before = await scrape();
+    const dead = spawnSync('node', ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const run = (id: string, owner: string, heartbeatAgoMs: number) => {
+      createRun(runtime.memory, { id, tenant: runtime.config.releases.default_tenant, started_by: 'test', skill: 's', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner });
+      runtime.memory.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - heartbeatAgoMs, id);
+    };
+    // Killed: its process is gone and its lease (skills.lease_ms, 30 s here) expired a minute ago.
+    run('metrics-killed', `${hostname()}:${dead}:0badc0de`, 90_000);
+    // Alive: its process (this test's parent) exists and it renewed its lease just now.
+    run('metrics-live', `${hostname()}:${process.ppid}:live`, 0);
+    const after = await scrape();
+    expect(after.types.get('skill_runs')).toBe('gauge');
+    expect(valueOf(after, 'skill_runs', { status: 'interrupted' }) - valueOf(before, 'skill_runs', { status: 'interrupted' })).toBe(1);
+    expect(valueOf(after, 'skill_runs', { status: 'running' }) - valueOf(before, 'skill_runs', { status: 'running' })).toBe(1);
+    const listed = data<{ runs: Array<{ run_id: string; status: string }> }>(await admin.call('skill_runs', {}));
+    expect(listed.runs.filter((r) => r.run_id.startsWith('metrics-')).map((r) => `${r.run_id}:${r.status}`).sort()).toEqual(['metrics-killed:interrupted', 'metrics-live:running']);
   });
 
   it('escapes label values and HELP text', () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addRunStep, claimRun, createRun, getRun, startStepCall } from '../../src/memory/index.js';
+import { addRunStep, claimRun, createRun, finishRun, getRun, startStepCall } from '../../src/memory/index.js';
 import { connect, errorOf, runOf, type ConnectedClient } from '../helpers/harness.js';
 import { skillHarness, type SkillHarness } from './fixtures.js';
 
@@ -122,6 +122,40 @@ describe('resuming an interrupted run', () => {
     expect(h.fx.mutations).toEqual(['first']);
   });
 
+  it('asks before running again a finally change that may have happened; skip goes past it, approve re-runs it', async () => {
+    h.write('fin', 'name: fin\ndescription: d\nsteps:\n  - name: work\n    tool: test_mutate\n    args: { item: work }\nfinally:\n  - name: look\n    tool: test_echo\n    args: { text: look }\n  - name: notify\n    tool: test_mutate\n    args: { item: notify }\n');
+    const mem = h.runtime.memory;
+    /** A run of `fin` killed while its finally step notify was posting. */
+    const killedInFinally = () => {
+      const id = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
+      createRun(mem, { id, tenant: h.runtime.config.releases.default_tenant, started_by: 'test', skill: 'fin', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+      mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, id);
+      addRunStep(mem, id, { round: 0, phase: 'main', name: 'work', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'work' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
+      addRunStep(mem, id, { round: 0, phase: 'finally', name: 'look', kind: 'tool', status: 'succeeded', tool: 'test_echo', args: { text: 'look' }, attempts: 1, duration_ms: 1, output: { text: 'look' }, output_summary: null, error: null, matches: null, note: null });
+      startStepCall(mem, id, { round: 0, phase: 'finally', name: 'notify', tool: 'test_mutate', args: { item: 'notify' }, idempotent: false });
+      h.fx.mutations.push('work', 'notify');
+      return id;
+    };
+    const id = killedInFinally();
+    const asked = runOf(await c.call('skill_run', { resume: id }));
+    expect(asked.status).toBe('awaiting_approval');
+    expect(asked.steps.at(-1)).toMatchObject({ name: 'notify', phase: 'finally', status: 'awaiting_approval', tool: 'test_mutate', args: { item: 'notify' } });
+    expect(asked.steps.at(-1)!.note).toMatch(/finally step notify \(test_mutate\) was started at .* may or may not have happened/);
+    expect(h.fx.mutations).toEqual(['work', 'notify']);
+    const skipped = runOf(await c.call('skill_run', { resume: id, interrupted: 'skip' }));
+    expect(skipped.status).toBe('succeeded');
+    expect(skipped.steps.filter((s) => s.phase === 'finally').map((s) => `${s.name}:${s.status}`)).toEqual(['look:succeeded', 'notify:skipped']);
+    expect(h.fx.mutations).toEqual(['work', 'notify']);
+
+    const other = killedInFinally();
+    expect(runOf(await c.call('skill_run', { resume: other })).status).toBe('awaiting_approval');
+    const rerun = runOf(await c.call('skill_run', { resume: other, approve: true }));
+    expect(rerun.status).toBe('succeeded');
+    expect(h.fx.mutations).toEqual(['work', 'notify', 'work', 'notify', 'notify']);
+    const open = mem.db.prepare('SELECT count(*) AS n FROM run_step_calls WHERE run_id IN (?, ?) AND done_at IS NULL').get(id, other) as { n: number };
+    expect(open.n).toBe(0);
+  });
+
   it('journals a tool call before it is made and closes it when its result is recorded', async () => {
     h.write('one', 'name: one\ndescription: d\nsteps:\n  - name: change\n    tool: test_mutate\n    args: { item: x }\n');
     const run = runOf(await c.call('skill_run', { name: 'one' }));
@@ -149,6 +183,88 @@ describe('nested skill_run steps', () => {
     // One inner run, resumed: not a second one started.
     const inner = h.runtime.memory.db.prepare("SELECT id, status, parent_run, parent_step, depth FROM skill_runs WHERE skill = 'inner'").all();
     expect(inner).toEqual([{ id: expect.any(String), status: 'succeeded', parent_run: paused.run_id, parent_step: 'nested', depth: 1 }]);
+  });
+
+  /** The inner run the outer run's step nested started. */
+  const innerOf = (outerId: string) => h.runtime.memory.db.prepare("SELECT id FROM skill_runs WHERE parent_run = ? AND parent_step = 'nested'").all(outerId) as Array<{ id: string }>;
+
+  it('takes the result of an inner run that was resumed on its own and succeeded, instead of running the skill again', async () => {
+    h.write('inner', 'name: inner\ndescription: d\nsteps:\n  - name: gate\n    confirm: "ship it?"\n  - name: ship\n    tool: test_mutate\n    args: { item: inner }\n    output: shipped\noutputs:\n  count: "{{ shipped.count }}"\n');
+    h.write('outer', 'name: outer\ndescription: d\nsteps:\n  - name: nested\n    tool: skill_run\n    args: { name: inner }\n    output: nested\n  - name: after\n    tool: test_mutate\n    args: { item: "outer after {{ nested.outputs.count }}" }\n');
+    const paused = runOf(await c.call('skill_run', { name: 'outer' }));
+    expect(paused.status).toBe('awaiting_approval');
+    const [inner] = innerOf(paused.run_id);
+    expect(runOf(await c.call('skill_run', { resume: inner!.id, approve: true })).status).toBe('succeeded');
+    expect(h.fx.mutations).toEqual(['inner']);
+    const done = runOf(await c.call('skill_run', { resume: paused.run_id }));
+    expect(done.status).toBe('succeeded');
+    expect(done.steps.find((s) => s.name === 'nested')).toMatchObject({ status: 'succeeded', note: expect.stringContaining(`inner run ${inner!.id} (inner) had already succeeded`) });
+    expect(h.fx.mutations).toEqual(['inner', 'outer after 1']);
+    expect(innerOf(paused.run_id)).toHaveLength(1);
+  });
+
+  it('takes the result of an inner run that ended after its process died, without asking about the skill_run call', async () => {
+    const mem = h.runtime.memory;
+    const tenant = h.runtime.config.releases.default_tenant;
+    const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
+    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
+    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
+    const inner = `${outer}-in`;
+    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    addRunStep(mem, inner, { round: 0, phase: 'main', name: 'ship', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'inner' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
+    finishRun(mem, inner, { status: 'succeeded', outputs: {}, duration_ms: 5 });
+    h.fx.mutations.push('inner');
+    const done = runOf(await c.call('skill_run', { resume: outer }));
+    expect(done.status).toBe('succeeded');
+    expect(done.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['nested:succeeded', 'after:succeeded']);
+    expect(h.fx.mutations).toEqual(['inner', 'outer']);
+    expect(innerOf(outer)).toHaveLength(1);
+  });
+
+  it('fails the step of an inner run that was abandoned, naming it, and starts no new one', async () => {
+    const paused = runOf(await c.call('skill_run', { name: 'outer' }));
+    const [inner] = innerOf(paused.run_id);
+    expect((await c.call('skill_abandon', { run_id: inner!.id, reason: 'shipped by hand' })).isError).toBeFalsy();
+    const result = await c.call('skill_run', { resume: paused.run_id, approve: true });
+    expect(result.isError).toBe(true);
+    expect(runOf(result).status).toBe('failed');
+    expect(runOf(result).steps.find((s) => s.name === 'nested')!.error).toMatchObject({ code: 'precondition', message: expect.stringMatching(new RegExp(`inner run ${inner!.id} \\(inner\\) of step nested was abandoned .*shipped by hand`)) });
+    expect(h.fx.mutations).toEqual([]);
+    expect(innerOf(paused.run_id)).toHaveLength(1);
+  });
+
+  it('refuses to resume a run whose inner run is running elsewhere', async () => {
+    const paused = runOf(await c.call('skill_run', { name: 'outer' }));
+    const [inner] = innerOf(paused.run_id);
+    // Someone resumed the inner run on its own, in a process that is alive and holds its lease.
+    h.runtime.memory.db.prepare("UPDATE skill_runs SET status = 'running', owner = ?, heartbeat_at = ? WHERE id = ?").run(`${hostname()}:${process.ppid}:live`, Date.now(), inner!.id);
+    expect(errorOf(await c.call('skill_run', { resume: paused.run_id, approve: true }))).toMatchObject({ code: 'conflict', message: expect.stringContaining(`inner run ${inner!.id} of its step nested is running`) });
+    expect(innerOf(paused.run_id)).toHaveLength(1);
+    expect(h.fx.mutations).toEqual([]);
+  });
+
+  it('passes interrupted "skip" of an outer resume on to the inner run that waits on it', async () => {
+    const mem = h.runtime.memory;
+    const tenant = h.runtime.config.releases.default_tenant;
+    const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
+    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
+    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
+    // The inner run was killed while its change (ship) was being made.
+    const inner = `${outer}-in`;
+    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, inner);
+    addRunStep(mem, inner, { round: 0, phase: 'main', name: 'gate', kind: 'confirm', status: 'succeeded', tool: null, args: null, attempts: 1, duration_ms: 1, output: undefined, output_summary: null, error: null, matches: null, note: null });
+    startStepCall(mem, inner, { round: 0, phase: 'main', name: 'ship', tool: 'test_mutate', args: { item: 'inner' }, idempotent: false });
+    h.fx.mutations.push('inner');
+    const asked = runOf(await c.call('skill_run', { resume: outer }));
+    expect(asked.status).toBe('awaiting_approval');
+    expect(asked.steps.at(-1)!.note).toMatch(new RegExp(`inner run ${inner} \\(inner\\) is awaiting_approval at step ship`));
+    const skipped = runOf(await c.call('skill_run', { resume: outer, interrupted: 'skip' }));
+    expect(skipped.status).toBe('succeeded');
+    expect(h.fx.mutations).toEqual(['inner', 'outer']);
+    expect(getRun(mem, tenant, inner)!.steps.at(-1)).toMatchObject({ name: 'ship', status: 'skipped', note: expect.stringMatching(/skipped on the operator's word/) });
   });
 
   it('takes the declined status of its inner run', async () => {
