@@ -203,6 +203,21 @@ describe('promotion journal', () => {
     expect(columnsOf(staging, 'users')).not.toContain('plan');
   });
 
+  it('refuses to promote a release whose open promotion has its target locked (it may be running)', async () => {
+    const id = await crashedPromotion('after_intent');
+    const holder = new Database(staging);
+    holder.exec('BEGIN IMMEDIATE');
+    try {
+      expect(errorOf(await mcp!.call('release_promote', { release_id: id }))).toMatchObject({ code: 'conflict', message: `a promotion of ${id} is still open and its target database is locked: it may be running` });
+      expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('prepared');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('failed');
+    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+  });
+
   it('keeps the previous flag values of an open intent when the intent is written again', async () => {
     await start();
     const memory = runtime!.memory;
