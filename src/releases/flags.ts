@@ -45,6 +45,23 @@ export function restoreFlags(memory: MemoryDb, tenant: string, environment: stri
 }
 
 /**
+ * restoreFlags for the flags this release still holds (their release_id is still its id); a flag
+ * another release set since keeps that release's value. Returns the names left alone.
+ */
+export function restoreFlagsStillSetBy(memory: MemoryDb, tenant: string, environment: string, previous: PreviousFlags, releaseId: string): string[] {
+  const owner = memory.db.prepare('SELECT release_id FROM feature_flags WHERE tenant = ? AND environment = ? AND name = ?');
+  const mine: PreviousFlags = {};
+  const kept: string[] = [];
+  for (const [name, value] of Object.entries(previous)) {
+    const row = owner.get(tenant, environment, name) as { release_id: string | null } | undefined;
+    if (row?.release_id === releaseId) mine[name] = value;
+    else kept.push(name);
+  }
+  restoreFlags(memory, tenant, environment, mine, releaseId);
+  return kept;
+}
+
+/**
  * Flags this release set whose value is no longer the one it set (another release, or a rollback
  * of one, changed them since): restoring its previous values would silently overwrite those.
  */

@@ -18,6 +18,6 @@ export {
 } from './ledger.js';
 export { COLUMN_TYPES, migrationOpSchema, type MigrationOp } from './migration-ops.js';
 export { planMigration, type MigrationPlan, type SchemaView } from './migrations-plan.js';
-export { backupPathFor, prepareRelease, promoteRelease, PromotionCrash, requireAdmin, rollbackRelease, type Bundle, type LedgerDeps, type PromotionCrashPoint, type PromotionSkillRunner } from './service.js';
-export { reconcilePromotions, type Reconciled } from './promotion-journal.js';
+export { backupPathFor, COMMITTED_LEDGER_WAIT_MS, prepareRelease, promoteRelease, PromotionCrash, readRelease, requireAdmin, rollbackRelease, type Bundle, type LedgerDeps, type PromotionCrashPoint, type PromotionSkillRunner } from './service.js';
+export { reconcilePromotion, reconcilePromotions, type Reconciled } from './promotion-journal.js';
 export { TargetDb, type PlannedMigration } from './target-db.js';

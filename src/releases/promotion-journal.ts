@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { nowIso, type MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
-import { restoreFlags, type PreviousFlags } from './flags.js';
+import { restoreFlagsStillSetBy, type PreviousFlags } from './flags.js';
 import { getRelease, transition } from './ledger.js';
 import { TargetDb } from './target-db.js';
 
@@ -21,14 +21,23 @@ export interface PromotionIntent {
   previous_flags: PreviousFlags;
 }
 
-/** Call inside the transaction that applies the flags. */
-export function journalIntent(memory: MemoryDb, intent: PromotionIntent): void {
-  memory.db
+/**
+ * Call inside the transaction that applies the flags; returns the flag values the journal keeps.
+ * An open intent of the release (its outcome not yet known) keeps its previous_flags: they are
+ * the values from before that promotion, and the flags may still hold its values.
+ */
+export function journalIntent(memory: MemoryDb, intent: PromotionIntent): PreviousFlags {
+  const kept = memory.db
     .prepare(
-      `INSERT OR REPLACE INTO release_promotions (release_id, tenant, environment, target, plan_sha256, previous_flags, intent_at, outcome, outcome_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
+      `INSERT INTO release_promotions (release_id, tenant, environment, target, plan_sha256, previous_flags, intent_at, outcome, outcome_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+       ON CONFLICT (release_id) DO UPDATE SET tenant = excluded.tenant, environment = excluded.environment, target = excluded.target,
+         plan_sha256 = excluded.plan_sha256, intent_at = excluded.intent_at, outcome = NULL, outcome_at = NULL,
+         previous_flags = CASE WHEN release_promotions.outcome IS NULL THEN release_promotions.previous_flags ELSE excluded.previous_flags END
+       RETURNING previous_flags`,
     )
-    .run(intent.release_id, intent.tenant, intent.environment, intent.target, intent.plan_sha256, JSON.stringify(intent.previous_flags), nowIso());
+    .get(intent.release_id, intent.tenant, intent.environment, intent.target, intent.plan_sha256, JSON.stringify(intent.previous_flags), nowIso()) as { previous_flags: string };
+  return JSON.parse(kept.previous_flags) as PreviousFlags;
 }
 
 /** Call inside the transaction that records the release's new status. */
@@ -42,60 +51,71 @@ export interface Reconciled {
   outcome: 'committed' | 'rolled_back' | 'pending';
 }
 
-const RECONCILER: Omit<Principal, 'tenant'> = { role: 'admin', subject: 'release-mcp (reconcile at start)' };
+type OpenIntent = Omit<PromotionIntent, 'previous_flags'> & { previous_flags: string; intent_at: string };
 
 /** Finish every promotion whose process died between its intent and its outcome. */
 export function reconcilePromotions(memory: MemoryDb): Reconciled[] {
-  const open = memory.db.prepare('SELECT * FROM release_promotions WHERE outcome IS NULL ORDER BY intent_at').all() as Array<Omit<PromotionIntent, 'previous_flags'> & { previous_flags: string; intent_at: string }>;
-  const done: Reconciled[] = [];
-  for (const row of open) {
-    const target = TargetDb.open(row.target, 0);
-    let committed: boolean | undefined;
-    let schemaAfter: string | undefined;
-    try {
-      committed = target.promotionCommitted(row.release_id);
-      if (committed) schemaAfter = target.fingerprint();
-    } finally {
-      target.close();
-    }
-    if (committed === undefined) {
-      done.push({ release_id: row.release_id, outcome: 'pending' });
-      continue;
-    }
-    const actor: Principal = { ...RECONCILER, tenant: row.tenant };
-    const previous = JSON.parse(row.previous_flags) as PreviousFlags;
-    const release = getRelease(memory, row.tenant, row.release_id);
-    if (release.status !== 'prepared') {
-      // The ledger already moved on: only the journal is behind.
-      memory.db.transaction(() => journalOutcome(memory, row.release_id, release.status === 'promoted' ? 'committed' : 'rolled_back')).immediate();
-      done.push({ release_id: row.release_id, outcome: release.status === 'promoted' ? 'committed' : 'rolled_back' });
-      continue;
-    }
-    const details = { environment: row.environment, reconciled: true, intent_at: row.intent_at, target: basename(row.target) };
-    if (committed) {
-      transition(memory, row.tenant, row.release_id, {
-        to: 'promoted',
-        event: 'release.promoted',
-        actor,
-        set: { promoted_at: nowIso(), schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
-        alongside: () => journalOutcome(memory, row.release_id, 'committed'),
-        details: { ...details, note: 'the process stopped after the target committed; the ledger was finished at the next start' },
-      });
-    } else {
-      const message = 'the process stopped during the promotion, before the target committed: nothing was applied, the flags were restored';
-      transition(memory, row.tenant, row.release_id, {
-        to: 'failed',
-        event: 'release.failed',
-        actor,
-        set: { failed_at: nowIso(), error_message: message },
-        alongside: () => {
-          restoreFlags(memory, row.tenant, row.environment, previous, row.release_id);
-          journalOutcome(memory, row.release_id, 'rolled_back');
-        },
-        details: { ...details, error: message },
-      });
-    }
-    done.push({ release_id: row.release_id, outcome: committed ? 'committed' : 'rolled_back' });
+  const open = memory.db.prepare('SELECT * FROM release_promotions WHERE outcome IS NULL ORDER BY intent_at').all() as OpenIntent[];
+  return open.map((row) => reconcileIntent(memory, row, 'at start'));
+}
+
+/**
+ * Finish this release's promotion if its intent has no outcome (its process died, or could not
+ * write the ledger); undefined when there is none. release_get, release_promote and
+ * release_rollback call it first so the ledger does not wait for a restart to agree with the target.
+ */
+export function reconcilePromotion(memory: MemoryDb, tenant: string, releaseId: string, when: string): Reconciled | undefined {
+  const row = memory.db.prepare('SELECT * FROM release_promotions WHERE release_id = ? AND tenant = ? AND outcome IS NULL').get(releaseId, tenant) as OpenIntent | undefined;
+  return row ? reconcileIntent(memory, row, when) : undefined;
+}
+
+function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Reconciled {
+  const target = TargetDb.open(row.target, 0);
+  let committed: boolean | undefined;
+  let schemaAfter: string | undefined;
+  try {
+    committed = target.promotionCommitted(row.release_id);
+    if (committed) schemaAfter = target.fingerprint();
+  } finally {
+    target.close();
   }
-  return done;
+  // Locked: a promotion may be running (in this process or another); leave it to its owner.
+  if (committed === undefined) return { release_id: row.release_id, outcome: 'pending' };
+  const actor: Principal = { role: 'admin', subject: `release-mcp (reconcile ${when})`, tenant: row.tenant };
+  const previous = JSON.parse(row.previous_flags) as PreviousFlags;
+  const release = getRelease(memory, row.tenant, row.release_id);
+  if (release.status !== 'prepared') {
+    // The ledger already moved on: only the journal is behind.
+    const outcome = release.status === 'promoted' ? 'committed' : 'rolled_back';
+    memory.db.transaction(() => journalOutcome(memory, row.release_id, outcome)).immediate();
+    return { release_id: row.release_id, outcome };
+  }
+  const details = { environment: row.environment, reconciled: true, intent_at: row.intent_at, target: basename(row.target) };
+  if (committed) {
+    transition(memory, row.tenant, row.release_id, {
+      to: 'promoted',
+      event: 'release.promoted',
+      actor,
+      set: { promoted_at: nowIso(), schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
+      alongside: () => journalOutcome(memory, row.release_id, 'committed'),
+      details: { ...details, note: `the promotion committed on the target but its ledger write did not happen; the ledger was finished ${when}` },
+    });
+    return { release_id: row.release_id, outcome: 'committed' };
+  }
+  const message = 'the process stopped during the promotion, before the target committed: nothing was applied, the flags were restored';
+  const failedDetails: Record<string, unknown> = { ...details, error: message };
+  transition(memory, row.tenant, row.release_id, {
+    to: 'failed',
+    event: 'release.failed',
+    actor,
+    set: { failed_at: nowIso(), error_message: message },
+    alongside: () => {
+      // A flag another release set since keeps that release's value.
+      const kept = restoreFlagsStillSetBy(memory, row.tenant, row.environment, previous, row.release_id);
+      if (kept.length) failedDetails.kept_flags = kept;
+      journalOutcome(memory, row.release_id, 'rolled_back');
+    },
+    details: failedDetails,
+  });
+  return { release_id: row.release_id, outcome: 'rolled_back' };
 }

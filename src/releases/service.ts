@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Config, EnvironmentConfig } from '../config.js';
 import { ToolError } from '../errors.js';
@@ -7,9 +8,9 @@ import type { Principal } from '../principal.js';
 import { bundleSha256 } from './bundle.js';
 import { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
 import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
-import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest } from './ledger.js';
+import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest, type TransitionInput } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
-import { journalIntent, journalOutcome } from './promotion-journal.js';
+import { journalIntent, journalOutcome, reconcilePromotion } from './promotion-journal.js';
 import { MigrationError, TargetDb, type PlannedMigration } from './target-db.js';
 
 export interface LedgerDeps {
@@ -17,7 +18,19 @@ export interface LedgerDeps {
   memory: MemoryDb;
   /** Tests only: stop a promotion at a point as a killed process would (nothing after it runs). */
   crashAt?: PromotionCrashPoint;
+  /** How long a committed promotion waits for a locked memory file to record it (default COMMITTED_LEDGER_WAIT_MS). */
+  committedLedgerWaitMs?: number;
 }
+
+/**
+ * Once the target committed, the ledger must say so: the write waits this long for a memory file
+ * locked by another writer (in short tries, so the process keeps serving meanwhile).
+ */
+export const COMMITTED_LEDGER_WAIT_MS = 120_000;
+const LEDGER_TRY_BUSY_MS = 50;
+const LEDGER_RETRY_PAUSE_MS = 200;
+
+const isLockError = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
 export type PromotionCrashPoint = 'after_intent' | 'after_target_commit';
 
@@ -65,6 +78,55 @@ function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: stri
 }
 
 const elapsedMs = (start: number) => performance.now() - start;
+
+/**
+ * Finish this release's promotion if a process stopped (or could not write the ledger) between
+ * its intent and its outcome. Returns false when its target is locked: a promotion may be running.
+ */
+function reconcileFirst(memory: MemoryDb, actor: Principal, tool: string, id: string): boolean {
+  return reconcilePromotion(memory, actor.tenant, id, `on ${tool}`)?.outcome !== 'pending';
+}
+
+/** The manifest, after finishing its promotion if one was left without outcome (a locked memory file leaves it as stored). */
+export function readRelease(deps: LedgerDeps, actor: Principal, id: string): ReleaseManifest {
+  try {
+    reconcileFirst(deps.memory, actor, 'release_get', id);
+  } catch (error) {
+    if (!isLockError(error)) throw error;
+  }
+  return getRelease(deps.memory, actor.tenant, id);
+}
+
+/** Record a committed promotion, waiting out a locked memory file rather than reporting it failed. */
+async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envName: string, input: TransitionInput): Promise<ReleaseManifest> {
+  const { memory } = deps;
+  const waitMs = deps.committedLedgerWaitMs ?? COMMITTED_LEDGER_WAIT_MS;
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    const busy = memory.db.pragma('busy_timeout', { simple: true }) as number;
+    memory.db.pragma(`busy_timeout = ${Math.min(busy, LEDGER_TRY_BUSY_MS)}`);
+    try {
+      return transition(memory, tenant, id, input);
+    } catch (error) {
+      if (!isLockError(error)) {
+        // A release_get reconciled it while this waited.
+        const now = getRelease(memory, tenant, id);
+        if (now.status === 'promoted') return now;
+        throw error;
+      }
+      if (performance.now() >= deadline) {
+        throw new ToolError('conflict', `${id} was promoted to ${envName} (the target database committed), but the memory file ${memory.path} stayed locked by another writer for ${waitMs} ms: the ledger still says prepared`, {
+          hint: `do not promote it again: release_get ${id} (or the next start) records it as promoted once the lock is gone`,
+          details: { release_id: id, target_committed: true },
+          cause: error,
+        });
+      }
+    } finally {
+      memory.db.pragma(`busy_timeout = ${busy}`);
+    }
+    await sleep(LEDGER_RETRY_PAUSE_MS);
+  }
+}
 
 /** Validate the path, plan and dry-run the migrations, and store the manifest as `prepared`. */
 export function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): ReleaseManifest {
@@ -144,6 +206,11 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
   const { memory, config } = deps;
   const tool = 'release_promote';
   requireAdmin(memory, actor, tool, id);
+  if (!reconcileFirst(memory, actor, tool, id)) {
+    throw refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
+      hint: 'wait for it to end, then release_get shows how it ended',
+    }));
+  }
   const release = loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
@@ -187,8 +254,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       previous = memory.db
         .transaction(() => {
           const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
-          journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
-          return replaced;
+          return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
         })
         .immediate();
       if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
@@ -202,18 +268,28 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       target.rollback();
       const restore = previous;
       const message = (error as Error).message;
-      transition(memory, actor.tenant, id, {
-        to: 'failed',
-        event: 'release.failed',
-        actor,
-        duration_ms: elapsedMs(started),
-        set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
-        alongside: () => {
-          if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
-          journalOutcome(memory, id, 'rolled_back');
-        },
-        details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
-      });
+      try {
+        transition(memory, actor.tenant, id, {
+          to: 'failed',
+          event: 'release.failed',
+          actor,
+          duration_ms: elapsedMs(started),
+          set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
+          alongside: () => {
+            if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
+            journalOutcome(memory, id, 'rolled_back');
+          },
+          details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
+        });
+      } catch (ledgerError) {
+        if (!isLockError(ledgerError) || !restore) throw ledgerError;
+        // The intent stays open: the next call on this release (or the next start) restores the flags.
+        throw new ToolError('conflict', `promotion of ${id} to ${env.name} failed and the target database was rolled back (${message}), but the memory file ${memory.path} is locked by another writer: the flags still hold ${id}'s values and the release still says prepared`, {
+          hint: `release_get ${id} (or the next start) restores the flags and marks it failed once the lock is gone`,
+          details: { release_id: id, status: 'prepared', backup_path: backupPath },
+          cause: error,
+        });
+      }
       const code = error instanceof ToolError ? error.code : 'precondition';
       throw new ToolError(code, `promotion of ${id} to ${env.name} failed and was rolled back: ${message}`, {
         hint: error instanceof ToolError && error.hint ? error.hint : 'nothing was applied and the flags were restored; the release is now failed: fix the cause and prepare a new release',
@@ -221,7 +297,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         cause: error,
       });
     }
-    return transition(memory, actor.tenant, id, {
+    return await recordPromoted(deps, actor.tenant, id, env.name, {
       to: 'promoted',
       event: 'release.promoted',
       actor,
@@ -249,6 +325,7 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
   const { memory, config } = deps;
   const tool = 'release_rollback';
   requireAdmin(memory, actor, tool, id);
+  reconcileFirst(memory, actor, tool, id);
   const release = loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
   const env = environmentNamed(config, release.to_env);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import {
-  getRelease,
   listEvents,
   listReleases,
   migrationOpSchema,
   prepareRelease,
   promoteRelease,
+  readRelease,
   RELEASE_EVENTS,
   RELEASE_STATUSES,
   rollbackRelease,
@@ -178,7 +178,7 @@ export const releaseGet = defineTool({
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: readOnly,
-  handler: (args, ctx) => getRelease(ctx.memory, ctx.session.principal.tenant, args.release_id),
+  handler: (args, ctx) => readRelease(deps(ctx), ctx.session.principal, args.release_id),
   summarize: describeRelease,
 });
 
