@@ -4,11 +4,14 @@ import { benchColdStart } from './cold-start.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchKnownIssues } from './known-issues.js';
+import { benchMemoryLists } from './memory-lists.js';
 
 await benchColdStart();
 console.log();
 await benchHttp();
 console.log();
 benchKnownIssues();
+console.log();
+benchMemoryLists();
 console.log();
 await benchEngine();
