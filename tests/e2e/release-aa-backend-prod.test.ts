@@ -244,6 +244,14 @@ describe('release_aa_backend_prod after a failure', () => {
     expect(billing).toContain(`+  - ref: "${env.commits.release}"`);
     const mr = env.gitlab.mergeRequests.find((m) => m.source_branch === branch)!;
     expect(mr.web_url).toBe(run(again).outputs.mr_url);
+
+    // Both MRs stay open: each later run finds the one with its own content, nothing new.
+    const mrs = env.gitlab.mergeRequests.length;
+    const productionOnly = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date });
+    expect(run(productionOnly).outputs).toMatchObject({ branch: run(first).outputs.branch, branch_reused: true, mr_url: run(first).outputs.mr_url, mr_existing: true });
+    const withBilling = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-02-05', include_billing: true });
+    expect(run(withBilling).outputs).toMatchObject({ branch, branch_reused: true, mr_url: run(again).outputs.mr_url, mr_existing: true });
+    expect(env.gitlab.mergeRequests.length).toBe(mrs);
   });
 });
 
