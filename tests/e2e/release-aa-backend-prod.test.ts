@@ -315,8 +315,11 @@ describe('release_aa_backend_prod for a commit already being released', () => {
 
   it('stops before any change when an open release MR of the commit comes from a branch not on the push remote', async () => {
     const mr = openMrs()[0]!;
+    const story = summaries()[0]!;
     const original = mr.source_branch;
     mr.source_branch = 'aa-release-2026-12-02-elsewhere';
+    // With its story resolved, a run that went on would create a new story first.
+    story.fields.resolution = { id: '10000', name: 'Done' };
     try {
       const issuesBefore = env.jira.issues.length;
       const mrsBefore = env.gitlab.mergeRequests.length;
@@ -331,6 +334,18 @@ describe('release_aa_backend_prod for a commit already being released', () => {
       expect(originBranches()).toBe(branchesBefore);
     } finally {
       mr.source_branch = original;
+      story.fields.resolution = null;
     }
+  });
+
+  it('a run with billing on another day, while the open MR moves production only, opens its own branch and MR beside it', async () => {
+    const story = summaries()[0]!;
+    const [productionOnly] = openMrs();
+    const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-04', include_billing: true });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(run(result).outputs).toMatchObject({ jira_key: story.key, jira_reused: true, branch: 'aa-release-2026-12-04', branch_reused: false, mr_existing: false });
+    expect(openMrs().map((m) => m.web_url).sort()).toEqual([productionOnly!.web_url, run(result).outputs.mr_url].sort());
+    git(env.appInterface.work, 'fetch', '-q', 'origin');
+    expect(changedLines('upstream/master', 'origin/aa-release-2026-12-04')).toContain(`+  - ref: "${env.commits.release}"`);
   });
 });
