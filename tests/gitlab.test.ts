@@ -161,6 +161,25 @@ describe('gitlab tools against the GitLab emulator', () => {
       expect(merged.count).toBe(1);
     });
 
+    it('lists MRs by text in the title or description and by target branch, as GitLab search does', async () => {
+      const titles = async (args: Record<string, unknown>) => (data(await call('gitlab_mr_list', { project: PROJECT, state: 'all', ...args })).merge_requests as Array<{ title: string }>).map((m) => m.title);
+      // 'abc1234' is in the title and the description of !1 only; words match case-insensitively, in any order.
+      expect(await titles({ search: 'ABC1234' })).toEqual(['Release AA backend abc1234']);
+      expect(await titles({ search: 'production promote' })).toEqual(['Release AA backend abc1234']);
+      expect(await titles({ search: 'abc1234 nowhere' })).toEqual([]);
+      expect(await titles({ search: 'abc1234', target_branch: 'main' })).toEqual([]);
+      expect(await titles({ target_branch: 'main' })).toEqual(['Draft: Try x', 'Hotfix into main']);
+      expect(await titles({ target_branch: 'master' })).toContain('Release AA backend abc1234');
+      expect(await titles({ target_branch: 'master' })).not.toContain('Draft: Try x');
+      // The filter is GitLab's, sent as query parameters, not applied on our side.
+      const queries = emulator.server.requestsMatching(/^GET .*\/merge_requests$/).map((r) => new URLSearchParams(r.query));
+      expect(queries.some((q) => q.get('search') === 'ABC1234')).toBe(true);
+      expect(queries.some((q) => q.get('target_branch') === 'main')).toBe(true);
+      const tooShort = errorOf(await call('gitlab_mr_list', { project: PROJECT, search: 'ab' }));
+      expect(tooShort.code).toBe('invalid_input');
+      expect(tooShort.message).toContain('search');
+    });
+
     it('reports the latest pipeline for a ref with its failed jobs', async () => {
       emulator.setPipeline(PROJECT, { ref: 'main', sha: 'b'.repeat(40), status: 'success' });
       emulator.setPipeline(PROJECT, {

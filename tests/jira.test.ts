@@ -155,6 +155,21 @@ describe('jira tools against a Jira Server/DC emulator (bearer personal access t
     expect(typeof issues[0]!.created).toBe('string');
   });
 
+  it('finds an unresolved issue by text in its description or comments, as text ~ and resolution IS EMPTY do', async () => {
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    const open = emulator.addIssue('TXT', { summary: '2026-11-30 Analytics HCC Service Release', description: `* Commit: ${sha}` });
+    emulator.addIssue('TXT', { summary: '2026-10-01 Analytics HCC Service Release', description: `* Commit: ${sha}`, status: 'Done' });
+    emulator.addIssue('TXT', { summary: 'Other release', description: '* Commit: ffffffffffffffffffffffffffffffffffffffff' });
+    const keys = async (jql: string) => (ok(await call('jira_search', { jql })).issues as Array<{ key: string }>).map((i) => i.key);
+    expect(await keys(`project = TXT AND text ~ "${sha}" AND resolution IS EMPTY`)).toEqual([open.key]);
+    expect(await keys(`project = TXT AND text ~ "${sha}" AND resolution = Unresolved`)).toEqual([open.key]);
+    expect(await keys(`project = TXT AND description ~ "${sha.slice(0, 7)}" AND resolution IS NOT EMPTY`)).toEqual(['TXT-2']);
+    const commented = ok(await call('jira_add_comment', { issue_key: 'TXT-3', comment: `Superseded by ${sha}` }));
+    expect(commented.issue_key).toBe('TXT-3');
+    expect(await keys(`project = TXT AND text ~ "${sha}" AND resolution IS EMPTY ORDER BY key ASC`)).toEqual([open.key, 'TXT-3']);
+    expect(errorOf(await call('jira_search', { jql: 'project = TXT AND resolution IS Done' })).code).toBe('invalid_input');
+  });
+
   it('follows result pages up to the limit and continues from next_cursor', async () => {
     emulator.maxPageSize = 10;
     for (let i = 0; i < 25; i++) emulator.addIssue('BULK', { summary: `bulk ${i}`, labels: ['bulk'] });

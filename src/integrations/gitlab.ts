@@ -183,11 +183,13 @@ export class GitlabClient {
     return this.call(`project ${project}`, () => this.api.Projects.show(project));
   }
 
-  listMergeRequests(project: string, filter: { sourceBranch?: string; state?: string; authorUsername?: string; limit: number }): Promise<MergeRequest[]> {
+  listMergeRequests(project: string, filter: { sourceBranch?: string; targetBranch?: string; search?: string; state?: string; authorUsername?: string; limit: number }): Promise<MergeRequest[]> {
     return this.call(`list merge requests of ${project}`, () =>
       this.api.MergeRequests.all({
         projectId: project,
         ...(filter.sourceBranch ? { sourceBranch: filter.sourceBranch } : {}),
+        ...(filter.targetBranch ? { targetBranch: filter.targetBranch } : {}),
+        ...(filter.search ? { search: filter.search } : {}),
         ...(filter.state ? { state: filter.state } : {}),
         ...(filter.authorUsername ? { authorUsername: filter.authorUsername } : {}),
         orderBy: 'created_at',

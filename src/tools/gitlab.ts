@@ -206,10 +206,12 @@ export const gitlabMrList = defineTool({
   name: 'gitlab_mr_list',
   family: 'gitlab',
   title: 'List GitLab merge requests',
-  description: 'Merge requests of a project, newest first, filtered by source branch, state and author.',
+  description: 'Merge requests of a project, newest first, filtered by source and target branch, state, author and text in the title or description.',
   input: z.object({
     project,
     source_branch: branch.optional(),
+    target_branch: branch.optional(),
+    search: z.string().trim().min(3).max(255).optional().describe('Text in the title or description (GitLab `search`: every word of 3+ characters must appear, case-insensitive), e.g. a commit SHA'),
     state: z.enum(['opened', 'closed', 'merged', 'locked', 'all']).default('opened'),
     author: z.string().trim().min(1).optional().describe('Author username'),
     limit: z.number().int().min(1).max(100).default(20),
@@ -220,6 +222,8 @@ export const gitlabMrList = defineTool({
     const client = await gitlab(ctx);
     const list = await client.listMergeRequests(args.project, {
       ...(args.source_branch ? { sourceBranch: args.source_branch } : {}),
+      ...(args.target_branch ? { targetBranch: args.target_branch } : {}),
+      ...(args.search ? { search: args.search } : {}),
       ...(args.state !== 'all' ? { state: args.state } : {}),
       ...(args.author ? { authorUsername: args.author } : {}),
       limit: args.limit,

@@ -29,6 +29,18 @@ afterAll(async () => {
   await env?.close();
 });
 
+/**
+ * Someone closed the MRs and resolved the stories of the releases so far: the commit is no longer
+ * being released, so the next run starts a release of its own (new story, branch and MR).
+ */
+function abandonEarlierReleases(): void {
+  for (const mr of env.gitlab.mergeRequests) if (mr.state === 'opened') mr.state = 'closed';
+  for (const issue of env.jira.issues) {
+    issue.fields.status = { name: 'Done' };
+    issue.fields.resolution = { id: '10001', name: "Won't Do" };
+  }
+}
+
 /** Nothing outside memory changed: no Jira issue, no MR, no release branch anywhere, master checked out. */
 function expectNothingChanged(): void {
   expect(env.jira.issues).toHaveLength(0);
@@ -181,6 +193,7 @@ describe('release_aa_backend_prod releases', () => {
 
 describe('release_aa_backend_prod after a failure', () => {
   it('resumes at the MR step after GitLab answered 500 twice: one Jira issue, one MR', async () => {
+    abandonEarlierReleases();
     const date = '2026-02-03';
     const summary = `${date} Analytics HCC Service Release`;
     env.gitlab.server.inject({ status: 500, body: { message: '500 Internal Server Error' }, times: 2, match: /^POST .*\/merge_requests$/ });
@@ -215,16 +228,124 @@ describe('release_aa_backend_prod after a failure', () => {
   });
 
   it('a re-run that adds billing does not reuse the pushed branch that moves production only', async () => {
+    abandonEarlierReleases();
     const date = '2026-02-04';
     const first = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date });
     expect(first.isError, text(first)).toBeFalsy();
+    expect(run(first).outputs).toMatchObject({ jira_reused: false, branch_reused: false, mr_existing: false });
     const again = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date, include_billing: true });
     expect(again.isError, text(again)).toBeFalsy();
+    // The story of the commit is kept; the branch and MR that move production only are not billing's.
+    expect(run(again).outputs).toMatchObject({ jira_key: run(first).outputs.jira_key, jira_reused: true, branch_reused: false, mr_existing: false });
+    expect(run(again).outputs.mr_url).not.toBe(run(first).outputs.mr_url);
     const branch = String(run(again).outputs.branch);
     git(env.appInterface.work, 'fetch', '-q', 'origin');
     const billing = changedLines('upstream/master', `origin/${branch}`);
     expect(billing).toContain(`+  - ref: "${env.commits.release}"`);
     const mr = env.gitlab.mergeRequests.find((m) => m.source_branch === branch)!;
     expect(mr.web_url).toBe(run(again).outputs.mr_url);
+
+    // Both MRs stay open: each later run finds the one with its own content, nothing new.
+    const mrs = env.gitlab.mergeRequests.length;
+    const productionOnly = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: date });
+    expect(run(productionOnly).outputs).toMatchObject({ branch: run(first).outputs.branch, branch_reused: true, mr_url: run(first).outputs.mr_url, mr_existing: true });
+    const withBilling = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-02-05', include_billing: true });
+    expect(run(withBilling).outputs).toMatchObject({ branch, branch_reused: true, mr_url: run(again).outputs.mr_url, mr_existing: true });
+    expect(env.gitlab.mergeRequests.length).toBe(mrs);
+  });
+});
+
+describe('release_aa_backend_prod for a commit already being released', () => {
+  const summaries = () => env.jira.issues.filter((i) => !i.fields.resolution && (i.fields.description ?? '').includes(env.commits.release));
+  const openMrs = () => env.gitlab.mergeRequests.filter((m) => m.state === 'opened' && (m.description ?? '').includes(env.commits.release));
+
+  it('a fresh run on another day reuses the open MR, its branch and the story: nothing new, no second Slack post', async () => {
+    abandonEarlierReleases();
+    const branchesBefore = originBranches();
+    const slackBefore = env.slack.payloads.length;
+    const day1 = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-11-30' });
+    expect(day1.isError, text(day1)).toBeFalsy();
+    expect(run(day1).outputs).toMatchObject({ jira_reused: false, branch: 'aa-release-2026-11-30', branch_reused: false, mr_existing: false });
+    expect(env.slack.payloads.length).toBe(slackBefore + 1);
+    const [issuesAfterDay1, mrsAfterDay1] = [env.jira.issues.length, env.gitlab.mergeRequests.length];
+
+    // Day 2: not a resume, a new run with today's date.
+    const day2 = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-01' });
+    expect(day2.isError, text(day2)).toBeFalsy();
+    expect(run(day2).status).toBe('succeeded');
+    expect(run(day2).outputs).toMatchObject({
+      jira_key: run(day1).outputs.jira_key,
+      jira_url: run(day1).outputs.jira_url,
+      jira_reused: true,
+      branch: 'aa-release-2026-11-30',
+      branch_reused: true,
+      mr_url: run(day1).outputs.mr_url,
+      mr_iid: run(day1).outputs.mr_iid,
+      mr_existing: true,
+    });
+    for (const name of ['create_jira_story', 'create_release_branch', 'commit_release', 'push_branch', 'notify_team']) expect(step(day2, name).status, name).toBe('skipped');
+
+    // Exactly one story, one pushed branch, one MR and one Slack post for the commit.
+    expect(summaries()).toHaveLength(1);
+    expect(summaries()[0]!.fields.summary).toBe('2026-11-30 Analytics HCC Service Release');
+    expect(openMrs()).toHaveLength(1);
+    expect(openMrs()[0]!.web_url).toBe(run(day1).outputs.mr_url);
+    expect([env.jira.issues.length, env.gitlab.mergeRequests.length]).toEqual([issuesAfterDay1, mrsAfterDay1]);
+    const newBranches = originBranches().split('\n').map((b) => b.trim()).filter((b) => b && !branchesBefore.includes(b));
+    expect(newBranches).toEqual(['aa-release-2026-11-30']);
+    expect(localBranches()).not.toContain('aa-release-2026-12-01');
+    expect(env.slack.payloads.length).toBe(slackBefore + 1);
+    // The Jira comment with the MR URL is not repeated.
+    expect(summaries()[0]!.comments.filter((c) => c.body.includes(String(run(day1).outputs.mr_url)))).toHaveLength(1);
+  });
+
+  it('when the MR was closed but the story is open, the story is kept and a new branch and MR are opened', async () => {
+    const story = summaries()[0]!;
+    for (const mr of openMrs()) mr.state = 'closed';
+    const slackBefore = env.slack.payloads.length;
+    const day3 = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-02' });
+    expect(day3.isError, text(day3)).toBeFalsy();
+    expect(run(day3).outputs).toMatchObject({ jira_key: story.key, jira_reused: true, branch: 'aa-release-2026-12-02', branch_reused: false, mr_existing: false });
+    expect(summaries()).toHaveLength(1);
+    expect(openMrs()).toHaveLength(1);
+    expect(openMrs()[0]!).toMatchObject({ source_branch: 'aa-release-2026-12-02', web_url: run(day3).outputs.mr_url });
+    expect(env.slack.payloads.length).toBe(slackBefore + 1);
+    expect(story.comments.some((c) => c.body.includes(String(run(day3).outputs.mr_url)))).toBe(true);
+  });
+
+  it('stops before any change when an open release MR of the commit comes from a branch not on the push remote', async () => {
+    const mr = openMrs()[0]!;
+    const story = summaries()[0]!;
+    const original = mr.source_branch;
+    mr.source_branch = 'aa-release-2026-12-02-elsewhere';
+    // With its story resolved, a run that went on would create a new story first.
+    story.fields.resolution = { id: '10000', name: 'Done' };
+    try {
+      const issuesBefore = env.jira.issues.length;
+      const mrsBefore = env.gitlab.mergeRequests.length;
+      const branchesBefore = originBranches();
+      const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-03' });
+      expect(result.isError).toBe(true);
+      const stopped = step(result, 'open_mr_branch_is_ours');
+      expect(stopped).toMatchObject({ status: 'failed', error: { code: 'precondition' } });
+      expect(stopped.error?.message).toContain(`commit ${env.commits.release} is already being released by ${mr.web_url} (branch aa-release-2026-12-02-elsewhere)`);
+      expect(env.jira.issues.length).toBe(issuesBefore);
+      expect(env.gitlab.mergeRequests.length).toBe(mrsBefore);
+      expect(originBranches()).toBe(branchesBefore);
+    } finally {
+      mr.source_branch = original;
+      story.fields.resolution = null;
+    }
+  });
+
+  it('a run with billing on another day, while the open MR moves production only, opens its own branch and MR beside it', async () => {
+    const story = summaries()[0]!;
+    const [productionOnly] = openMrs();
+    const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-04', include_billing: true });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(run(result).outputs).toMatchObject({ jira_key: story.key, jira_reused: true, branch: 'aa-release-2026-12-04', branch_reused: false, mr_existing: false });
+    expect(openMrs().map((m) => m.web_url).sort()).toEqual([productionOnly!.web_url, run(result).outputs.mr_url].sort());
+    git(env.appInterface.work, 'fetch', '-q', 'origin');
+    expect(changedLines('upstream/master', 'origin/aa-release-2026-12-04')).toContain(`+  - ref: "${env.commits.release}"`);
   });
 });

@@ -295,11 +295,22 @@ export class GitlabEmulator extends ServiceEmulator {
   private listMergeRequests(project: EmulatedProject, req: EmulatedRequest): EmulatedResponse {
     const state = req.query.get('state');
     const source = req.query.get('source_branch');
+    const target = req.query.get('target_branch');
     const author = req.query.get('author_username');
+    // GitLab's `search` (fuzzy_search over title and description, `in` narrows the columns): every
+    // word of 3+ characters must appear in one of them, case-insensitive; shorter words are ignored.
+    const words = (req.query.get('search') ?? '').toLowerCase().split(/\s+/).filter((w) => w.length >= 3);
+    const columns = (req.query.get('in') ?? 'title,description').split(',').map((c) => c.trim());
+    const searched = (m: EmulatedMergeRequest) => {
+      const texts = [columns.includes('title') ? m.title : '', columns.includes('description') ? (m.description ?? '') : ''].map((t) => t.toLowerCase());
+      return words.every((w) => texts.some((t) => t.includes(w)));
+    };
     const list = this.mergeRequests
       .filter((m) => m.project_id === project.id)
       .filter((m) => !state || state === 'all' || m.state === state)
       .filter((m) => !source || m.source_branch === source)
+      .filter((m) => !target || m.target_branch === target)
+      .filter(searched)
       .filter((m) => !author || m.author.username === author)
       .sort((a, b) => (req.query.get('sort') === 'asc' ? a.id - b.id : b.id - a.id));
     return this.page(list.map((m) => this.render(m)), req);

@@ -59,15 +59,15 @@ type Predicate = (issue: EmulatedIssue) => boolean;
 
 const unquote = (value: string) => value.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
 
-/** The JQL subset a release skill needs: field = v, != v, ~ "text", in (a, b), AND, ORDER BY created|key ASC|DESC. */
+/** The JQL subset a release skill needs: field = v, != v, ~ "text", in (a, b), IS [NOT] EMPTY, AND, ORDER BY created|key ASC|DESC. */
 export function compileJql(jql: string): { filter: Predicate; order: (a: EmulatedIssue, b: EmulatedIssue) => number } {
   const [where = '', orderBy] = jql.split(/\s+ORDER\s+BY\s+/i);
   const predicates: Predicate[] = [];
   for (const clause of where.trim() ? where.split(/\s+AND\s+/i) : []) {
-    const m = /^\s*(\w+)\s*(=|!=|~|\bin\b)\s*(.+?)\s*$/i.exec(clause);
+    const m = /^\s*(\w+)\s*(=|!=|~|\bis\s+not\b|\bis\b|\bin\b)\s*(.+?)\s*$/i.exec(clause);
     if (!m) throw new Error(`Error in the JQL Query: unsupported clause '${clause.trim()}'`);
     const field = m[1]!.toLowerCase();
-    const op = m[2]!.toLowerCase();
+    const op = m[2]!.toLowerCase().replace(/\s+/g, ' ');
     const values = op === 'in' ? m[3]!.replace(/^\(|\)$/g, '').split(',').map(unquote) : [unquote(m[3]!)];
     const get = (issue: EmulatedIssue): string[] => {
       switch (field) {
@@ -85,13 +85,23 @@ export function compileJql(jql: string): { filter: Predicate; order: (a: Emulate
         case 'key':
         case 'issuekey':
           return [issue.key];
+        case 'description':
+          return issue.fields.description ? [issue.fields.description] : [];
+        case 'resolution':
+          return issue.fields.resolution ? [issue.fields.resolution.name] : [];
         case 'text':
-          return [issue.fields.summary, issue.fields.description ?? ''];
+          // Jira's text searches summary, description, environment and comments.
+          return [issue.fields.summary, issue.fields.description ?? '', ...issue.comments.map((c) => c.body)];
         default:
           throw new Error(`Error in the JQL Query: Field '${m[1]}' does not exist or you do not have permission to view it.`);
       }
     };
-    if (op === '~') predicates.push((issue) => get(issue).some((v) => v.toLowerCase().includes(values[0]!.toLowerCase())));
+    if (op === 'is' || op === 'is not') {
+      // `field IS [NOT] EMPTY` (NULL is a synonym); any other operand is a JQL error, as in Jira.
+      if (!/^(empty|null)$/i.test(values[0]!)) throw new Error(`Error in the JQL Query: expecting EMPTY or NULL after '${m[2]}' but got '${values[0]}'`);
+      predicates.push(op === 'is' ? (issue) => get(issue).length === 0 : (issue) => get(issue).length > 0);
+    } else if (field === 'resolution' && op === '=' && /^unresolved$/i.test(values[0]!)) predicates.push((issue) => get(issue).length === 0);
+    else if (op === '~') predicates.push((issue) => get(issue).some((v) => v.toLowerCase().includes(values[0]!.toLowerCase())));
     else if (op === '!=') predicates.push((issue) => !get(issue).some((v) => v.toLowerCase() === values[0]!.toLowerCase()));
     else predicates.push((issue) => get(issue).some((v) => values.some((w) => v.toLowerCase() === w.toLowerCase())));
   }
