@@ -84,19 +84,10 @@ function stepFromRow(row: Row): RunStepRecord {
   };
 }
 
-export interface NewRun {
-  id: string;
-  tenant: string;
-  started_by: string;
-  skill: string;
-  version: string;
-  file: string;
-  status: string;
-  dry_run: boolean;
-  inputs: Record<string, unknown>;
+export type NewRun = Pick<RunRecord, 'id' | 'tenant' | 'started_by' | 'skill' | 'version' | 'file' | 'status' | 'dry_run' | 'inputs'> & {
   owner: string;
   parent?: { run: string; step: string; depth: number } | undefined;
-}
+};
 
 export function createRun(mem: MemoryDb, run: NewRun): void {
   const now = nowIso();
