@@ -55,7 +55,8 @@ function fixtureRow(i: number): FixtureRow {
   const phrase = (n: number, word: () => string) => Array.from({ length: n }, word).join(' ');
   const commonOnly = i % 4 === 0;
   return {
-    tenant: i % 10 === 3 ? TENANTS.small : TENANTS.big,
+    // i % 10 === 4 meets i % 4 === 0 (every 20th row): the small tenant has common-words-only patterns too.
+    tenant: i % 10 === 4 ? TENANTS.small : TENANTS.big,
     tool: pick(TOOLS),
     pattern: commonOnly ? phrase(5, common) : `${phrase(3, mixed)} ${specificWord(Math.floor(random() * SPECIFIC_WORDS))}`,
     rootCause: phrase(6, mixed),
@@ -64,11 +65,14 @@ function fixtureRow(i: number): FixtureRow {
   };
 }
 
+const FIXTURE_REVISION = 2;
+
 /** The fixture file for a size, built once (one transaction, one prepared statement) and kept in the temp dir. */
 function fixture(fixes: number): { path: string; buildMs: number | undefined } {
   const version = Math.max(...MIGRATIONS.map((m) => m.version));
   const dir = join(tmpdir(), 'release-mcp-bench');
-  const path = join(dir, `learned-fixes-${fixes}-v${version}.db`);
+  // The fixture's own revision beside the schema's: a change to fixtureRow must not reuse an old file.
+  const path = join(dir, `learned-fixes-${fixes}-v${version}-r${FIXTURE_REVISION}.db`);
   if (existsSync(path)) return { path, buildMs: undefined };
   mkdirSync(dir, { recursive: true });
   const building = `${path}.${process.pid}.tmp`;
@@ -109,7 +113,8 @@ function lookups(fixes: number, kind: Kind, tenant: string, count: number): Look
   const pickCommon = () => COMMON[Math.floor(random() * COMMON.length)]!;
   const noise = (n: number) => Array.from({ length: n }, pickCommon).join(' ');
   const out: Lookup[] = [];
-  while (out.length < count) {
+  for (let tries = 0; out.length < count; tries++) {
+    if (tries > count * 1_000) throw new Error(`the fixture has no ${kind} pattern of tenant ${tenant}`);
     const row = fixtureRow(Math.floor(random() * fixes));
     if (row.tenant !== tenant || row.commonOnly !== (kind === 'common')) continue;
     // A common-words-only error has no other word: no tool name, no code, no id.
