@@ -9,12 +9,23 @@ import { z } from 'zod';
 
 const sessions = new Map();
 
+// `payload` returns the structured result given in MINIMAL_PAYLOAD (the bench passes release-mcp's
+// persona_list result), validated against the same shape and sent as release-mcp sends it (a
+// summary line, then the JSON): both servers then validate, serialize and send the same bytes.
+const payload = process.env.MINIMAL_PAYLOAD ? JSON.parse(process.env.MINIMAL_PAYLOAD) : { active: 'none', read_only: false, personas: [] };
+const personaShape = z.object({ name: z.string(), description: z.string(), families: z.array(z.string()), tools: z.array(z.string()), skills: z.array(z.string()), active: z.boolean(), tool_count: z.number().int() });
+
 function newServer() {
   const server = new McpServer({ name: 'minimal', version: '1.0.0' });
   server.registerTool(
     'echo',
     { description: 'Echo text', inputSchema: { text: z.string().default('') }, outputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
     async ({ text }) => ({ content: [{ type: 'text', text }], structuredContent: { text } }),
+  );
+  server.registerTool(
+    'payload',
+    { description: 'A fixed result', inputSchema: {}, outputSchema: { active: z.string(), read_only: z.boolean(), personas: z.array(personaShape) }, annotations: { readOnlyHint: true } },
+    async () => ({ content: [{ type: 'text', text: `active persona: ${payload.active}; available: ${payload.personas.map((p) => p.name).join(', ')}\n${JSON.stringify(payload)}` }], structuredContent: payload }),
   );
   return server;
 }

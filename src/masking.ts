@@ -57,22 +57,38 @@ function maskCut(text: string, secret: string): string {
   return out;
 }
 
-/** Replace every secret value, any cut piece of one, and every credential-shaped string with a marker. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
+/**
+ * Text none of SHAPES or BASIC can match lacks all of these (a superset of what they need), so
+ * one test spares three replaces on the common string: result values are mostly plain words.
+ */
+const MAY_HAVE_SHAPE = /:\/\/|hooks\.slack|basic/i;
+
+/** Longest first: a secret that contains another is masked whole. */
+const longestFirst = (secrets: readonly string[]) => [...secrets].sort((a, b) => b.length - a.length);
+
+function redactSorted(text: string, sorted: readonly string[], secrets: readonly string[]): string {
   let out = text;
-  // Longest first: a secret that contains another is masked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join(MASK);
+  for (const secret of sorted) if (secret) out = out.split(secret).join(MASK);
   for (const secret of secrets) if (secret) out = maskCut(out, secret);
+  if (!MAY_HAVE_SHAPE.test(out)) return out;
   for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement);
   return maskBasic(out);
 }
 
+/** Replace every secret value, any cut piece of one, and every credential-shaped string with a marker. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  return redactSorted(text, longestFirst(secrets), secrets);
+}
+
 /** Deep redaction for structured values bound for output or memory (keys included). */
 export function redactValue<T>(value: T, secrets: readonly string[]): T {
-  if (typeof value === 'string') return redactSecrets(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k, secrets), redactValue(v, secrets)])) as T;
-  }
-  return value;
+  // Sorted once for the whole value, not once per string in it.
+  const sorted = longestFirst(secrets);
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return redactSorted(item, sorted, secrets);
+    if (Array.isArray(item)) return item.map(walk);
+    if (item && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([k, v]) => [redactSorted(k, sorted, secrets), walk(v)]));
+    return item;
+  };
+  return walk(value) as T;
 }

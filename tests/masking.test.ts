@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { secretValues } from '../src/config.js';
 import { ToolError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
-import { MASK, redactSecrets } from '../src/masking.js';
+import { MASK, redactSecrets, redactValue } from '../src/masking.js';
 import { ALL_TOOLS, defineTool } from '../src/tools/index.js';
 import { connect, errorOf, tempDir, testRuntime, textOf } from './helpers/harness.js';
 
@@ -33,6 +33,27 @@ describe('redactSecrets', () => {
     expect(redactSecrets('Basic connectivity restored', [])).toBe('Basic connectivity restored');
     expect(redactSecrets(`posting to ${WEBHOOK} failed`, [])).toBe(`posting to https://hooks.slack.com/services/${MASK} failed`);
     expect(redactSecrets('hooks.slack.com/services/T0001AAAA/B00', [])).toBe(`hooks.slack.com/services/${MASK}`);
+  });
+
+  it('masks every shape in any case, and a secret inside a longer one whole, in each string and key of a nested value', () => {
+    const secrets = ['inner-secret-value', 'outer-inner-secret-value-xyz'];
+    const value = {
+      plain: ['release', 'core', { tools: ['persona_list'] }],
+      webhook: 'posted to HTTPS://HOOKS.SLACK.COM/services/T1/B2/zzzzzzzzzzzz',
+      url: 'clone https://bot:hunter2pass@git.example.com/repo',
+      basic: 'Authorization: basic dXNlcjpwYXNzd29yZA==',
+      nested: [{ 'key outer-inner-secret-value-xyz': 'inner-secret-value and outer-inner-secret-value-xyz' }],
+    };
+    const out = redactValue(value, secrets);
+    expect(out).toEqual({
+      plain: ['release', 'core', { tools: ['persona_list'] }],
+      webhook: `posted to HTTPS://HOOKS.SLACK.COM/services/${MASK}`,
+      url: `clone https://bot:${MASK}@git.example.com/repo`,
+      basic: `Authorization: basic ${MASK}`,
+      nested: [{ [`key ${MASK}`]: `${MASK} and ${MASK}` }],
+    });
+    // Each string alone masks the same as inside the value.
+    expect(redactSecrets(value.webhook, secrets)).toBe(out.webhook);
   });
 
   it('counts the base64 Jira Cloud credential among the secrets', () => {

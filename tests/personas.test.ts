@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connect, errorOf, testRuntime } from './helpers/harness.js';
-import { checkPersonas, loadPersonas } from '../src/personas/index.js';
+import { checkPersonas, loadPersonas, selectTools } from '../src/personas/index.js';
 
 describe('personas', () => {
   it('switches the tool list and notifies the client with list_changed', async () => {
@@ -28,6 +28,34 @@ describe('personas', () => {
     const list = await c.call('persona_list');
     expect(list.structuredContent).toMatchObject({ active: 'release' });
     await c.close();
+    runtime.close();
+  });
+
+  it('counts the tools of each persona as the session sees them, read-only sessions apart, on every call', async () => {
+    const runtime = testRuntime({ persona: 'core' });
+    const core = runtime.personas.get('core')!;
+    const expected = (readOnly: boolean) =>
+      Object.fromEntries([...runtime.personas.values()].map((p) => [p.name, selectTools(runtime.catalog.all, { core, persona: p, readOnly }).length]));
+    const counts = (r: Awaited<ReturnType<typeof writer.call>>) => Object.fromEntries((r.structuredContent as { personas: Array<{ name: string; tool_count: number }> }).personas.map((p) => [p.name, p.tool_count]));
+    const writer = await connect(runtime);
+    const reader = await connect(runtime, { readOnly: true });
+    // The read-only view hides write tools: the two counts must differ somewhere, or this test proves nothing.
+    expect(expected(true)).not.toEqual(expected(false));
+    for (let i = 0; i < 2; i++) {
+      expect(counts(await writer.call('persona_list'))).toEqual(expected(false));
+      expect(counts(await reader.call('persona_list'))).toEqual(expected(true));
+    }
+    await writer.call('persona_load', { persona: 'release' });
+    const afterLoad = await writer.call('persona_list');
+    expect(afterLoad.structuredContent).toMatchObject({ active: 'release' });
+    expect(counts(afterLoad)).toEqual(expected(false));
+    // The visibility check follows the persona: a release tool is callable now, hidden again back in core.
+    expect((await writer.call('memory_append', { key: 'k', list: 'l', item: 1 })).isError).toBeFalsy();
+    expect(errorOf(await reader.call('memory_append', { key: 'k', list: 'l', item: 1 })).code).toBe('not_found');
+    await writer.call('persona_load', { persona: 'core' });
+    expect(errorOf(await writer.call('memory_append', { key: 'k', list: 'l', item: 1 })).code).toBe('not_found');
+    await writer.close();
+    await reader.close();
     runtime.close();
   });
 

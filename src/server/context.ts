@@ -31,9 +31,28 @@ export function toolContext(runtime: Runtime, session: SessionControl, options: 
   return ctx;
 }
 
+/**
+ * Tools each persona shows, by read-only mode: personas and the catalog do not change once the
+ * runtime exists, so persona_list counts them once per runtime instead of on every call.
+ */
+const toolCounts = new WeakMap<Runtime, Map<boolean, Map<string, number>>>();
+
+function toolCountsOf(runtime: Runtime, readOnly: boolean): Map<string, number> {
+  let byMode = toolCounts.get(runtime);
+  if (!byMode) toolCounts.set(runtime, (byMode = new Map()));
+  let counts = byMode.get(readOnly);
+  if (!counts) {
+    const core = runtime.personas.get('core')!;
+    const tools = runtime.catalog.all;
+    counts = new Map([...runtime.personas.values()].map((persona) => [persona.name, selectTools(tools, { core, persona, readOnly }).length]));
+    byMode.set(readOnly, counts);
+  }
+  return counts;
+}
+
 /** Persona summaries as a session with this persona and mode sees them. */
 export function personaSummaries(runtime: Runtime, active: string, readOnly: boolean): PersonaSummary[] {
-  const core = runtime.personas.get('core')!;
+  const counts = toolCountsOf(runtime, readOnly);
   return [...runtime.personas.values()].map((persona) => ({
     name: persona.name,
     description: persona.description,
@@ -41,7 +60,7 @@ export function personaSummaries(runtime: Runtime, active: string, readOnly: boo
     tools: persona.tools,
     skills: persona.skills,
     active: persona.name === active,
-    tool_count: selectTools(runtime.catalog.all, { core, persona, readOnly }).length,
+    tool_count: counts.get(persona.name)!,
   }));
 }
 

@@ -8,7 +8,7 @@ import {
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { recordEvent } from '../releases/index.js';
-import { isToolVisible, selectTools, unknownPersonaMessage, type Persona } from '../personas/index.js';
+import { isToolVisible, selectTools, unknownPersonaMessage, type Persona, type ToolFilter } from '../personas/index.js';
 import {
   renderError,
   unknownToolError,
@@ -66,8 +66,14 @@ export class McpSession implements SessionControl {
     });
   }
 
-  private get filter() {
-    return { core: this.personaNamed('core'), persona: this.personaNamed(this.persona), readOnly: this.readOnly };
+  /** Kept until the persona changes: every call checks visibility against it. */
+  private cachedFilter: ToolFilter | undefined;
+
+  private get filter(): ToolFilter {
+    if (this.cachedFilter?.persona.name !== this.persona) {
+      this.cachedFilter = { core: this.personaNamed('core'), persona: this.personaNamed(this.persona), readOnly: this.readOnly };
+    }
+    return this.cachedFilter;
   }
 
   private personaNamed(name: string): Persona {
