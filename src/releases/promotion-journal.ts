@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { nowIso, type MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
@@ -70,6 +71,9 @@ export function reconcilePromotion(memory: MemoryDb, tenant: string, releaseId: 
 }
 
 function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Reconciled {
+  // A target file that is gone (moved, config changed) proves nothing: opening it would make an
+  // empty database without the marker and record a promotion that may have committed as failed.
+  if (!existsSync(row.target)) return { release_id: row.release_id, outcome: 'pending' };
   const target = TargetDb.open(row.target, 0);
   let committed: boolean | undefined;
   let schemaAfter: string | undefined;

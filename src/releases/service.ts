@@ -79,6 +79,14 @@ function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: stri
 
 const elapsedMs = (start: number) => performance.now() - start;
 
+/** An open promotion of this release is finished first; one whose target is locked (it may be running) refuses the call. */
+function reconcileOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): void {
+  if (reconcileFirst(memory, actor, tool, id)) return;
+  throw refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
+    hint: "wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)",
+  }));
+}
+
 /**
  * Finish this release's promotion if a process stopped (or could not write the ledger) between
  * its intent and its outcome. Returns false when its target is locked: a promotion may be running.
@@ -206,11 +214,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
   const { memory, config } = deps;
   const tool = 'release_promote';
   requireAdmin(memory, actor, tool, id);
-  if (!reconcileFirst(memory, actor, tool, id)) {
-    throw refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
-      hint: 'wait for it to end, then release_get shows how it ended',
-    }));
-  }
+  reconcileOrRefuse(memory, actor, tool, id);
   const release = loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
@@ -325,7 +329,7 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
   const { memory, config } = deps;
   const tool = 'release_rollback';
   requireAdmin(memory, actor, tool, id);
-  reconcileFirst(memory, actor, tool, id);
+  reconcileOrRefuse(memory, actor, tool, id);
   const release = loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
   const env = environmentNamed(config, release.to_env);

@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -176,6 +177,19 @@ describe('promotion journal', () => {
       ['release.promoted', 'release-mcp (reconcile on release_rollback)'],
       ['release.rollback', expect.any(String)],
     ]);
+  });
+
+  it('leaves a committed promotion open while its target file is missing, instead of recording it as failed', async () => {
+    const id = await crashedPromotion('after_target_commit');
+    renameSync(staging, `${staging}.moved`);
+    try {
+      expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('prepared');
+      expect(errorOf(await mcp!.call('release_rollback', { release_id: id }))).toMatchObject({ code: 'conflict' });
+      expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+    } finally {
+      renameSync(`${staging}.moved`, staging);
+    }
+    expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('promoted');
   });
 
   it('keeps the flag values from before a promotion whose failure could not be recorded, and does not promote it again', async () => {
