@@ -288,10 +288,7 @@ export function configSearchPlaces(env: NodeJS.ProcessEnv, cwd: string): string[
 export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
   if (explicit) return resolve(cwd, explicit);
   if (env.RELEASE_MCP_CONFIG) return resolve(cwd, env.RELEASE_MCP_CONFIG);
-  const local = resolve(cwd, 'config.json');
-  if (existsSync(local)) return local;
-  const user = join(userConfigDir(env), 'config.json');
-  return existsSync(user) ? user : undefined;
+  return configSearchPlaces(env, cwd).find((place) => existsSync(place));
 }
 
 export function parseConfig(raw: unknown, baseDir: string): Config {

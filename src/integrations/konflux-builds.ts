@@ -1,4 +1,4 @@
-import { APPLICATION_LABEL, conditionsOf } from './konflux-status.js';
+import { APPLICATION_LABEL, conditionsOf, str } from './konflux-status.js';
 import type { KubeObject } from './kube.js';
 
 /** Labels Konflux (Pipelines as Code) puts on a component's build PipelineRuns. */
@@ -24,8 +24,6 @@ export interface BuildSummary {
   image_url: string | null;
   image_digest: string | null;
 }
-
-const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 
 /** The label selector of build PipelineRuns, narrowed to a component, commit and application when given. */
 export function buildSelector(filter: { component?: string | undefined; commitSha?: string | undefined; application?: string | undefined }): string {

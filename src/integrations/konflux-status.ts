@@ -35,7 +35,8 @@ export const SNAPSHOT_LABEL = 'release.appstudio.openshift.io/snapshot';
 export const RELEASE_PLAN_LABEL = 'release.appstudio.openshift.io/releasePlan';
 export const APPLICATION_LABEL = 'appstudio.openshift.io/application';
 
-const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+/** A non-empty string field of a Kubernetes object, else null. */
+export const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 
 export function conditionsOf(obj: KubeObject): KubeCondition[] {
   const conditions = obj.status?.conditions;

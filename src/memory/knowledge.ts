@@ -29,7 +29,9 @@ export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): { files
     for (const file of yamlFiles(dir)) {
       const source = `knowledge:${file}`;
       const stat = statSync(file, { throwIfNoEntry: false });
-      const signature = stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
+      // Gone since the folder was listed: treated as removed (its known issues go below).
+      if (!stat) continue;
+      const signature = `${stat.size}:${stat.mtimeMs}`;
       present.add(source);
       if (known.get(source) === signature) continue;
       const parsed = knownIssuesFileSchema.safeParse(parseYaml(readFileSafely(file, { roots: [dir], maxBytes: FILE_CAPS.knowledge })) ?? {});

@@ -114,22 +114,17 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const anonymous: Principal = { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' };
   const detailsOf = (w: RefusalWindow) => ({ path: w.path, reason: w.reason, remote: w.address, minute: w.minute, count: w.count, rate_limited: w.rate_limited });
   // Auditing must not turn a 401 into a 500: a failed write is logged, the request is still refused.
+  const audited = <T>(write: () => T): T | undefined => {
+    try {
+      return write();
+    } catch (error) {
+      runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
+      return undefined;
+    }
+  };
   const refusals = new RefusalAudit({
-    insert: (w) => {
-      try {
-        return recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) });
-      } catch (error) {
-        runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
-        return undefined;
-      }
-    },
-    update: (id, w) => {
-      try {
-        updateEventDetails(runtime.memory, id, detailsOf(w));
-      } catch (error) {
-        runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
-      }
-    },
+    insert: (w) => audited(() => recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) })),
+    update: (id, w) => audited(() => updateEventDetails(runtime.memory, id, detailsOf(w))),
   });
   const failures = new FailureBuckets(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
 

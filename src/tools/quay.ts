@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
-import { DIGEST_PATTERN, isActiveTag, manifestListEntries, QuayClient, resolveQuayRepository, TAG_PATTERN, type QuayTag } from '../integrations/quay.js';
+import { DIGEST_PATTERN, isActiveTag, manifestListEntries, QuayClient, resolveQuayRepository, TAG_PATTERN, type QuayManifest, type QuayTag } from '../integrations/quay.js';
 import { evaluatePolicy, mergeReports, SEVERITIES, summarizeVulnerabilities, worstVerdict, type VulnerabilitySummary } from '../integrations/quay-vulns.js';
 import { defineTool, type ToolContext } from './registry.js';
 import { httpsTrust } from './trust.js';
@@ -193,15 +193,15 @@ async function scan(ctx: ToolContext, args: { repository: string; tag?: string |
   const manifest = args.digest ?? tagged!.manifest_digest;
   const client = quay(ctx);
   const limit = ctx.config.quay.cve_list_limit;
+  let list: QuayManifest | undefined;
   if (tagged?.is_manifest_list !== true) {
     const report = await client.security(repo, manifest, ctx.signal);
     const single = summarizeVulnerabilities(report, limit);
     // A digest given alone may be a list: Quay then says unsupported, and the manifest tells.
-    if (single.status !== 'unsupported' || !(await client.manifest(repo, manifest, ctx.signal)).is_manifest_list) {
-      return { repo, manifest, summary: single, images: [] as ImageScan[] };
-    }
+    if (single.status === 'unsupported') list = await client.manifest(repo, manifest, ctx.signal);
+    if (!list?.is_manifest_list) return { repo, manifest, summary: single, images: [] as ImageScan[] };
   }
-  const entries = manifestListEntries(await client.manifest(repo, manifest, ctx.signal));
+  const entries = manifestListEntries(list ?? (await client.manifest(repo, manifest, ctx.signal)));
   if (!entries.length) throw new ToolError('upstream', `manifest list ${manifest} in ${repo} names no images to scan`, { details: { repository: repo, digest: manifest } });
   const reports = await Promise.all(entries.map((e) => client.security(repo, e.digest, ctx.signal)));
   const images = entries.map((e, i) => ({ platform: e.platform, digest: e.digest, summary: summarizeVulnerabilities(reports[i]!, limit) }));

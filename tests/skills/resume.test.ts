@@ -188,6 +188,19 @@ describe('nested skill_run steps', () => {
   /** The inner run the outer run's step nested started. */
   const innerOf = (outerId: string) => h.runtime.memory.db.prepare("SELECT id FROM skill_runs WHERE parent_run = ? AND parent_step = 'nested'").all(outerId) as Array<{ id: string }>;
 
+  /** An outer run killed while its `nested` skill_run step ran, and that step's inner run as created then (status running, owner dead). */
+  function killedInNestedStep(): { mem: typeof h.runtime.memory; outer: string; inner: string } {
+    const mem = h.runtime.memory;
+    const tenant = h.runtime.config.releases.default_tenant;
+    const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
+    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
+    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
+    const inner = `${outer}-in`;
+    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    return { mem, outer, inner };
+  }
+
   it('takes the result of an inner run that was resumed on its own and succeeded, instead of running the skill again', async () => {
     h.write('inner', 'name: inner\ndescription: d\nsteps:\n  - name: gate\n    confirm: "ship it?"\n  - name: ship\n    tool: test_mutate\n    args: { item: inner }\n    output: shipped\noutputs:\n  count: "{{ shipped.count }}"\n');
     h.write('outer', 'name: outer\ndescription: d\nsteps:\n  - name: nested\n    tool: skill_run\n    args: { name: inner }\n    output: nested\n  - name: after\n    tool: test_mutate\n    args: { item: "outer after {{ nested.outputs.count }}" }\n');
@@ -204,14 +217,7 @@ describe('nested skill_run steps', () => {
   });
 
   it('takes the result of an inner run that ended after its process died, without asking about the skill_run call', async () => {
-    const mem = h.runtime.memory;
-    const tenant = h.runtime.config.releases.default_tenant;
-    const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
-    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
-    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
-    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
-    const inner = `${outer}-in`;
-    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    const { mem, outer, inner } = killedInNestedStep();
     addRunStep(mem, inner, { round: 0, phase: 'main', name: 'ship', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'inner' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
     finishRun(mem, inner, { status: 'succeeded', outputs: {}, duration_ms: 5 });
     h.fx.mutations.push('inner');
@@ -245,15 +251,8 @@ describe('nested skill_run steps', () => {
   });
 
   it('passes interrupted "skip" of an outer resume on to the inner run that waits on it', async () => {
-    const mem = h.runtime.memory;
-    const tenant = h.runtime.config.releases.default_tenant;
-    const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
-    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
-    mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
-    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
     // The inner run was killed while its change (ship) was being made.
-    const inner = `${outer}-in`;
-    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    const { mem, outer, inner } = killedInNestedStep();
     mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, inner);
     addRunStep(mem, inner, { round: 0, phase: 'main', name: 'gate', kind: 'confirm', status: 'succeeded', tool: null, args: null, attempts: 1, duration_ms: 1, output: undefined, output_summary: null, error: null, matches: null, note: null });
     startStepCall(mem, inner, { round: 0, phase: 'main', name: 'ship', tool: 'test_mutate', args: { item: 'inner' }, idempotent: false });
@@ -264,7 +263,7 @@ describe('nested skill_run steps', () => {
     const skipped = runOf(await c.call('skill_run', { resume: outer, interrupted: 'skip' }));
     expect(skipped.status).toBe('succeeded');
     expect(h.fx.mutations).toEqual(['inner', 'outer']);
-    expect(getRun(mem, tenant, inner)!.steps.at(-1)).toMatchObject({ name: 'ship', status: 'skipped', note: expect.stringMatching(/skipped on the operator's word/) });
+    expect(getRun(mem, h.runtime.config.releases.default_tenant, inner)!.steps.at(-1)).toMatchObject({ name: 'ship', status: 'skipped', note: expect.stringMatching(/skipped on the operator's word/) });
   });
 
   it('takes the declined status of its inner run', async () => {
