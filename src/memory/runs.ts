@@ -52,17 +52,6 @@ export interface RunStepRecord {
 
 type Row = Record<string, unknown>;
 
-const statements = new WeakMap<MemoryDb, Map<string, ReturnType<MemoryDb['db']['prepare']>>>();
-
-/** Steps are written one by one while a run goes: their statements are prepared once per database. */
-function statement(mem: MemoryDb, sql: string) {
-  let cache = statements.get(mem);
-  if (!cache) statements.set(mem, (cache = new Map()));
-  let prepared = cache.get(sql);
-  if (!prepared) cache.set(sql, (prepared = mem.db.prepare(sql)));
-  return prepared;
-}
-
 const parse = <T>(text: unknown, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 function runFromRow(row: Row): RunRecord {
@@ -149,9 +138,7 @@ export function finishRun(mem: MemoryDb, id: string, result: { status: string; o
 
 export function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecord, 'seq' | 'ts'>): void {
   const json = (value: unknown) => (value === undefined || value === null ? null : mem.json(value));
-  statement(
-      mem,
-      `INSERT INTO run_steps (run_id, seq, round, phase, name, kind, status, tool, args, attempts, duration_ms, output, output_summary, error, matches, note, ts)
+  mem.statement(`INSERT INTO run_steps (run_id, seq, round, phase, name, kind, status, tool, args, attempts, duration_ms, output, output_summary, error, matches, note, ts)
        VALUES (@run_id, (SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = @run_id), @round, @phase, @name, @kind, @status, @tool, @args, @attempts, @duration_ms, @output, @output_summary, @error, @matches, @note, @ts)`,
   ).run({
       run_id: runId,
@@ -175,9 +162,9 @@ export function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecor
 
 /** A run of this tenant with its steps; another tenant's run is undefined, as if it did not exist. */
 export function getRun(mem: MemoryDb, tenant: string, id: string): { run: RunRecord; steps: RunStepRecord[] } | undefined {
-  const row = mem.db.prepare('SELECT * FROM skill_runs WHERE id = ? AND tenant = ?').get(id, tenant) as Row | undefined;
+  const row = mem.statement('SELECT * FROM skill_runs WHERE id = ? AND tenant = ?').get(id, tenant) as Row | undefined;
   if (!row) return undefined;
-  const steps = (mem.db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(stepFromRow);
+  const steps = (mem.statement('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(stepFromRow);
   return { run: runFromRow(row), steps };
 }
 
@@ -204,9 +191,7 @@ export interface StepCall {
 }
 
 export function startStepCall(mem: MemoryDb, runId: string, call: { round: number; phase: string; name: string; tool: string; args: Record<string, unknown>; idempotent: boolean }): void {
-  statement(
-    mem,
-    `INSERT OR REPLACE INTO run_step_calls (run_id, round, phase, name, tool, args, idempotent, started_at, done_at, outcome)
+  mem.statement(`INSERT OR REPLACE INTO run_step_calls (run_id, round, phase, name, tool, args, idempotent, started_at, done_at, outcome)
      VALUES (@run_id, @round, @phase, @name, @tool, @args, @idempotent, @now, NULL, NULL)`,
   ).run({ run_id: runId, round: call.round, phase: call.phase, name: call.name, tool: call.tool, args: mem.json(call.args), idempotent: call.idempotent ? 1 : 0, now: nowIso() });
 }
@@ -218,13 +203,13 @@ export function finishStepCalls(mem: MemoryDb, runId: string, phase: string, nam
 
 /** The latest call of a step, when its result was never recorded (its process died during it). */
 export function openStepCall(mem: MemoryDb, runId: string, phase: string, name: string): StepCall | undefined {
-  const row = mem.db.prepare('SELECT * FROM run_step_calls WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL ORDER BY round DESC LIMIT 1').get(runId, phase, name) as Row | undefined;
+  const row = mem.statement('SELECT * FROM run_step_calls WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL ORDER BY round DESC LIMIT 1').get(runId, phase, name) as Row | undefined;
   if (!row) return undefined;
   return { ...(row as unknown as StepCall), args: parse(row.args, null), idempotent: row.idempotent === 1 };
 }
 
 /** The latest run a skill_run step of a run started. */
 export function childRun(mem: MemoryDb, parentRun: string, parentStep: string): RunRecord | undefined {
-  const row = mem.db.prepare('SELECT * FROM skill_runs WHERE parent_run = ? AND parent_step = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(parentRun, parentStep) as Row | undefined;
+  const row = mem.statement('SELECT * FROM skill_runs WHERE parent_run = ? AND parent_step = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(parentRun, parentStep) as Row | undefined;
   return row ? runFromRow(row) : undefined;
 }
