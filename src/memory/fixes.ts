@@ -97,29 +97,23 @@ export function patternIndex(errorPattern: string): { pattern_words: string; pat
 }
 
 /**
- * Fixes learned before fixes had tenants (tenant '' after migration 6) become the default
- * tenant's, the one the local user and the single --http-token act for; their pattern index
- * columns are filled at the same time. A no-op once done.
+ * Fixes learned before migration 6 have no pattern index yet (it needs patternIndex, not SQL):
+ * fill it at open. A no-op once done.
  */
-export function adoptUntenantedFixes(mem: MemoryDb, defaultTenant: string): number {
-  const untenanted = mem.statement("SELECT id, error_pattern FROM learned_fixes WHERE tenant = ''");
-  if (!untenanted.get()) return 0;
-  const update = mem.db.prepare('UPDATE learned_fixes SET tenant = ?, pattern_words = ?, pattern_lead = ? WHERE id = ?');
-  // Read and adopt under the write lock: two servers opening the file at once adopt each row once.
-  const adopt = mem.db.transaction(() => {
-    const legacy = untenanted.all() as Array<{ id: number; error_pattern: string }>;
-    for (const { id, error_pattern } of legacy) {
-      // Two legacy fixes can only collide with a fix the default tenant taught since, which is newer: keep that one.
-      if (mem.db.prepare('SELECT 1 FROM learned_fixes WHERE tenant = ? AND tool = (SELECT tool FROM learned_fixes WHERE id = ?) AND error_pattern = ?').get(defaultTenant, id, error_pattern)) {
-        mem.db.prepare('DELETE FROM learned_fixes WHERE id = ?').run(id);
-        continue;
-      }
+export function indexLegacyFixes(mem: MemoryDb): number {
+  const legacy = mem.statement("SELECT id, error_pattern FROM learned_fixes WHERE pattern_lead = '' AND taught_by = 'unrecorded'");
+  if (!legacy.get()) return 0;
+  const update = mem.db.prepare('UPDATE learned_fixes SET pattern_words = ?, pattern_lead = ? WHERE id = ?');
+  // Under the write lock: two servers opening the file at once index each row once.
+  const index = mem.db.transaction(() => {
+    const rows = legacy.all() as Array<{ id: number; error_pattern: string }>;
+    for (const { id, error_pattern } of rows) {
       const { pattern_words, pattern_lead } = patternIndex(error_pattern);
-      update.run(defaultTenant, pattern_words, pattern_lead, id);
+      update.run(pattern_words, pattern_lead, id);
     }
-    return legacy.length;
+    return rows.length;
   });
-  return adopt.immediate();
+  return index.immediate();
 }
 
 /** Known issues come from knowledge files: replace those of one source at once. */

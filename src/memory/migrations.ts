@@ -152,9 +152,9 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Learned fixes belong to a tenant and name who taught them. Rows from before get tenant ''
-    // here; the server gives them its default tenant at open (adoptUntenantedFixes), which SQL
-    // cannot know. The word index becomes contentless and carries a tenant token, so a lookup
+    // Learned fixes belong to a tenant and name who taught them. Rows from before go to the
+    // default tenant (temp.migration_env, as in migration 4); their pattern_words/pattern_lead are
+    // filled at open by indexLegacyFixes, which needs the word splitting of fixes.ts. The word index becomes contentless and carries a tenant token, so a lookup
     // searches one tenant's fixes only; pattern_words/pattern_lead find the fixes whose pattern
     // appears in an error with a plain index lookup, however common its words.
     version: 6,
@@ -183,7 +183,7 @@ export const MIGRATIONS: readonly Migration[] = [
         UNIQUE (tenant, tool, error_pattern)
       );
       INSERT INTO learned_fixes_v6 (id, tenant, taught_by, tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at)
-        SELECT id, '', 'unrecorded', tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at FROM learned_fixes;
+        SELECT id, (SELECT default_tenant FROM temp.migration_env), 'unrecorded', tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at FROM learned_fixes;
       DROP TABLE learned_fixes;
       ALTER TABLE learned_fixes_v6 RENAME TO learned_fixes;
       CREATE INDEX learned_fixes_tool ON learned_fixes(tenant, tool, times_fixed, id);

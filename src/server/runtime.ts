@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { adoptUntenantedFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
+import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
 import { reconcilePromotions } from '../releases/index.js';
 import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
@@ -102,7 +102,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
   try {
     syncKnownIssues(memory, config.knowledge_dirs);
-    adoptUntenantedFixes(memory, config.releases.default_tenant);
+    indexLegacyFixes(memory);
   } catch (error) {
     memory.close();
     throw new StartupError((error as Error).message);
