@@ -16,6 +16,7 @@ import {
   renewLease,
   startStepCall,
   type MemoryDb,
+  type RunRecord,
   type RunStepRecord,
   type StepCall,
 } from '../memory/index.js';
@@ -324,6 +325,24 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
 }
 
 /**
+ * The status of a run that is to be resumed or abandoned: a run still running (its owner alive
+ * and its lease fresh) is a conflict, one that ended for good a precondition.
+ */
+export function stoppedStatus(run: RunRecord, leaseMs: number, verb: 'resumed' | 'abandoned'): string {
+  const status = effectiveStatus(run, leaseMs);
+  if (status === 'running') {
+    const silent = run.heartbeat_at === null ? 'never' : `${Math.round((Date.now() - run.heartbeat_at) / 1000)} s ago`;
+    throw new ToolError('conflict', `run ${run.id} is running (owner ${run.owner}, last heartbeat ${silent})`, {
+      hint: `wait for it to end, or cancel it where it runs; a run whose process died shows as interrupted once its lease (skills.lease_ms, ${leaseMs} ms) expires`,
+    });
+  }
+  if (status !== 'interrupted' && !RESUMABLE.includes(status)) {
+    throw new ToolError('precondition', `run ${run.id} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be ${verb}`);
+  }
+  return status;
+}
+
+/**
  * Load a stopped or interrupted run for a resume: its inputs, and the outputs of the steps before
  * the one it stopped at. Returns the index of that step.
  */
@@ -335,16 +354,7 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
   const { run, steps } = stored;
   if (run.skill !== state.skill.name) throw new ToolError('conflict', `run ${runId} is a run of ${run.skill}, not ${state.skill.name}`);
   if (run.dry_run) throw new ToolError('precondition', `run ${runId} is a plan (dry run); start a real run instead`);
-  const status = effectiveStatus(run, deps.config.skills.lease_ms);
-  if (status === 'running') {
-    const silent = run.heartbeat_at === null ? 'never' : `${Math.round((Date.now() - run.heartbeat_at) / 1000)} s ago`;
-    throw new ToolError('conflict', `run ${runId} is running (owner ${run.owner}, last heartbeat ${silent})`, {
-      hint: `wait for it to end, or cancel it where it runs; a run whose process died shows as interrupted once its lease (skills.lease_ms, ${deps.config.skills.lease_ms} ms) expires`,
-    });
-  }
-  if (status !== 'interrupted' && !RESUMABLE.includes(status)) {
-    throw new ToolError('precondition', `run ${runId} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be resumed`);
-  }
+  const status = stoppedStatus(run, deps.config.skills.lease_ms, 'resumed');
   const latest = new Map<string, RunStepRecord>();
   for (const row of steps) if (row.phase === 'main') latest.set(row.name, row);
   let startAt = state.skill.steps.findIndex((step) => !GOES_ON.has((latest.get(step.name)?.status ?? 'pending') as StepResult['status']));
