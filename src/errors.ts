@@ -20,6 +20,19 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Codes worth retrying: the same call may succeed a moment later. */
 export const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['network', 'timeout', 'rate_limited', 'upstream']);
 
+/**
+ * Whether the same call may succeed a moment later. A certificate that cannot be verified is a
+ * `network` failure, but no retry fixes it: it needs tls.ca_file or a new certificate.
+ */
+export function isTransient(error: Pick<ToolErrorJSON, 'code' | 'details'>): boolean {
+  return TRANSIENT_CODES.has(error.code) && !isCertificateFailure(error);
+}
+
+/** A server certificate that could not be verified (integrations/http-errors.ts marks it so). */
+export function isCertificateFailure(error: Pick<ToolErrorJSON, 'details'>): boolean {
+  return error.details?.certificate === true;
+}
+
 export interface ToolErrorOptions {
   hint?: string;
   details?: Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -150,6 +150,41 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
       const error = errorOf(await mcp.call('konflux_list_applications', {}));
       expect(error.message).toMatch(/^certificate failure: Konflux/);
       expect(error.hint).toContain("kubeconfig's certificate-authority(-data)");
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('a certificate failure is not retried by a skill step, does not trigger a network heal, and stops an alert watch at once', async () => {
+    const skills = join(dir.path, 'skills-cert');
+    mkdirSync(skills, { recursive: true });
+    writeFileSync(join(skills, 'tag_over_tls.yaml'), [
+      'name: tag_over_tls',
+      'description: reads a tag with retries',
+      'steps:',
+      '  - name: tag',
+      '    tool: quay_get_tag',
+      '    args: { repository: team/app, tag: v1 }',
+      '    retry: { attempts: 4, delay: 10ms }',
+      '    on_error: auto_heal',
+      '',
+    ].join('\n'));
+    const mcp = await connect(testRuntime({ config: config({ skills_dirs: [skills], heal: { network: { command: ['sh', '-c', 'echo healed'] } } }), env: SECRETS }));
+    const tagRequests = () => quay.server.requests.filter((r) => r.path.includes('/tag/')).length;
+    try {
+      const before = tagRequests();
+      const run = (await mcp.call('skill_run', { name: 'tag_over_tls' })).structuredContent as { status: string; steps: Array<{ attempts: number; note?: string; error?: { message: string } }> };
+      expect(run.status).toBe('failed');
+      expect(run.steps[0]!.attempts).toBe(1);
+      expect(run.steps[0]!.note).toContain('no heal action for error class "certificate"');
+      expect(run.steps[0]!.error!.message).toMatch(/^certificate failure: Quay/);
+      expect(tagRequests() - before).toBe(0); // the TLS handshake failed: no request reached the server
+
+      const started = Date.now();
+      const watch = errorOf(await mcp.call('prometheus_watch_alerts', { environment: 'self_signed', window_minutes: 0.2, interval_seconds: 0.5 }));
+      expect(watch.message).toMatch(/^certificate failure: Prometheus/);
+      expect(Date.now() - started).toBeLessThan(6000); // stopped at the first poll, not after 12 s of failed polls
+      expect(promSelfSigned.server.requests.length).toBe(0);
     } finally {
       await mcp.close();
     }

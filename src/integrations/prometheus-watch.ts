@@ -1,4 +1,4 @@
-import { ToolError } from '../errors.js';
+import { isCertificateFailure, ToolError } from '../errors.js';
 import { evaluatePreDeploy, type AlertPolicy, type FiringAlert, type PrometheusAlert } from './prometheus.js';
 
 export interface WatchPoll {
@@ -32,7 +32,7 @@ export interface WatchResult {
   stopped_early: boolean;
 }
 
-/** Codes that a later poll cannot fix: the watch stops at once. */
+/** Codes that a later poll cannot fix (nor can it fix an untrusted certificate): the watch stops at once. */
 const FATAL = new Set(['auth', 'forbidden', 'config', 'invalid_input', 'cancelled']);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -78,7 +78,7 @@ export async function watchAlerts(options: WatchOptions): Promise<WatchResult> {
     } catch (error) {
       if (options.signal.aborted) throw cancelled();
       const toolError = error instanceof ToolError ? error : new ToolError('network', (error as Error).message, { cause: error });
-      if (FATAL.has(toolError.code)) throw toolError;
+      if (FATAL.has(toolError.code) || isCertificateFailure(toolError)) throw toolError;
       failed += 1;
       lastError = toolError;
     }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Config } from '../config.js';
-import type { ToolErrorJSON } from '../errors.js';
+import { isCertificateFailure, type ToolErrorJSON } from '../errors.js';
 import type { ToolContext } from '../tools/registry.js';
 
 /**
@@ -16,7 +16,9 @@ const CLASSES: ReadonlyArray<[string, RegExp]> = [
 ];
 
 /** The error's class: a clearer reading of its text first, its code otherwise. */
-export function classifyError(error: Pick<ToolErrorJSON, 'code' | 'message'>): string {
+export function classifyError(error: Pick<ToolErrorJSON, 'code' | 'message' | 'details'>): string {
+  // A heal for the network (a VPN, say) does not make an untrusted certificate trusted.
+  if (isCertificateFailure(error)) return 'certificate';
   if (['auth', 'network', 'timeout', 'rate_limited'].includes(error.code)) return error.code;
   for (const [name, pattern] of CLASSES) if (pattern.test(error.message)) return name;
   return error.code;

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { ToolError, TRANSIENT_CODES, type ErrorCode, type ToolErrorJSON } from '../errors.js';
+import { isTransient, ToolError, type ErrorCode, type ToolErrorJSON } from '../errors.js';
 import { countMatches, findKnownIssues, learnFix, type MemoryDb } from '../memory/index.js';
 import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { StepResult } from '../tools/skills.js';
@@ -295,7 +295,7 @@ async function callWithRetry(step: Step, args: Record<string, unknown>, env: Ste
     // A change that is not idempotent may have landed before it timed out (or still be running): never send it twice.
     const annotations = env.tools.get(step.tool!)?.annotations;
     const unsafe = outcome.error.code === 'timeout' && !!annotations && !annotations.readOnlyHint && !annotations.idempotentHint;
-    const transient = TRANSIENT_CODES.has(outcome.error.code) && !unsafe;
+    const transient = isTransient(outcome.error) && !unsafe;
     if (!transient || attempt >= attempts || env.ctx.signal.aborted) {
       if (env.ctx.signal.aborted) return { ok: false, error: { code: 'cancelled', message: 'the run was cancelled' }, text: 'cancelled' };
       return outcome;
