@@ -109,6 +109,10 @@ describe('release_to_prod', () => {
     const text = JSON.stringify(fixes.structuredContent);
     expect(text).toContain('Log in to the Konflux cluster again (oc login)');
     expect(text).toContain('Connect the VPN');
+    // The lesson's pattern is the error's own words: the next unreachable cluster shows the fix beside the error.
+    env.kube.inject({ drop: true, times: 3, match: /components/ });
+    const again = await mcp.runSkill(SKILL, { commit_sha: env.commits.release });
+    expect(step(again, 'get_component').matches?.[0]).toMatchObject({ fix: expect.stringContaining('Connect the VPN') });
     expect(releases()).toHaveLength(0);
   });
 
