@@ -1,10 +1,14 @@
 import Database from 'better-sqlite3';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { git } from '../helpers/git-fixture.js';
 import { connectServer, createReleaseEnv, DEPLOY_FILE, GITLAB_FORK, GITLAB_PROJECT, type ReleaseEnv, type ServerClient } from '../helpers/release-env.js';
 import { runOf as run, stepOf as step, textOf as text } from '../helpers/harness.js';
+
+// Each test runs the whole skill (sometimes twice) against real git and five emulators: up to
+// 20 s on a busy two-core machine, so 30 s is too tight a ceiling.
+vi.setConfig({ testTimeout: 90_000 });
 
 const SKILL = 'release_aa_backend_prod';
 let env: ReleaseEnv;
@@ -334,6 +338,31 @@ describe('release_aa_backend_prod for a commit already being released', () => {
       expect(originBranches()).toBe(branchesBefore);
     } finally {
       mr.source_branch = original;
+      story.fields.resolution = null;
+    }
+  });
+
+  it('stops before any change when the story an open release MR names was resolved meanwhile', async () => {
+    const mr = openMrs()[0]!;
+    const story = summaries()[0]!;
+    story.fields.resolution = { id: '10000', name: 'Done' };
+    try {
+      const issuesBefore = env.jira.issues.length;
+      const mrsBefore = env.gitlab.mergeRequests.length;
+      const branchesBefore = originBranches();
+      const slackBefore = env.slack.payloads.length;
+      const result = await mcp.runSkill(SKILL, { commit_sha: env.commits.release, release_date: '2026-12-04' });
+      expect(result.isError).toBe(true);
+      const stopped = step(result, 'open_mr_story_is_unresolved');
+      expect(stopped).toMatchObject({ status: 'failed', error: { code: 'precondition' } });
+      expect(stopped.error?.message).toContain(`is already being released by ${mr.web_url} (${story.key} - `);
+      expect(stopped.error?.message).toContain('reopen the story (or close that merge request)');
+      expect(env.jira.issues.length).toBe(issuesBefore);
+      expect(env.gitlab.mergeRequests.length).toBe(mrsBefore);
+      expect(originBranches()).toBe(branchesBefore);
+      // Only the failure notice goes out, naming the step that stopped the run.
+      expect(env.slack.payloads.slice(slackBefore).map((p) => JSON.stringify(p.payload))).toEqual([expect.stringContaining('open_mr_story_is_unresolved')]);
+    } finally {
       story.fields.resolution = null;
     }
   });
