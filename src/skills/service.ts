@@ -9,7 +9,7 @@ import { runSkill, stoppedStatus } from './engine.js';
 import { stepResultOf } from './run-records.js';
 import { ExpressionSandbox } from './expressions.js';
 import { lintSkill } from './lint.js';
-import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
+import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, readSkillLibrary, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
@@ -116,19 +116,32 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
     lint: async (target?: string, options: { anyFile?: boolean } = {}): Promise<LintReport> => {
       const findings: LintFinding[] = [];
       const loaded: LoadedSkill[] = [];
-      const collect = (load: () => LoadedSkill[]) => {
+      const fileFindings = (error: SkillFileError) => findings.push(...error.problems.map((p) => fileFinding(error.file, p)));
+      if (!target) {
+        // Every file is checked: a bad one is reported with its paths, the others are still linted.
+        const library = readSkillLibrary(deps.config.skills_dirs);
+        library.files.forEach(fileFindings);
+        findings.push(...library.problems.map((p) => fileFinding('', p)));
+        loaded.push(...library.skills.values());
+      } else if (isFilePath(target) || existsSync(target)) {
+        // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
         try {
-          loaded.push(...load());
+          loaded.push(loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs]));
         } catch (error) {
-          if (error instanceof SkillFileError) findings.push(...error.problems.map((p) => fileFinding(error.file, p)));
-          else if (error instanceof SkillLoadError) findings.push(...error.problems.map((p) => fileFinding('', p)));
+          if (error instanceof SkillFileError) fileFindings(error);
           else throw error;
         }
-      };
-      if (!target) collect(() => [...loadSkills(deps.config.skills_dirs).values()]);
-      // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
-      else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs])]);
-      else collect(() => [find(target)]);
+      } else {
+        const library = readSkillLibrary(deps.config.skills_dirs);
+        const found = library.skills.get(target);
+        if (!found) {
+          const broken = library.files.map((f) => f.file);
+          throw new ToolError('not_found', `no skill "${target}"`, {
+            hint: `known skills: ${[...library.skills.keys()].join(', ') || 'none'}${broken.length ? `; files that do not load (lint without a name shows why): ${broken.join(', ')}` : ''}`,
+          });
+        }
+        loaded.push(found);
+      }
       findings.push(...(await lintLoaded(loaded)));
       return { ok: findings.length === 0, skills: loaded.map((l) => l.skill.name), findings };
     },
