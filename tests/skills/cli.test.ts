@@ -147,6 +147,15 @@ describe('release-mcp skill (CLI)', () => {
     expect(cli('runs', '--json').stdout).toBe(before);
 
     expect(cli('plan', '--file', join(dir.path, 'absent.yaml')).code).toBe(2);
+    // Read as skill folders are read: a regular file of at most 1 MiB.
+    const fifo = join(dir.path, 'pipe.yaml');
+    spawnSync('mkfifo', [fifo]);
+    const piped = cli('plan', '--file', fifo);
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('is a FIFO; only regular files are read');
+    const huge = join(dir.path, 'huge.yaml');
+    writeFileSync(huge, `name: huge\ndescription: "${'x'.repeat(1024 * 1024)}"\nsteps: []\n`);
+    expect(cli('plan', '--file', huge).stderr).toContain('is larger than 1048576 bytes');
     expect(cli('plan', 'gate', '--file', tools).code).toBe(2);
   });
 });
