@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, in order. Each figure is printed as
 // `name: value unit (baseline X unit, ratio R)`, measured beside its baseline in the same run.
 import { benchColdStart } from './cold-start.js';
+import { benchContext } from './context.js';
 import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchKnownIssues } from './known-issues.js';
@@ -15,3 +16,5 @@ console.log();
 benchMemoryLists();
 console.log();
 await benchEngine();
+console.log();
+await benchContext();

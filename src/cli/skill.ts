@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ToolError } from '../errors.js';
 import { redactValue } from '../logger.js';
 import { LocalSession } from '../server/context.js';
@@ -12,7 +13,9 @@ Commands:
   describe NAME                 inputs, steps and tools of a skill
   lint [NAME|FILE]              check skills against the schema and the tools (all when none given)
   plan NAME [--input k=v ...]   dry run: read-only steps run, the others show their arguments
-  run NAME [--input k=v ...]    run a skill (or: run --file path.yaml)
+  plan --file PATH [--input k=v ...]
+                                lint, then plan, a skill file that is not in a skills folder
+  run NAME [--input k=v ...]    run a skill of the skills folders
   runs [RUN_ID]                 recent runs, or one run in full
   resume RUN_ID [--approve]     continue a failed, paused or interrupted run from its stopping step
                                 (--rerun or --skip: a change its dead process had started)
@@ -21,7 +24,7 @@ Commands:
 Options:
   --input k=v          an input value (repeatable); typed by the skill's declared input type
   --inputs-json JSON   input values as a JSON object
-  --file PATH          run a skill file that is not in a skills folder
+  --file PATH          with plan: the skill file to try (a real run needs the file in a skills folder)
   --approve            with resume: approve the confirm step the run waits on
   --rerun, --skip      with resume: run again, or skip, a change that was started when the
                        run's process died (it may have happened: check first)
@@ -45,6 +48,9 @@ const FLAGS = {
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
 } as const;
+
+const RUN_FILE_REFUSED = `skill run --file: a skill file outside the skills folders is only planned (skill plan --file PATH).
+To run it, put it in a folder of config skills_dirs: it is then linted with the others, listed, and its runs resume by name.`;
 
 /** Codes of failures the user fixes by changing what they typed: exit 2. */
 const BAD_INPUT = new Set(['invalid_input', 'not_found', 'config', 'precondition', 'conflict']);
@@ -173,9 +179,12 @@ export async function skillCommand(argv: string[]): Promise<number> {
       }
       case 'plan':
       case 'run': {
-        arity(command === 'run' && values.file ? 0 : 1, 1);
+        if (values.file !== undefined) {
+          if (command === 'run') throw new UsageError(RUN_FILE_REFUSED);
+          arity(0, 0);
+        } else arity(1, 1);
         const inputs = parseInputs(values.input, values['inputs-json']);
-        return await runWithSession(runtime, service, { name: args[0], file: values.file, inputs, dry_run: command === 'plan' }, values.json, values.progress);
+        return await runWithSession(runtime, service, { name: args[0], file: values.file === undefined ? undefined : resolve(values.file), inputs, dry_run: command === 'plan' }, values.json, values.progress);
       }
       case 'resume': {
         arity(1, 1);

@@ -31,8 +31,8 @@ export function resolveInputs(skill: Skill, given: Record<string, unknown>, eval
         continue;
       }
     }
-    const checked = checkInput(name, spec, value);
-    if (typeof checked === 'string') problems.push(checked);
+    const checked = checkInputValue(spec, value);
+    if (typeof checked === 'string') problems.push(`${name}: ${checked}`);
     else values[name] = checked.value;
   }
   if (problems.length) {
@@ -44,20 +44,30 @@ export function resolveInputs(skill: Skill, given: Record<string, unknown>, eval
   return values;
 }
 
-function checkInput(name: string, spec: InputSpec, raw: unknown): { value: unknown } | string {
-  const value = coerce(spec.type, raw);
-  if (value === undefined) return `${name}: expected ${spec.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(spec.type) ? 'n' : ''} ${spec.type}`}, got ${shortEcho(JSON.stringify(raw))}`;
+/**
+ * One value checked as a run checks it: coerced to the declared type, then enum and pattern.
+ * The value it becomes, or what is wrong with it. The loader checks literal defaults with it too,
+ * so a default that a run would refuse is refused when the skill is read.
+ */
+export function checkInputValue(spec: Pick<InputSpec, 'type' | 'enum' | 'pattern'>, raw: unknown): { value: unknown } | string {
+  const value = coerceInput(spec.type, raw);
+  if (value === undefined) return `expected ${typeName(spec.type)}, got ${shortEcho(JSON.stringify(raw) ?? String(raw))}`;
   if (spec.enum && !spec.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
-    return `${name}: expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${shortEcho(JSON.stringify(value))}`;
+    return `expected one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${shortEcho(JSON.stringify(value))}`;
   }
   if (spec.pattern !== undefined && typeof value === 'string' && !new RegExp(spec.pattern).test(value)) {
-    return `${name}: "${shortEcho(value)}" does not match /${spec.pattern}/`;
+    return `"${shortEcho(value)}" does not match /${spec.pattern}/`;
   }
   return { value };
 }
 
+/** `an integer`, `a string`, `an object`. */
+export function typeName(type: InputSpec['type']): string {
+  return `a${/^[aeiou]/.test(type) ? 'n' : ''} ${type}`;
+}
+
 /** The value in the declared type, or undefined when it cannot be read as one. */
-function coerce(type: InputSpec['type'], raw: unknown): unknown {
+export function coerceInput(type: InputSpec['type'], raw: unknown): unknown {
   switch (type) {
     case 'string':
       return typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;

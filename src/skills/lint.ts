@@ -16,7 +16,8 @@ const GLOBALS = new Set([
 ]);
 
 /**
- * Check skills against the schema (done by the loader), the tools they call (names, argument
+ * Check skills against the schema (done by the loader: with it, input types, patterns, enum
+ * values and literal defaults), the tools they call (names, argument
  * names, required arguments, literal values, all through each tool's zod schema), the outputs
  * they read, and whether every expression parses.
  */
@@ -48,16 +49,6 @@ export function lintSkill(loaded: LoadedSkill, catalog: Catalog, sandbox: Expres
   const checkTemplates = (value: unknown, path: string) => {
     for (const { path: inner, expr } of templateExpressions(value)) checkSource('expression', expr, inner ? `${path}.${inner}` : path, true);
   };
-
-  for (const [name, spec] of Object.entries(skill.inputs)) {
-    if (spec.pattern !== undefined) {
-      try {
-        new RegExp(spec.pattern);
-      } catch (error) {
-        add(`inputs.${name}.pattern`, `not a valid regular expression: ${(error as Error).message}`);
-      }
-    }
-  }
 
   const lintSteps = (steps: Step[], list: 'steps' | 'finally') =>
     steps.forEach((step, i) => {

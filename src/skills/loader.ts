@@ -49,37 +49,55 @@ export function loadSkillFile(file: string, roots?: readonly string[]): LoadedSk
   return { skill: parsed.data, file };
 }
 
-/**
- * Every skill of the builtin folder and the configured folders. A bad file or a name defined
- * twice is an error naming the files; nothing is skipped quietly.
- */
-export function loadSkills(dirs: readonly string[]): Map<string, LoadedSkill> {
-  const skills = new Map<string, LoadedSkill>();
-  const errors: string[] = [];
+/** The skills of the builtin folder and the configured folders, and every file that failed, each with its problems. */
+export interface SkillLibrary {
+  skills: Map<string, LoadedSkill>;
+  /** Files that do not load, each with its problems by path. */
+  files: SkillFileError[];
+  /** Problems of no single file's content: a missing folder, a name defined twice. */
+  problems: string[];
+}
+
+/** Read every skill file; a bad file is kept with its problems, the others still load (for lint). */
+export function readSkillLibrary(dirs: readonly string[]): SkillLibrary {
+  const library: SkillLibrary = { skills: new Map(), files: [], problems: [] };
   for (const dir of [BUILTIN_SKILLS_DIR, ...dirs]) {
     if (dir !== BUILTIN_SKILLS_DIR && !existsSync(dir)) {
-      errors.push(`skills_dirs: folder ${dir} does not exist`);
+      library.problems.push(`skills_dirs: folder ${dir} does not exist`);
       continue;
     }
     for (const file of yamlFiles(dir)) {
       try {
         // A file of a skills folder is read only if it stays inside it (no symlink out).
         const loaded = loadSkillFile(file, [dir]);
-        const previous = skills.get(loaded.skill.name);
-        if (previous) errors.push(`skill "${loaded.skill.name}" is defined twice: ${previous.file} and ${file}`);
-        else skills.set(loaded.skill.name, loaded);
+        const previous = library.skills.get(loaded.skill.name);
+        if (previous) library.problems.push(`skill "${loaded.skill.name}" is defined twice: ${previous.file} and ${file}`);
+        else library.skills.set(loaded.skill.name, loaded);
       } catch (error) {
-        errors.push((error as Error).message);
+        if (error instanceof SkillFileError) library.files.push(error);
+        else library.problems.push((error as Error).message);
       }
     }
   }
-  if (errors.length) throw new SkillLoadError(errors);
+  return library;
+}
+
+/**
+ * Every skill of the builtin folder and the configured folders. A bad file or a name defined
+ * twice is an error naming the files; nothing is skipped quietly.
+ */
+export function loadSkills(dirs: readonly string[]): Map<string, LoadedSkill> {
+  const { skills, files, problems } = readSkillLibrary(dirs);
+  if (files.length || problems.length) throw new SkillLoadError([...files.map((f) => f.message), ...problems], files);
   return skills;
 }
 
 export class SkillLoadError extends Error {
   override readonly name = 'SkillLoadError';
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    readonly files: readonly SkillFileError[] = [],
+  ) {
     super(problems.join('\n'));
   }
 }

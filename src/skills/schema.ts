@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { checkInputValue, coerceInput, typeName } from './inputs.js';
+import { hasTemplate } from './templates.js';
 
 /** `2s`, `500ms`, `1m`, or a number of milliseconds. */
 export function parseDuration(value: string | number): number {
@@ -26,7 +28,7 @@ const identifier = (what: string) => z.string().regex(IDENTIFIER, `expected a ${
 export const INPUT_TYPES = ['string', 'boolean', 'integer', 'number', 'array', 'object'] as const;
 
 const inputFields = {
-  type: z.enum(INPUT_TYPES).default('string'),
+  type: z.enum(INPUT_TYPES, { error: (issue) => `unknown input type ${JSON.stringify(issue.input)} (types: ${INPUT_TYPES.join(', ')})` }).default('string'),
   required: z.boolean().default(false),
   default: z.unknown().optional().describe('A string default is rendered, so "{{ today }}" becomes the date'),
   description: z.string().default(''),
@@ -34,22 +36,57 @@ const inputFields = {
   pattern: z.string().optional().describe('Regular expression a string value must match'),
 };
 
-export const inputSpecSchema = z.strictObject(inputFields);
-const listInputSchema = z.strictObject({ name: identifier('input name'), ...inputFields });
-
-/** Inputs as a map (`x: { type: string }`) or the original's list (`- name: x`). */
-const inputsSchema = z
-  .union([z.record(identifier('input name'), inputSpecSchema), z.array(listInputSchema)])
-  .default({})
-  .transform((inputs, ctx) => {
-    if (!Array.isArray(inputs)) return inputs;
-    const map: Record<string, InputSpec> = {};
-    inputs.forEach(({ name, ...spec }, i) => {
-      if (map[name]) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `input "${name}" is declared twice` });
-      map[name] = spec;
-    });
-    return map;
+/**
+ * What a run would refuse, refused when the skill is read: a pattern that is not a regular
+ * expression, an enum value or a literal default that does not fit the input's type and rules.
+ * A default with a template (`{{ today }}`) is known only when rendered at run time.
+ */
+function checkInputSpec(spec: z.output<z.ZodObject<typeof inputFields>>, ctx: z.RefinementCtx): void {
+  if (spec.pattern !== undefined) {
+    try {
+      new RegExp(spec.pattern);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a valid regular expression: ${(error as Error).message}` });
+      return;
+    }
+  }
+  spec.enum?.forEach((allowed, i) => {
+    const coerced = coerceInput(spec.type, allowed);
+    // Enum values are compared with the coerced input: one of another type could never match.
+    if (coerced === undefined || JSON.stringify(coerced) !== JSON.stringify(allowed)) {
+      ctx.addIssue({ code: 'custom', path: ['enum', i], message: `expected ${typeName(spec.type)} (the input's type), got ${JSON.stringify(allowed)}` });
+    }
   });
+  if (spec.default === undefined || hasTemplate(spec.default)) return;
+  const checked = checkInputValue(spec, spec.default);
+  if (typeof checked === 'string') ctx.addIssue({ code: 'custom', path: ['default'], message: `the default does not fit the input: ${checked}` });
+}
+
+export const inputSpecSchema = z.strictObject(inputFields).superRefine(checkInputSpec);
+const listInputSchema = z.strictObject({ name: identifier('input name'), ...inputFields }).superRefine(checkInputSpec);
+const inputMapSchema = z.record(identifier('input name'), inputSpecSchema);
+const inputListSchema = z.array(listInputSchema);
+
+/**
+ * Inputs as a map (`x: { type: string }`) or the original's list (`- name: x`). The form is
+ * chosen by shape and checked on its own, so each problem keeps its path (`inputs.x.type`); a
+ * union of the two would report only "inputs: Invalid input".
+ */
+const inputsSchema = z.unknown().optional().transform((inputs, ctx): Record<string, InputSpec> => {
+  if (inputs === undefined) return {};
+  const parsed = Array.isArray(inputs) ? inputListSchema.safeParse(inputs) : inputMapSchema.safeParse(inputs);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  }
+  if (!Array.isArray(parsed.data)) return parsed.data;
+  const map: Record<string, InputSpec> = {};
+  parsed.data.forEach(({ name, ...spec }, i) => {
+    if (map[name]) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `input "${name}" is declared twice` });
+    map[name] = spec;
+  });
+  return map;
+});
 
 const retrySchema = z.strictObject({
   attempts: z.number().int().min(1).max(20).default(3).describe('Total attempts, the first included'),

@@ -9,7 +9,7 @@ import { runSkill, stoppedStatus } from './engine.js';
 import { stepResultOf } from './run-records.js';
 import { ExpressionSandbox } from './expressions.js';
 import { lintSkill } from './lint.js';
-import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
+import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, readSkillLibrary, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
@@ -42,9 +42,33 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
     try {
       return loadSkillFile(resolve(file));
     } catch (error) {
-      if (error instanceof SkillFileError) throw new ToolError('invalid_input', error.message, { hint: 'fix the named fields of the skill file' });
+      if (error instanceof SkillFileError) throw new ToolError('invalid_input', error.message, { hint: 'fix the named fields of the skill file; nothing was planned' });
       throw error;
     }
+  };
+  const lintLoaded = async (loaded: readonly LoadedSkill[]): Promise<LintFinding[]> => {
+    const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
+    try {
+      return loaded.flatMap((skill) => lintSkill(skill, deps.catalog, sandbox));
+    } finally {
+      sandbox.dispose();
+    }
+  };
+  /**
+   * A skill file from outside the skill folders (the CLI's `plan --file`): planned only, and only
+   * once it passes lint, read once so the plan is of the very text that was linted.
+   */
+  const planableFile = async (file: string, dryRun: boolean): Promise<LoadedSkill> => {
+    if (!dryRun) throw new ToolError('invalid_input', `${file}: a skill file outside the skills folders is only planned, not run`, { hint: 'plan it (release-mcp skill plan --file); to run it, put it in a folder of config skills_dirs' });
+    const loaded = fromFile(file);
+    const findings = await lintLoaded([loaded]);
+    if (findings.length) {
+      throw new ToolError('invalid_input', `${file} does not pass lint; nothing was planned:\n${findings.map((f) => `  ${f.path ? `${f.path}: ` : ''}${f.message}`).join('\n')}`, {
+        hint: 'fix the named fields and plan again',
+        details: { findings },
+      });
+    }
+    return loaded;
   };
   const engine = { tools: deps.catalog, config: deps.config, memory: deps.memory };
 
@@ -92,25 +116,33 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
     lint: async (target?: string, options: { anyFile?: boolean } = {}): Promise<LintReport> => {
       const findings: LintFinding[] = [];
       const loaded: LoadedSkill[] = [];
-      const collect = (load: () => LoadedSkill[]) => {
+      const fileFindings = (error: SkillFileError) => findings.push(...error.problems.map((p) => fileFinding(error.file, p)));
+      if (!target) {
+        // Every file is checked: a bad one is reported with its paths, the others are still linted.
+        const library = readSkillLibrary(deps.config.skills_dirs);
+        library.files.forEach(fileFindings);
+        findings.push(...library.problems.map((p) => fileFinding('', p)));
+        loaded.push(...library.skills.values());
+      } else if (isFilePath(target) || existsSync(target)) {
+        // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
         try {
-          loaded.push(...load());
+          loaded.push(loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs]));
         } catch (error) {
-          if (error instanceof SkillFileError) findings.push(...error.problems.map((p) => fileFinding(error.file, p)));
-          else if (error instanceof SkillLoadError) findings.push(...error.problems.map((p) => fileFinding('', p)));
+          if (error instanceof SkillFileError) fileFindings(error);
           else throw error;
         }
-      };
-      if (!target) collect(() => [...loadSkills(deps.config.skills_dirs).values()]);
-      // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
-      else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs])]);
-      else collect(() => [find(target)]);
-      const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
-      try {
-        for (const skill of loaded) findings.push(...lintSkill(skill, deps.catalog, sandbox));
-      } finally {
-        sandbox.dispose();
+      } else {
+        const library = readSkillLibrary(deps.config.skills_dirs);
+        const found = library.skills.get(target);
+        if (!found) {
+          const broken = library.files.map((f) => f.file);
+          throw new ToolError('not_found', `no skill "${target}"`, {
+            hint: `known skills: ${[...library.skills.keys()].join(', ') || 'none'}${broken.length ? `; files that do not load (lint without a name shows why): ${broken.join(', ')}` : ''}`,
+          });
+        }
+        loaded.push(found);
       }
+      findings.push(...(await lintLoaded(loaded)));
       return { ok: findings.length === 0, skills: loaded.map((l) => l.skill.name), findings };
     },
 
@@ -121,7 +153,8 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
         const loaded = stored.run.file && existsSync(stored.run.file) && !request.name ? loadSkillFile(stored.run.file) : find(request.name ?? stored.run.skill);
         return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false, interrupted: request.interrupted } });
       }
-      const loaded = request.file ? fromFile(request.file) : find(request.name ?? '');
+      if (request.file) return runSkill(engine, ctx, { loaded: await planableFile(request.file, request.dry_run ?? false), inputs: request.inputs ?? {}, dryRun: true });
+      const loaded = find(request.name ?? '');
       return runSkill(engine, ctx, { loaded, inputs: request.inputs ?? {}, dryRun: request.dry_run ?? false });
     },
 

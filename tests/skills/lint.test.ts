@@ -68,6 +68,58 @@ steps:
   });
 });
 
+describe('lint of input types and defaults', () => {
+  const TYPED = `name: typed
+description: inputs a run would refuse
+inputs:
+  n: { type: int }
+  count: { type: integer, default: "abc" }
+  flag: { type: boolean, default: 3 }
+  env: { type: string, enum: [stage, prod], default: dev }
+steps:
+  - name: a
+    compute: "return 1"
+`;
+  const EXPECTED = [
+    { path: 'inputs.n.type', message: 'unknown input type "int" (types: string, boolean, integer, number, array, object)' },
+    { path: 'inputs.count.default', message: 'the default does not fit the input: expected an integer, got "abc"' },
+    { path: 'inputs.flag.default', message: 'the default does not fit the input: expected a boolean, got 3' },
+    { path: 'inputs.env.default', message: 'the default does not fit the input: expected one of "stage", "prod", got "dev"' },
+  ];
+
+  it('reports each at its field path, for the file and among all skills, while the other skills are still linted', async () => {
+    const file = h.write('typed', TYPED);
+    h.write('fine', 'name: fine\ndescription: d\nsteps:\n  - name: a\n    tool: nothing_like_this\n');
+    const one = await h.runtime.services.skills!.lint(file);
+    expect(one).toEqual({ ok: false, skills: [], findings: EXPECTED.map((f) => ({ skill: '', file, ...f })) });
+    const all = await h.runtime.services.skills!.lint();
+    expect(all.ok).toBe(false);
+    expect(all.findings).toEqual(expect.arrayContaining(EXPECTED.map((f) => ({ skill: '', file, ...f }))));
+    // The good files still load and are linted: a finding of another skill is reported beside them.
+    expect(all.skills).toEqual(expect.arrayContaining(['fine', 'record_learned_fix']));
+    expect(all.findings).toContainEqual(expect.objectContaining({ skill: 'fine', path: 'steps[0].tool', message: 'no tool "nothing_like_this"' }));
+    // By name, a good skill is linted even while another file is broken.
+    expect(await h.runtime.services.skills!.lint('record_learned_fix')).toMatchObject({ ok: true, skills: ['record_learned_fix'] });
+  });
+
+  it('reports them through skill_lint, and every other skill tool names the file and path instead of failing quietly', async () => {
+    const { connect, errorOf } = await import('../helpers/harness.js');
+    const file = h.write('typed', TYPED);
+    const c = await connect(h.runtime);
+    const lint = await c.call('skill_lint', { target: file });
+    expect(lint.isError).toBeFalsy();
+    expect(lint.structuredContent).toEqual({ ok: false, skills: [], findings: EXPECTED.map((f) => ({ skill: '', file, ...f })) });
+    const all = await c.call('skill_lint', {});
+    expect((all.structuredContent as { findings: unknown[] }).findings).toEqual(expect.arrayContaining(EXPECTED.map((f) => ({ skill: '', file, ...f }))));
+    const listed = errorOf(await c.call('skill_list'));
+    expect(listed.code).toBe('config');
+    expect(listed.message).toContain(`invalid skill file ${file}`);
+    expect(listed.message).toContain('inputs.count.default: the default does not fit the input: expected an integer, got "abc"');
+    expect(errorOf(await c.call('skill_lint', { target: 'typed' }))).toMatchObject({ code: 'not_found', hint: expect.stringContaining(`files that do not load (lint without a name shows why): ${file}`) });
+    await c.close();
+  });
+});
+
 describe('skill_lint reads only the skill folders', () => {
   it('refuses a path outside them, a symlink out, a FIFO, a device and an oversize file, without echoing their content', async () => {
     const { execFileSync } = await import('node:child_process');

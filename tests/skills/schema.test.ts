@@ -30,6 +30,61 @@ describe('skill schema and loader', () => {
     expect(skills.get('list_form')!.skill.inputs).toMatchObject({ sha: { required: true, description: 'Full SHA' }, env: { type: 'string', enum: ['stage', 'prod'] } });
   });
 
+  it('refuses an unknown input type and a default, enum value or pattern a run would refuse, at the field path', () => {
+    const problems = (extra: string) => {
+      try {
+        loadSkillFile(join(folder({ 's.yaml': minimal('typed', extra) }), 's.yaml'));
+      } catch (error) {
+        expect(error).toBeInstanceOf(SkillFileError);
+        return (error as SkillFileError).problems;
+      }
+      throw new Error('expected the skill to be refused');
+    };
+    expect(
+      problems(`inputs:
+  n: { type: int }
+  count: { type: integer, default: "abc" }
+  half: { type: integer, default: 1.5 }
+  flag: { type: boolean, default: 3 }
+  env: { type: string, enum: [stage, prod], default: dev }
+  level: { type: integer, enum: ["1", 2] }
+  sha: { type: string, pattern: "^[0-9a-f]{40}$", default: abc }
+  bad_re: { type: string, pattern: "([" }
+  tags: { type: array, default: { a: 1 } }
+`),
+    ).toEqual([
+      'inputs.n.type: unknown input type "int" (types: string, boolean, integer, number, array, object)',
+      'inputs.count.default: the default does not fit the input: expected an integer, got "abc"',
+      'inputs.half.default: the default does not fit the input: expected an integer, got 1.5',
+      'inputs.flag.default: the default does not fit the input: expected a boolean, got 3',
+      'inputs.env.default: the default does not fit the input: expected one of "stage", "prod", got "dev"',
+      'inputs.level.enum[0]: expected an integer (the input\'s type), got "1"',
+      'inputs.sha.default: the default does not fit the input: "abc" does not match /^[0-9a-f]{40}$/',
+      expect.stringMatching(/^inputs\.bad_re\.pattern: not a valid regular expression: /),
+      'inputs.tags.default: the default does not fit the input: expected an array, got {"a":1}',
+    ]);
+    // The list form names the entry by its index.
+    expect(problems('inputs:\n  - name: ok\n  - name: n\n    type: bool\n    default: true\n  - name: m\n    type: boolean\n    default: 3\n')).toEqual([
+      'inputs[1].type: unknown input type "bool" (types: string, boolean, integer, number, array, object)',
+      'inputs[2].default: the default does not fit the input: expected a boolean, got 3',
+    ]);
+  });
+
+  it('accepts defaults a run accepts: coercible literals, templates rendered at run time, enum members', () => {
+    const { skill } = loadSkillFile(
+      join(
+        folder({
+          's.yaml': minimal(
+            'typed',
+            'inputs:\n  n: { type: integer, default: "5" }\n  on: { type: boolean, default: "yes" }\n  date: { type: string, default: "{{ today }}", pattern: "^\\\\d{4}-" }\n  count: { type: integer, default: "{{ 2 + 3 }}" }\n  env: { type: string, enum: [stage, prod], default: prod }\n  list: { type: array, default: "a,b" }\n',
+          ),
+        }),
+        's.yaml',
+      ),
+    );
+    expect(skill.inputs).toMatchObject({ n: { default: '5' }, on: { default: 'yes' }, count: { default: '{{ 2 + 3 }}' }, env: { default: 'prod' }, list: { default: 'a,b' } });
+  });
+
   it('names the file and the path of every problem: unknown keys, bad step shapes, bad durations', () => {
     const dir = folder({
       'bad.yaml': `name: bad
