@@ -18,10 +18,14 @@ import {
   rollbackViewSchema,
 } from './rest-schemas.js';
 
-/** Every named schema of the document; the names are its components.schemas keys. */
-export const OPENAPI_SCHEMAS = {
+/** Request bodies: described as a client may send them (defaults optional). */
+export const OPENAPI_REQUEST_SCHEMAS = {
   PrepareRequest: prepareRequestSchema,
   ReleaseRefRequest: releaseRefRequestSchema,
+} as const;
+
+/** Response bodies: described as the server sends them (every field present). */
+export const OPENAPI_RESPONSE_SCHEMAS = {
   ReleaseView: releaseViewSchema,
   ReleaseSummary: releaseSummarySchema,
   ReleaseList: releaseListSchema,
@@ -36,17 +40,15 @@ export const OPENAPI_SCHEMAS = {
   Error: errorBodySchema,
 } as const;
 
-export type OpenApiSchemaName = keyof typeof OPENAPI_SCHEMAS;
+export type OpenApiSchemaName = keyof typeof OPENAPI_REQUEST_SCHEMAS | keyof typeof OPENAPI_RESPONSE_SCHEMAS;
 
 type JsonSchema = Record<string, unknown>;
 
-function componentSchemas(): Record<string, JsonSchema> {
+/** One registry per direction, so shared parts become $refs to components.schemas. */
+function componentSchemas(named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(OPENAPI_SCHEMAS)) {
-    // The envelope of a view is one schema object per use: register each once under its first name.
-    if (!registry.has(schema)) registry.add(schema, { id });
-  }
-  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}` });
   const out: Record<string, JsonSchema> = {};
   for (const [id, schema] of Object.entries(schemas)) {
     const { $schema: _dialect, $id: _id, ...rest } = schema as JsonSchema;
@@ -150,7 +152,7 @@ export function openApiDocument(): JsonSchema {
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token of http.tokens (or --http-token); it names the role and tenant' } },
-      schemas: componentSchemas(),
+      schemas: { ...componentSchemas(OPENAPI_REQUEST_SCHEMAS, 'input'), ...componentSchemas(OPENAPI_RESPONSE_SCHEMAS, 'output') },
     },
   };
   return cached;

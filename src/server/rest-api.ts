@@ -96,16 +96,17 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
   const app = new Hono<HttpEnv>();
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  const releases = new Hono<HttpEnv>();
-  releases.use(bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime));
+  // Full paths on one app: GET /api/releases/ (seed 003, trailing slash) and /api/releases both list.
+  const releases = app;
+  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime));
 
-  releases.post('/prepare', async (c) => {
+  releases.post('/releases/prepare', async (c) => {
     const body = validate(prepareRequestSchema, await readJson(c), 'request body');
     const release = await actions.prepare(c.get('principal'), body);
     return ok(c, releaseView(release), 201, { location: statusUrl(release.id) });
   });
 
-  releases.post('/promote', async (c) => {
+  releases.post('/releases/promote', async (c) => {
     const principal = c.get('principal');
     const { release_id: id } = validate(releaseRefRequestSchema, await readJson(c), 'request body');
     const key = keyOf(principal.tenant, id);
@@ -135,7 +136,7 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
     return ok(c, { release_id: id, status: 'promoting', status_url: statusUrl(id) }, 202, { location: statusUrl(id) });
   });
 
-  releases.post('/rollback', async (c) => {
+  releases.post('/releases/rollback', async (c) => {
     const principal = c.get('principal');
     const { release_id: id } = validate(releaseRefRequestSchema, await readJson(c), 'request body');
     if (running.has(keyOf(principal.tenant, id))) throw new ToolError('conflict', `a promotion of ${id} is still running`, { hint: `wait for it: GET ${statusUrl(id)}` });
@@ -148,17 +149,16 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
     const rows = (await actions.list(c.get('principal'), query)).map(releaseSummary);
     return ok(c, { releases: rows, count: rows.length });
   };
-  releases.get('/', list);
-  releases.get('', list);
+  releases.get('/releases/', list);
+  releases.get('/releases', list);
 
-  releases.get('/:id', async (c) => {
+  releases.get('/releases/:id', async (c) => {
     const principal = c.get('principal');
     const id = validate(releaseIdSchema, c.req.param('id'), 'release id in the path');
     const release = await actions.get(principal, id);
     return ok(c, releaseView(release, running.has(keyOf(principal.tenant, id))));
   });
 
-  app.route('/releases', releases);
   return {
     app,
     settle: async () => {
