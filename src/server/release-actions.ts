@@ -16,7 +16,8 @@ import type { Runtime } from './runtime.js';
 export function validate<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = formatIssues(parsed.error.issues);
+  // A bare value (a release id) has no field path: say what it is instead of `(root)`.
+  const problems = formatIssues(parsed.error.issues).map((p) => p.replace(/^\(root\): /, ''));
   throw new ToolError('invalid_input', `invalid ${what}: ${problems.join('; ')}`, {
     details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
   });
