@@ -110,30 +110,29 @@ interface App {
   rest: RestApi;
 }
 
-/** Middleware first (host/origin, body size), then each route with the auth it needs. */
+/** Host/origin first, then each route with the auth it needs, then the body size limit. */
 function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, hostRules: HostRules): App {
   const app = new Hono<HttpEnv>();
   const sessions = new McpSessions(runtime);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const rest = restApi(runtime, { auth, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
+  // After authentication: an unauthenticated client never gets the server to buffer its body.
+  const limitBody = bodyLimit({
+    maxSize: maxBody,
+    onError: () => {
+      throw new HttpProblem(413, `request body over ${maxBody} bytes`);
+    },
+  });
+  const rest = restApi(runtime, { auth, limitBody, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
 
   app.onError((error, c) => errorResponse(runtime, c, error));
   app.notFound((c) => errorResponse(runtime, c, new HttpProblem(404, `no route ${c.req.method} ${c.req.path}`)));
   app.use(hostAndOrigin(hostRules));
-  app.use(
-    bodyLimit({
-      maxSize: maxBody,
-      onError: () => {
-        throw new HttpProblem(413, `request body over ${maxBody} bytes`);
-      },
-    }),
-  );
 
   app.get('/health', (c) => c.json(healthReport(runtime, sessions.size)));
   app.get('/metrics', bearerAuth(auth, '/metrics'), (c) =>
     c.body(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
-  app.all('/mcp', bearerAuth(auth, '/mcp'), sessions.handler);
+  app.all('/mcp', bearerAuth(auth, '/mcp'), limitBody, sessions.handler);
   app.route(REST_PREFIX, rest.app);
   return { app, sessions, rest };
 }

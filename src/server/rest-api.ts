@@ -75,6 +75,8 @@ function tenantSlug(runtime: Runtime): MiddlewareHandler<HttpEnv> {
 
 export interface RestOptions {
   auth: BearerAuth;
+  /** The request body size limit (413), applied once the caller is known. */
+  limitBody: MiddlewareHandler<HttpEnv>;
   /** How long promote waits for the promotion before answering 202. */
   promoteWaitMs: number;
 }
@@ -98,7 +100,7 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
 
   // Full paths on one app: GET /api/releases/ (seed 003, trailing slash) and /api/releases both list.
   const releases = app;
-  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime));
+  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime), options.limitBody);
 
   releases.post('/releases/prepare', async (c) => {
     const body = validate(prepareRequestSchema, await readJson(c), 'request body');

@@ -210,7 +210,10 @@ describe('REST API (seed 003) over HTTP', () => {
     await expectError(await post(base, '/api/releases/promote', { release_id: id }, admin), 409, 'precondition', /promoted/, '/api/releases/promote', 'post');
     await expectError(await post(base, '/api/releases/prepare', { from_env: 'staging', to_env: 'dev' }, admin), 409, 'precondition', /does not come after/, '/api/releases/prepare', 'post');
 
-    await expectError(await post(base, '/api/releases/prepare', { from_env: 'dev', to_env: 'staging', bundle_data: { images: { big: 'x'.repeat(70 * 1024) } } }, admin), 413, 'invalid_input', /request body over 65536 bytes/, '/api/releases/prepare', 'post');
+    const big = { from_env: 'dev', to_env: 'staging', bundle_data: { images: { big: 'x'.repeat(70 * 1024) } } };
+    await expectError(await post(base, '/api/releases/prepare', big, admin), 413, 'invalid_input', /request body over 65536 bytes/, '/api/releases/prepare', 'post');
+    // Authentication comes first: a caller without a token is refused before its body is read.
+    await expectError(await post(base, '/api/releases/prepare', big, { 'x-tenant-slug': 'primary' }), 401, 'auth', /bearer token/, '/api/releases/prepare', 'post');
   });
 
   it('refuses an X-Tenant-Slug of another tenant with 403 and audits it', async () => {
