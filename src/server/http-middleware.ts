@@ -7,7 +7,7 @@ import { authenticate, type TokenEntry } from './auth.js';
 /** What every route of the HTTP server sees: the Node request/response and, once authenticated, the principal. */
 export interface HttpEnv {
   Bindings: HttpBindings;
-  Variables: { principal: Principal };
+  Variables: { principal: Principal; body: unknown };
 }
 
 export type HttpContext = Context<HttpEnv>;
@@ -88,12 +88,30 @@ function principalOf(auth: BearerAuth, c: HttpContext, path: string): Principal 
   throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
 }
 
-/** JSON of a request body, whatever content type curl -d claims (it sends form-urlencoded by default). */
-export async function readJson(c: HttpContext): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpProblem(400, text.trim() ? 'request body is not valid JSON' : 'request body is empty: expected a JSON object');
-  }
+/**
+ * The request body as JSON, read straight from the Node request (no web-stream conversion on the
+ * hot /mcp path) and stored as `body`: over `maxBytes` is 413 (by Content-Length before reading),
+ * anything but JSON is 400, whatever content type it claims (`curl -d` says form-urlencoded).
+ */
+export function jsonBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const tooLarge = () => new HttpProblem(413, `request body over ${maxBytes} bytes`);
+    const declared = Number(c.req.header('content-length'));
+    if (declared > maxBytes) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of c.env.incoming) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      c.set('body', JSON.parse(text));
+    } catch {
+      throw new HttpProblem(400, text.trim() ? 'request body is not valid JSON' : 'request body is empty: expected a JSON object');
+    }
+    await next();
+  };
 }

@@ -2,14 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Server as HttpServer } from 'node:http';
 import type { Principal } from '../principal.js';
 import { recordEvent, updateEventDetails } from '../releases/index.js';
 import { DEFAULT_AUTH_FAILURE_LIMITS, FailureBuckets, RefusalAudit, type AuthFailureLimits, type RefusalWindow } from './auth-failures.js';
 import { localPrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
-import { bearerAuth, HttpProblem, hostAndOrigin, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
+import { bearerAuth, HttpProblem, hostAndOrigin, jsonBody, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
 import { McpSessions } from './mcp-http.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { REST_PREFIX, restApi, restError, type RestApi } from './rest-api.js';
@@ -115,14 +114,9 @@ function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, host
   const app = new Hono<HttpEnv>();
   const sessions = new McpSessions(runtime);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  // After authentication: an unauthenticated client never gets the server to buffer its body.
-  const limitBody = bodyLimit({
-    maxSize: maxBody,
-    onError: () => {
-      throw new HttpProblem(413, `request body over ${maxBody} bytes`);
-    },
-  });
-  const rest = restApi(runtime, { auth, limitBody, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
+  // After authentication: an unauthenticated client never gets the server to read its body.
+  const readBody = jsonBody(maxBody);
+  const rest = restApi(runtime, { auth, readBody, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
 
   app.onError((error, c) => errorResponse(runtime, c, error));
   app.notFound((c) => errorResponse(runtime, c, new HttpProblem(404, `no route ${c.req.method} ${c.req.path}`)));
@@ -132,7 +126,7 @@ function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, host
   app.get('/metrics', bearerAuth(auth, '/metrics'), (c) =>
     c.body(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
-  app.all('/mcp', bearerAuth(auth, '/mcp'), limitBody, sessions.handler);
+  app.all('/mcp', bearerAuth(auth, '/mcp'), readBody, sessions.handler);
   app.route(REST_PREFIX, rest.app);
   return { app, sessions, rest };
 }

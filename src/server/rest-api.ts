@@ -9,7 +9,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ERROR_CODES, ToolError, type ErrorCode } from '../errors.js';
 import { redactValue } from '../masking.js';
 import { recordEvent } from '../releases/index.js';
-import { bearerAuth, HttpProblem, readJson, type BearerAuth, type HttpContext, type HttpEnv } from './http-middleware.js';
+import { bearerAuth, HttpProblem, type BearerAuth, type HttpContext, type HttpEnv } from './http-middleware.js';
 import { openApiDocument } from './openapi.js';
 import { ReleaseActions, releaseSummary, releaseView, validate } from './release-actions.js';
 import { listQuerySchema, prepareRequestSchema, releaseIdSchema, releaseRefRequestSchema } from './rest-schemas.js';
@@ -75,8 +75,8 @@ function tenantSlug(runtime: Runtime): MiddlewareHandler<HttpEnv> {
 
 export interface RestOptions {
   auth: BearerAuth;
-  /** The request body size limit (413), applied once the caller is known. */
-  limitBody: MiddlewareHandler<HttpEnv>;
+  /** Reads the JSON body (413 over the size limit, 400 not JSON), once the caller is known. */
+  readBody: MiddlewareHandler<HttpEnv>;
   /** How long promote waits for the promotion before answering 202. */
   promoteWaitMs: number;
 }
@@ -100,17 +100,17 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
 
   // Full paths on one app: GET /api/releases/ (seed 003, trailing slash) and /api/releases both list.
   const releases = app;
-  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime), options.limitBody);
+  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime), options.readBody);
 
   releases.post('/releases/prepare', async (c) => {
-    const body = validate(prepareRequestSchema, await readJson(c), 'request body');
+    const body = validate(prepareRequestSchema, c.get('body'), 'request body');
     const release = await actions.prepare(c.get('principal'), body);
     return ok(c, releaseView(release), 201, { location: statusUrl(release.id) });
   });
 
   releases.post('/releases/promote', async (c) => {
     const principal = c.get('principal');
-    const { release_id: id } = validate(releaseRefRequestSchema, await readJson(c), 'request body');
+    const { release_id: id } = validate(releaseRefRequestSchema, c.get('body'), 'request body');
     const key = keyOf(principal.tenant, id);
     if (running.has(key)) throw new ToolError('conflict', `a promotion of ${id} is already running`, { hint: `GET ${statusUrl(id)} shows how it ends` });
     const promotion = actions.promote(principal, id);
@@ -140,7 +140,7 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
 
   releases.post('/releases/rollback', async (c) => {
     const principal = c.get('principal');
-    const { release_id: id } = validate(releaseRefRequestSchema, await readJson(c), 'request body');
+    const { release_id: id } = validate(releaseRefRequestSchema, c.get('body'), 'request body');
     if (running.has(keyOf(principal.tenant, id))) throw new ToolError('conflict', `a promotion of ${id} is still running`, { hint: `wait for it: GET ${statusUrl(id)}` });
     const { release, reverted_migrations } = await actions.rollback(principal, id);
     return ok(c, { ...releaseView(release), rolled_back: true, reverted_migrations });
