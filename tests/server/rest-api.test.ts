@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -212,6 +212,19 @@ describe('REST API (seed 003) over HTTP', () => {
 
     const big = { from_env: 'dev', to_env: 'staging', bundle_data: { images: { big: 'x'.repeat(70 * 1024) } } };
     await expectError(await post(base, '/api/releases/prepare', big, admin), 413, 'invalid_input', /request body over 65536 bytes/, '/api/releases/prepare', 'post');
+    // Without Content-Length (chunked) the limit holds while reading.
+    const chunked = await new Promise<Reply>((resolve, reject) => {
+      const req = request(`${base}/api/releases/prepare`, { method: 'POST', headers: { ...admin, 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 70; i++) req.write('x'.repeat(1024));
+      req.end();
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.body.error!.message).toBe('request body over 65536 bytes');
     // Authentication comes first: a caller without a token is refused before its body is read.
     await expectError(await post(base, '/api/releases/prepare', big, { 'x-tenant-slug': 'primary' }), 401, 'auth', /bearer token/, '/api/releases/prepare', 'post');
   });
