@@ -83,13 +83,13 @@ export interface RestOptions {
 
 export interface RestApi {
   app: Hono<HttpEnv>;
-  /** Wait for every promotion answered 202 to end (at close). */
+  /** Wait for every promotion under way to end (at close). */
   settle(): Promise<void>;
 }
 
 export function restApi(runtime: Runtime, options: RestOptions): RestApi {
   const actions = new ReleaseActions(runtime);
-  /** Promotions answered 202 and still running, by tenant and release id. */
+  /** Promotions under way (waited for, or answered 202), by tenant and release id. */
   const running = new Map<string, Promise<unknown>>();
   const keyOf = (tenant: string, id: string) => `${tenant}\n${id}`;
   const ok = (c: HttpContext, data: unknown, status: ContentfulStatusCode = 200, headers: Record<string, string> = {}) =>
@@ -99,24 +99,27 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   // Full paths on one app: GET /api/releases/ (seed 003, trailing slash) and /api/releases both list.
-  const releases = app;
-  releases.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime), options.readBody);
+  app.use('/releases/*', bearerAuth(options.auth, `${REST_PREFIX}/releases`), tenantSlug(runtime), options.readBody);
 
-  releases.post('/releases/prepare', async (c) => {
+  app.post('/releases/prepare', async (c) => {
     const body = validate(prepareRequestSchema, c.get('body'), 'request body');
     const release = await actions.prepare(c.get('principal'), body);
     return ok(c, releaseView(release), 201, { location: statusUrl(release.id) });
   });
 
-  releases.post('/releases/promote', async (c) => {
+  app.post('/releases/promote', async (c) => {
     const principal = c.get('principal');
     const { release_id: id } = validate(releaseRefRequestSchema, c.get('body'), 'request body');
     const key = keyOf(principal.tenant, id);
     if (running.has(key)) throw new ToolError('conflict', `a promotion of ${id} is already running`, { hint: `GET ${statusUrl(id)} shows how it ends` });
-    const promotion = actions.promote(principal, id);
-    const outcome = promotion.then(
+    // Tracked from the start: a second promote or a rollback of it is refused while it runs.
+    const outcome = actions.promote(principal, id).then(
       (release) => ({ release }),
       (error: unknown) => ({ error }),
+    );
+    running.set(
+      key,
+      outcome.finally(() => running.delete(key)),
     );
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), options.promoteWaitMs)));
@@ -127,18 +130,14 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
       return ok(c, releaseView(settled.release));
     }
     // Still running (its promotion skill takes long): it goes on here, the client polls the status URL.
-    running.set(
-      key,
-      outcome.then((result) => {
-        running.delete(key);
-        if ('error' in result) runtime.logger.warn('promotion answered 202 failed', { release_id: id, message: (result.error as Error).message });
-        else runtime.logger.info('promotion answered 202 ended', { release_id: id, status: result.release.status });
-      }),
-    );
+    void outcome.then((result) => {
+      if ('error' in result) runtime.logger.warn('promotion answered 202 failed', { release_id: id, message: (result.error as Error).message });
+      else runtime.logger.info('promotion answered 202 ended', { release_id: id, status: result.release.status });
+    });
     return ok(c, { release_id: id, status: 'promoting', status_url: statusUrl(id) }, 202, { location: statusUrl(id) });
   });
 
-  releases.post('/releases/rollback', async (c) => {
+  app.post('/releases/rollback', async (c) => {
     const principal = c.get('principal');
     const { release_id: id } = validate(releaseRefRequestSchema, c.get('body'), 'request body');
     if (running.has(keyOf(principal.tenant, id))) throw new ToolError('conflict', `a promotion of ${id} is still running`, { hint: `wait for it: GET ${statusUrl(id)}` });
@@ -151,10 +150,10 @@ export function restApi(runtime: Runtime, options: RestOptions): RestApi {
     const rows = (await actions.list(c.get('principal'), query)).map(releaseSummary);
     return ok(c, { releases: rows, count: rows.length });
   };
-  releases.get('/releases/', list);
-  releases.get('/releases', list);
+  app.get('/releases/', list);
+  app.get('/releases', list);
 
-  releases.get('/releases/:id', async (c) => {
+  app.get('/releases/:id', async (c) => {
     const principal = c.get('principal');
     const id = validate(releaseIdSchema, c.req.param('id'), 'release id in the path');
     const release = await actions.get(principal, id);
