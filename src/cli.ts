@@ -1,4 +1,5 @@
 import { exitCodeFor, printError, UsageError } from './cli/common.js';
+import { releaseCommand } from './cli/release.js';
 import { serveCommand } from './cli/serve.js';
 import { skillCommand } from './cli/skill.js';
 import { toolsCommand } from './cli/tools.js';
@@ -9,6 +10,7 @@ const HELP = `release-mcp ${VERSION}: an MCP server for release engineering
 Usage:
   release-mcp serve [--http] [--host H] [--port P] [--persona NAME] [--read-only] [--config F] [--memory F]
   release-mcp tools list [--persona NAME] [--read-only] [--json]
+  release-mcp release prepare --from ENV --to ENV | promote ID|--latest | rollback ID | list | get ID   [--tenant SLUG]
   release-mcp skill list | describe NAME | lint [NAME|FILE] | plan NAME | run NAME [--input k=v ...] | runs [RUN_ID] | resume RUN_ID [--approve]
   release-mcp --version
 
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   tools: toolsCommand,
   skill: skillCommand,
+  release: releaseCommand,
 };
 
 async function main(argv: string[]): Promise<number | 'running'> {

@@ -195,6 +195,7 @@ export const configSchema = z.strictObject({
       allowed_hosts: z.array(z.string()).default([]),
       allowed_origins: z.array(z.string()).default([]),
       tokens: z.array(httpTokenSchema).default([]).describe('Bearer tokens (by env var name) with their role and tenant'),
+      promote_wait_ms: z.number().int().min(0).max(3_600_000).default(30_000).describe('How long POST /api/releases/promote waits for the promotion before answering 202 with a status URL'),
     })
     .prefault({}),
   environments: z

@@ -40,7 +40,8 @@ export class PromotionCrash extends Error {
 }
 
 export interface Bundle {
-  commit_sha: string;
+  /** Absent in a REST prepare without bundle_data.commit_sha (seed 003 sends none). */
+  commit_sha?: string;
   images: Record<string, string>;
   migrations: MigrationOp[];
   feature_flags: Record<string, FlagValue>;

@@ -71,13 +71,16 @@ export function personaSummaries(runtime: Runtime, active: string, readOnly: boo
 export class LocalSession implements SessionControl {
   persona: string;
   readonly readOnly: boolean;
-  /** The local user: admin of the default tenant. */
   readonly principal: Principal;
 
-  constructor(private readonly runtime: Runtime) {
-    this.principal = localPrincipal(runtime.config);
+  constructor(
+    private readonly runtime: Runtime,
+    /** Who acts: the local user unless given (the REST API passes the token's principal). */
+    principal: Principal = localPrincipal(runtime.config),
+  ) {
+    this.principal = principal;
     this.persona = runtime.defaultPersona;
-    this.readOnly = runtime.readOnly;
+    this.readOnly = runtime.readOnly || principal.role === 'viewer';
   }
 
   async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {

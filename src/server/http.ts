@@ -1,15 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { createAdaptorServer } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono';
+import type { Server as HttpServer } from 'node:http';
 import type { Principal } from '../principal.js';
 import { recordEvent, updateEventDetails } from '../releases/index.js';
 import { DEFAULT_AUTH_FAILURE_LIMITS, FailureBuckets, RefusalAudit, type AuthFailureLimits, type RefusalWindow } from './auth-failures.js';
-import { authenticate, localPrincipal, samePrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
+import { localPrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
-import { McpSession } from './mcp.js';
+import { bearerAuth, HttpProblem, hostAndOrigin, jsonBody, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
+import { McpSessions } from './mcp-http.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import { REST_PREFIX, restApi, restError, type RestApi } from './rest-api.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpOptions {
@@ -22,6 +24,8 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** How many failed authentications an address may make before 429 (default 20 at once, then 1 per second). */
   authFailureLimits?: AuthFailureLimits;
+  /** How long POST /api/releases/promote waits before answering 202 (default config http.promote_wait_ms). */
+  promoteWaitMs?: number;
 }
 
 /** Bearer tokens shorter than this are refused at start: they can be guessed. */
@@ -39,51 +43,14 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-}
-
-function jsonRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, headers);
-}
-
-async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpProblem(413, `request body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpProblem(400, 'request body is not valid JSON');
-  }
-}
-
 /** Hosts a loopback server answers to: anything else is a DNS-rebinding attempt. */
 function defaultAllowedHosts(host: string, port: number): string[] {
   const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host];
   return names.flatMap((name) => [name, `${name}:${port}`]);
 }
 
-/**
- * Streamable HTTP at /mcp with one McpSession per MCP session id, plus GET /health and
- * GET /metrics. Each request is authenticated to a principal (role, tenant); a session stays
- * bound to the principal that created it. Refuses to start on a non-loopback address without a token.
- */
-export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpHandle> {
+/** The bearer tokens in force; refuses short tokens and an open non-loopback bind. */
+function checkedTokens(runtime: Runtime, options: HttpOptions): TokenEntry[] {
   const enabled = new Set(runtime.httpTokens.map((t) => t.principal.subject));
   for (const spec of runtime.config.http.tokens) {
     if (!enabled.has(`token:${spec.env}`)) runtime.logger.warn('http token variable is not set; that token is disabled', { env: spec.env });
@@ -98,22 +65,13 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   if (!isLoopback(options.host) && !tokens.length) {
     throw new Error(`refusing to bind ${options.host} without a bearer token: pass --http-token, set RELEASE_MCP_HTTP_TOKEN, or configure http.tokens`);
   }
-  const local = localPrincipal(runtime.config);
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; session: McpSession; principal: Principal }>();
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  let allowedHosts: Set<string> | undefined;
-  let allowedOrigins: Set<string> | undefined;
+  return tokens;
+}
 
-  const checkHostAndOrigin = (req: IncomingMessage) => {
-    const host = req.headers.host;
-    if (allowedHosts && (!host || !allowedHosts.has(host.toLowerCase()))) throw new HttpProblem(403, `host ${host ?? '(none)'} is not allowed`);
-    const origin = req.headers.origin;
-    if (origin && allowedOrigins && !allowedOrigins.has(origin.toLowerCase())) throw new HttpProblem(403, `origin ${origin} is not allowed`);
-  };
-
+/** Failed authentications are audited per address and minute; auditing never turns a 401 into a 500. */
+function refusalAudit(runtime: Runtime): RefusalAudit {
   const anonymous: Principal = { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' };
   const detailsOf = (w: RefusalWindow) => ({ path: w.path, reason: w.reason, remote: w.address, minute: w.minute, count: w.count, rate_limited: w.rate_limited });
-  // Auditing must not turn a 401 into a 500: a failed write is logged, the request is still refused.
   const audited = <T>(write: () => T): T | undefined => {
     try {
       return write();
@@ -122,80 +80,75 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       return undefined;
     }
   };
-  const refusals = new RefusalAudit({
+  return new RefusalAudit({
     insert: (w) => audited(() => recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) })),
     update: (id, w) => audited(() => updateEventDetails(runtime.memory, id, detailsOf(w))),
   });
-  const failures = new FailureBuckets(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
+}
 
-  /**
-   * The caller's principal; without configured tokens (loopback only) it is the local user. A
-   * valid token always passes; an address that keeps failing gets 429 with Retry-After.
-   */
-  const principalOf = (req: IncomingMessage, path: string): Principal => {
-    if (!tokens.length) return local;
-    const principal = authenticate(req.headers.authorization, tokens);
-    if (principal) return principal;
-    const address = req.socket.remoteAddress ?? '';
-    const retryAfter = failures.take(address, Date.now());
-    refusals.record(address, new Date(), { path, reason: req.headers.authorization ? 'invalid bearer token' : 'missing bearer token', limited: retryAfter !== undefined });
-    if (retryAfter !== undefined) throw new HttpProblem(429, 'too many failed authentications from this address', { 'retry-after': String(retryAfter) });
-    throw new HttpProblem(401, 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="release-mcp"' });
+function jsonRpcError(c: HttpContext, status: number, message: string, headers: Record<string, string> = {}): Response {
+  return c.json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }, status as 400, headers);
+}
+
+/** Errors as JSON: the REST envelope under /api, a JSON-RPC error elsewhere (/mcp); never internals. */
+function errorResponse(runtime: Runtime, c: HttpContext, error: unknown): Response {
+  if (c.env.outgoing.headersSent) {
+    c.env.outgoing.end();
+    return RESPONSE_ALREADY_SENT;
+  }
+  const rest = c.req.path === REST_PREFIX || c.req.path.startsWith(`${REST_PREFIX}/`);
+  if (rest) return restError(runtime, c, error);
+  if (error instanceof HttpProblem) return jsonRpcError(c, error.status, error.message, error.headers);
+  runtime.logger.error('http request failed', { path: c.req.path, message: (error as Error).message });
+  return jsonRpcError(c, 500, 'internal server error');
+}
+
+interface App {
+  app: Hono<HttpEnv>;
+  sessions: McpSessions;
+  rest: RestApi;
+}
+
+/** Host/origin first, then each route with the auth it needs, then the body size limit. */
+function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, hostRules: HostRules): App {
+  const app = new Hono<HttpEnv>();
+  const sessions = new McpSessions(runtime);
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  // After authentication: an unauthenticated client never gets the server to read its body.
+  const readBody = jsonBody(maxBody);
+  const rest = restApi(runtime, { auth, readBody, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
+
+  app.onError((error, c) => errorResponse(runtime, c, error));
+  app.notFound((c) => errorResponse(runtime, c, new HttpProblem(404, `no route ${c.req.method} ${c.req.path}`)));
+  app.use(hostAndOrigin(hostRules));
+
+  app.get('/health', (c) => c.json(healthReport(runtime, sessions.size)));
+  app.get('/metrics', bearerAuth(auth, '/metrics'), (c) =>
+    c.body(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+  );
+  app.all('/mcp', bearerAuth(auth, '/mcp'), readBody, sessions.handler);
+  app.route(REST_PREFIX, rest.app);
+  return { app, sessions, rest };
+}
+
+/**
+ * Hono on Node (@hono/node-server): Streamable HTTP at /mcp, GET /health, GET /metrics and the
+ * REST API under /api. Each request is authenticated to a principal (role, tenant); an MCP
+ * session stays bound to the principal that created it. Refuses to start on a non-loopback
+ * address without a token.
+ */
+export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise<HttpHandle> {
+  const tokens = checkedTokens(runtime, options);
+  const auth: BearerAuth = {
+    tokens,
+    local: localPrincipal(runtime.config),
+    failures: new FailureBuckets(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS),
+    refusals: refusalAudit(runtime),
   };
-
-  const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
-    const principal = principalOf(req, '/mcp');
-    const sessionId = req.headers['mcp-session-id'];
-    const id = Array.isArray(sessionId) ? sessionId[0] : sessionId;
-    // Another principal's session id is answered as unknown: a session never changes hands.
-    const found = id ? sessions.get(id) : undefined;
-    const existing = found && samePrincipal(found.principal, principal) ? found : undefined;
-    if (req.method === 'POST') {
-      const body = await readJsonBody(req, maxBody);
-      if (existing) return existing.transport.handleRequest(req, res, body);
-      if (id) throw new HttpProblem(404, 'session not found: start a new session with initialize');
-      if (!isInitializeRequest(body)) throw new HttpProblem(400, 'no session: the first request must be initialize');
-      const session = new McpSession(runtime, { principal });
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (newId) => {
-          sessions.set(newId, { transport, session, principal });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId);
-      };
-      await session.server.connect(transport);
-      return transport.handleRequest(req, res, body);
-    }
-    if (req.method === 'GET' || req.method === 'DELETE') {
-      if (!existing) throw new HttpProblem(id ? 404 : 400, id ? 'session not found' : 'missing mcp-session-id header');
-      return existing.transport.handleRequest(req, res);
-    }
-    throw new HttpProblem(405, `method ${req.method} not allowed`, { allow: 'GET, POST, DELETE' });
-  };
-
-  const server: HttpServer = createHttpServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    void (async () => {
-      try {
-        checkHostAndOrigin(req);
-        if (path === '/health' && req.method === 'GET') return sendJson(res, 200, healthReport(runtime, sessions.size));
-        if (path === '/metrics' && req.method === 'GET') {
-          principalOf(req, '/metrics');
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms));
-          return;
-        }
-        if (path === '/mcp') return await handleMcp(req, res);
-        throw new HttpProblem(404, `no route ${req.method} ${path}`);
-      } catch (error) {
-        if (res.headersSent) return void res.end();
-        if (error instanceof HttpProblem) return jsonRpcError(res, error.status, error.message, error.headers);
-        runtime.logger.error('http request failed', { path, message: (error as Error).message });
-        return jsonRpcError(res, 500, 'internal server error');
-      }
-    })();
-  });
+  const hostRules: HostRules = { hosts: undefined, origins: undefined };
+  const { app, sessions, rest } = buildApp(runtime, options, auth, hostRules);
+  // Global Request/Response stay the platform's: the SDK and tests in this process use them too.
+  const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as HttpServer;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -203,7 +156,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   });
   const port = (server.address() as AddressInfo).port;
   const hostList = options.allowedHosts?.length ? options.allowedHosts : isLoopback(options.host) ? defaultAllowedHosts(options.host, port) : [];
-  allowedHosts = hostList.length ? new Set(hostList.map((h) => h.toLowerCase())) : undefined;
+  hostRules.hosts = hostList.length ? new Set(hostList.map((h) => h.toLowerCase())) : undefined;
   // A browser page from any other origin must not drive the server (DNS rebinding, CSRF). Off
   // loopback the configured host names are the allowed origins too (behind a proxy: https://name).
   const originList = options.allowedOrigins?.length
@@ -212,7 +165,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       ? options.allowedHosts.flatMap((h) => [`http://${h}`, `https://${h}`])
       : hostList.filter((h) => h.includes(':') && !h.endsWith(']')).flatMap((h) => [`http://${h}`, `https://${h}`]);
   if (!hostList.length) runtime.logger.warn('Host and Origin headers are not checked off loopback: set http.allowed_hosts to the names clients use', { host: options.host });
-  allowedOrigins = originList.length ? new Set(originList.map((o) => o.toLowerCase())) : undefined;
+  hostRules.origins = originList.length ? new Set(originList.map((o) => o.toLowerCase())) : undefined;
 
   const displayHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${displayHost}:${port}/mcp`;
@@ -221,12 +174,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      for (const { transport, session } of sessions.values()) {
-        await transport.close().catch(() => undefined);
-        await session.close();
-      }
-      sessions.clear();
-      refusals.flush();
+      await sessions.close();
+      // A promotion answered 202 finishes before the memory closes: stopping it halfway would fail it.
+      await rest.settle();
+      auth.refusals.flush();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

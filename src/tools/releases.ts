@@ -69,7 +69,7 @@ const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory });
 const SKILL_FAILED = new Set(['failed', 'error', 'awaiting_approval', 'paused', 'cancelled']);
 
 /** The promotion skill runs through skill_run, so a server without the skill engine says so plainly. */
-function skillRunner(ctx: ToolContext): PromotionSkillRunner {
+export function promotionSkillRunner(ctx: ToolContext): PromotionSkillRunner {
   return async (skill, release, env) => {
     const inputs = { release_id: release.id, environment: env.name, from_env: release.from_env, commit_sha: release.bundle.commit_sha, images: release.bundle.images };
     const outcome = await ctx.callTool('skill_run', { name: skill, inputs });
@@ -116,7 +116,7 @@ export const releasePromote = defineTool({
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, skillRunner(ctx)),
+  handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, promotionSkillRunner(ctx)),
   summarize: (r) => `promoted ${describeRelease(r)}; backup ${r.backup_path}`,
 });
 
