@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { isPostgresUrl, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
+import { isPostgresUrl, userDataDir, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
 import type { MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
@@ -279,11 +279,15 @@ export function backupPathFor(databasePath: string, envName: string, releaseId: 
   return join(dirname(databasePath), 'backups', `${stem}.${envName}.before-${releaseId}.db`);
 }
 
-/** A PostgreSQL database is dumped beside the memory file: `backups/<database>.<env>.before-<release>.dump`. */
+/**
+ * A PostgreSQL database is dumped beside the memory file (in the data directory for an in-memory
+ * one): `backups/<database>.<env>.before-<release>.dump`.
+ */
 function backupOf(memoryPath: string, location: string, envName: string, releaseId: string): string {
   if (!isPostgresUrl(location)) return backupPathFor(location, envName, releaseId);
   const database = decodeURIComponent(new URL(location).pathname.slice(1)).replace(/[^A-Za-z0-9_.-]/g, '_');
-  return join(dirname(memoryPath), 'backups', `${database}.${envName}.before-${releaseId}.dump`);
+  const base = memoryPath === ':memory:' ? userDataDir() : dirname(memoryPath);
+  return join(base, 'backups', `${database}.${envName}.before-${releaseId}.dump`);
 }
 
 /** How a backup is put back, for the hints of refused rollbacks. */
