@@ -5,6 +5,7 @@ import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchKnownIssues } from './known-issues.js';
 import { benchMemoryLists } from './memory-lists.js';
+import { benchReleases } from './releases.js';
 
 await benchColdStart();
 console.log();
@@ -15,3 +16,5 @@ console.log();
 benchMemoryLists();
 console.log();
 await benchEngine();
+console.log();
+await benchReleases();
