@@ -112,13 +112,15 @@ const countDuplicates = (table: string, cols: string[]) => {
   return `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM ${quoteIdent(table)} WHERE ${cols.map((c) => `${quoteIdent(c)} IS NOT NULL`).join(' AND ')} GROUP BY ${list} HAVING COUNT(*) > 1) AS d`;
 };
 
+/** A statement that switches off (0), resets or defaults lock_timeout or statement_timeout. */
 function timeoutReset(stmt: Node): 'lock_timeout' | 'statement_timeout' | undefined {
   const set = stmt.VariableSetStmt;
   if (!set || (set.name !== 'lock_timeout' && set.name !== 'statement_timeout')) return undefined;
+  if (set.kind !== 'VAR_SET_VALUE') return set.name;
   const value = set.args?.[0]?.A_Const;
-  const zero = value && (value.ival?.ival ?? 0) === 0 && !value.sval && value.ival !== undefined;
-  const zeroText = value?.sval && /^0\s*(ms|s|min)?$/.test(value.sval.sval);
-  return set.kind !== 'VAR_SET_VALUE' || zero || zeroText ? set.name : undefined;
+  // The parse tree leaves out a zero integer's value: {"ival": {}}.
+  const zero = value?.ival !== undefined ? Number(value.ival.ival ?? 0) === 0 : /^0\s*(ms|s|min)?$/.test(String(value?.sval?.sval ?? ''));
+  return zero ? set.name : undefined;
 }
 
 interface Scope {
@@ -214,7 +216,7 @@ export async function checkPgMigration(sql: string, scope: Scope): Promise<Migra
           const to = catalogType(cmd.def?.ColumnDef?.typeName);
           if (from && !changeKeepsTable(from, to)) {
             const rows = await scope.count(`SELECT COUNT(*)::int AS n FROM ${quoteIdent(table)}`);
-            findings.push(finding('type-change-rewrite', rows ? 'warning' : 'warning', index, `${table}.${column} ${from} -> ${to} rewrites ${table}${rows ? ` (${rows} row(s))` : ''} under an exclusive lock`, rows));
+            findings.push(finding('type-change-rewrite', 'warning', index, `${table}.${column} ${from} -> ${to} rewrites ${table}${rows ? ` (${rows} row(s))` : ''} under an exclusive lock`, rows));
           }
           break;
         }
