@@ -106,7 +106,7 @@ export const releasePrepare = defineTool({
   family: 'releases',
   title: 'Prepare a staged release',
   description:
-    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL, dry-run them on the target database (always rolled back), and store the release manifest as prepared. Needs the admin role.',
+    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL for the target (SQLite or PostgreSQL), check them against the safe-migration rules (an error finding refuses, naming rule and fix), dry-run them on the target database (always rolled back), and store the release manifest as prepared with its findings and plan hash. Needs the admin role.',
   input: z.object({
     from_env: envName,
     to_env: envName,
@@ -125,7 +125,7 @@ export const releasePromote = defineTool({
   family: 'releases',
   title: 'Promote a prepared release',
   description:
-    "Back up the target database, apply the release's migrations in one transaction, apply its feature flags, run the environment's promotion skill if configured, and mark it promoted. Any failure rolls everything back and marks it failed. Needs the admin role.",
+    "Back up the target database (pg_dump for PostgreSQL), apply exactly the prepared migrations in one transaction and commit, apply its feature flags, then run the environment's promotion skill (no database lock held) and mark it promoted. A failure rolls the transaction back, or after the commit applies the planned rollback SQL; the flags are restored and the release is failed. Needs the admin role.",
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
