@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { isPostgresUrl, userDataDir, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
+import { isPostgresUrl, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
 import type { MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
@@ -11,11 +10,11 @@ import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type Previ
 import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest, type TransitionInput } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
 import { markOwnerLive, newOwner, ownerAlive } from '../memory/lease.js';
-import { blockingMessage, type SafetyOptions } from './migration-safety.js';
+import { blockingMessage } from './migration-safety.js';
+import { backupOf, openTarget, restoreHint, safetyOptions } from './open-target.js';
 import { finishIntent, journalIntent, journalOutcome, openIntentOf, reconcilePromotion } from './promotion-journal.js';
-import { planSha256, SqliteTarget, type TargetDatabase } from './target.js';
+import { planSha256, type TargetDatabase } from './target.js';
 import { MigrationError, type PlannedMigration } from './target-db.js';
-import { PostgresTarget } from './target-postgres.js';
 
 export interface LedgerDeps {
   config: Config;
@@ -84,41 +83,6 @@ function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: stri
 }
 
 const elapsedMs = (start: number) => performance.now() - start;
-
-/** The password of an environment's PostgreSQL databases: its password_env, else PGPASSWORD (undefined: none needed). */
-function targetPassword(deps: LedgerDeps, env: EnvironmentConfig): string | undefined {
-  const passwords = deps.secrets?.target_passwords ?? {};
-  if (env.password_env) {
-    const value = passwords[env.password_env];
-    if (value === undefined) {
-      throw new ToolError('config', `environment ${env.name} reads its database password from ${env.password_env}, which is not set`, {
-        hint: `export ${env.password_env} in the environment of release-mcp (the password never goes in config.json)`,
-      });
-    }
-    return value;
-  }
-  return passwords.PGPASSWORD;
-}
-
-/** Open an environment's database for a tenant: a SQLite file or a PostgreSQL database. */
-async function openTarget(deps: LedgerDeps, env: EnvironmentConfig, location: string): Promise<TargetDatabase> {
-  if (!isPostgresUrl(location)) return SqliteTarget.open(location);
-  const password = targetPassword(deps, env);
-  try {
-    return await PostgresTarget.open(location, password);
-  } catch (error) {
-    throw new ToolError('network', `environment ${env.name}: ${(error as Error).message}`, {
-      hint: `check environments[].database of ${env.name}, that the server is reachable, and ${env.password_env ?? 'PGPASSWORD'}`,
-      cause: error,
-    });
-  }
-}
-
-const safetyOptions = (config: Config, allowDataLoss: boolean): SafetyOptions => ({
-  allow_data_loss: allowDataLoss,
-  lock_timeout_ms: config.releases.lock_timeout_ms,
-  statement_timeout_ms: config.releases.statement_timeout_ms,
-});
 
 /** An open promotion of this release is finished first; one that may be running refuses the call. */
 async function reconcileOrRefuse(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<void> {
@@ -272,27 +236,6 @@ export async function prepareRelease(deps: LedgerDeps, actor: Principal, input: 
 function briefOf(m: PlannedMigration) {
   return { index: m.index, operation: m.operation, table: m.table, ok: m.dry_run_result.ok, error: m.dry_run_result.error, data_loss: m.data_loss };
 }
-
-/** Where promote keeps the copy of the target database taken before it changes anything. */
-export function backupPathFor(databasePath: string, envName: string, releaseId: string): string {
-  const stem = basename(databasePath, extname(databasePath));
-  return join(dirname(databasePath), 'backups', `${stem}.${envName}.before-${releaseId}.db`);
-}
-
-/**
- * A PostgreSQL database is dumped beside the memory file (in the data directory for an in-memory
- * one): `backups/<database>.<env>.before-<release>.dump`.
- */
-function backupOf(memoryPath: string, location: string, envName: string, releaseId: string): string {
-  if (!isPostgresUrl(location)) return backupPathFor(location, envName, releaseId);
-  const database = decodeURIComponent(new URL(location).pathname.slice(1)).replace(/[^A-Za-z0-9_.-]/g, '_');
-  const base = memoryPath === ':memory:' ? userDataDir() : dirname(memoryPath);
-  return join(base, 'backups', `${database}.${envName}.before-${releaseId}.dump`);
-}
-
-/** How a backup is put back, for the hints of refused rollbacks. */
-const restoreHint = (target: TargetDatabase, backup: string) =>
-  target.kind === 'postgresql' ? `pg_restore --clean --if-exists --dbname <${target.location}> ${backup}` : `restore ${backup} over ${target.location} (sqlite3 .restore)`;
 
 /**
  * Promote in stages. Back up the target; apply every migration in one transaction holding the

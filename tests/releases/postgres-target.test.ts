@@ -238,6 +238,20 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     expect((await promotion).status).toBe('promoted');
   });
 
+  it('two promotes of one release at once: one promotes, the other is refused, the flags are applied once', async () => {
+    await start();
+    for (let round = 0; round < 6; round++) {
+      const { id } = data<PgManifest>(await call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([], { new_ui: round % 2 === 0 }) }));
+      const [a, b] = await Promise.all([call('release_promote', { release_id: id }), call('release_promote', { release_id: id })]);
+      const outcomes = [a, b].map((r) => (r.isError ? errorOf(r).message : 'promoted'));
+      expect(outcomes.filter((o) => o === 'promoted'), JSON.stringify(outcomes)).toHaveLength(1);
+      expect(outcomes.find((o) => o !== 'promoted')).toMatch(/is promoted: only a release that is prepared|is being promoted by another call|is still open/);
+      expect(flags()).toEqual({ new_ui: round % 2 === 0 });
+      const events = data<{ events: Array<{ event: string }> }>(await call('release_events', { release_id: id })).events.map((e) => e.event);
+      expect(events.filter((e) => e === 'release.promoted')).toHaveLength(1);
+    }
+  });
+
   it('finishes a promotion stopped after the target commit at the next release_get, from the marker', async () => {
     await start();
     const { id } = data<PgManifest>(await prepare([threeMigrations[1]!]));
