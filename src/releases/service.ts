@@ -10,7 +10,7 @@ import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type Previ
 import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest, type TransitionInput } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
 import { markOwnerLive, newOwner, ownerAlive } from '../memory/lease.js';
-import { blockingMessage } from './migration-safety.js';
+import { blockingMessage, type SafetyOptions } from './migration-safety.js';
 import { backupOf, openTarget, restoreHint, safetyOptions } from './open-target.js';
 import { finishIntent, journalIntent, journalOutcome, openIntentOf, reconcilePromotion } from './promotion-journal.js';
 import { planSha256, type TargetDatabase } from './target.js';
@@ -323,7 +323,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         if (error instanceof PromotionCrash) throw error;
         const message = (error as Error).message;
         let undo = 'rolled back';
-        if (committed) undo = await revertCommitted(target, release);
+        if (committed) undo = await revertCommitted(target, release, options);
         else await target.rollback();
         throw await recordFailed(deps, actor, release, env.name, error, message, undo, previous, backupPath, started);
       }
@@ -345,11 +345,11 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
 }
 
 /** After the commit, a failed promotion is undone with its planned rollback SQL; says what was done. */
-async function revertCommitted(target: TargetDatabase, release: ReleaseManifest): Promise<string> {
+async function revertCommitted(target: TargetDatabase, release: ReleaseManifest, options: SafetyOptions): Promise<string> {
   const stuck = release.migrations.filter((m) => !m.reversible || !m.rollback_sql);
   if (stuck.length) return `NOT reverted: migration(s) ${stuck.map((m) => m.index).join(', ')} cannot be undone by SQL and stay applied`;
   try {
-    await target.revert(release.migrations, release.id);
+    await target.revert(release.migrations, options, release.id);
     return 'reverted with its rollback SQL';
   } catch (error) {
     return `NOT reverted: the rollback SQL failed (${(error as Error).message}) and the migrations stay applied`;
@@ -465,7 +465,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
       }));
     }
     try {
-      await target.revert(release.migrations);
+      await target.revert(release.migrations, safetyOptions(config, release.allow_data_loss));
     } catch (error) {
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
         hint: 'the database is as it was before this call; restore the backup if the release must go',

@@ -229,9 +229,10 @@ export class PostgresTarget implements TargetDatabase {
     }
   }
 
-  async revert(migrations: readonly PlannedMigration[], releaseId?: string): Promise<void> {
+  async revert(migrations: readonly PlannedMigration[], options: SafetyOptions, releaseId?: string): Promise<void> {
     await this.begin();
     try {
+      await this.client.query(timeoutsSql(options));
       for (const m of [...migrations].reverse()) {
         try {
           await this.client.query(m.rollback_sql ?? '');

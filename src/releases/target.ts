@@ -26,8 +26,8 @@ export interface TargetDatabase {
   rollback(): Promise<void>;
   /** Run the migrations that cannot run in a transaction (CREATE INDEX CONCURRENTLY), after commit. */
   applyOutsideTransaction(migrations: readonly PlannedMigration[], options: SafetyOptions): Promise<void>;
-  /** Apply the rollback SQL, last migration first, in one transaction, and drop the release's marker. */
-  revert(migrations: readonly PlannedMigration[], releaseId?: string): Promise<void>;
+  /** Apply the rollback SQL, last migration first, in one transaction (with the timeouts), and drop the release's marker. */
+  revert(migrations: readonly PlannedMigration[], options: SafetyOptions, releaseId?: string): Promise<void>;
   count(sql: string): Promise<number>;
   /** Whether a promotion committed here; undefined while it may still be running (target locked). */
   promotionCommitted(releaseId: string): Promise<boolean | undefined>;
@@ -108,7 +108,7 @@ export class SqliteTarget implements TargetDatabase {
     // SQLite builds every index inside the transaction.
   }
 
-  async revert(migrations: readonly PlannedMigration[], releaseId?: string): Promise<void> {
+  async revert(migrations: readonly PlannedMigration[], _options: SafetyOptions, releaseId?: string): Promise<void> {
     try {
       this.db.beginAndRevert(migrations);
       if (releaseId) this.db.unmarkPromoted(releaseId);
