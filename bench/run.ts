@@ -6,6 +6,7 @@ import { benchEngine } from './engine.js';
 import { benchHttp } from './http.js';
 import { benchKnownIssues } from './known-issues.js';
 import { benchMemoryLists } from './memory-lists.js';
+import { benchReleases } from './releases.js';
 
 await benchColdStart();
 console.log();
@@ -18,3 +19,5 @@ console.log();
 await benchEngine();
 console.log();
 await benchContext();
+console.log();
+await benchReleases();

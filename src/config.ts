@@ -47,13 +47,39 @@ const smokeCheckSchema = healthUrlSchema.extend({
 
 const flagValue = z.union([z.boolean(), z.string()]);
 
+/** A postgresql:// URL names a PostgreSQL target; anything else is a SQLite file. */
+export const isPostgresUrl = (database: string): boolean => /^postgres(ql)?:\/\//i.test(database);
+
+const targetDatabase = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    if (!isPostgresUrl(value)) return;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a postgresql://user@host[:port]/database URL' });
+      return;
+    }
+    if (url.password) ctx.addIssue({ code: 'custom', message: 'a postgresql:// URL must not carry the password: name the variable holding it in password_env (or set PGPASSWORD)' });
+    if (!url.hostname || url.pathname.length < 2) ctx.addIssue({ code: 'custom', message: 'expected a postgresql://user@host[:port]/database URL (host and database name)' });
+  });
+
 const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lower-case name like "staging"'),
-  database: z.string().optional().describe("SQLite file of the environment for the default tenant (releases.default_tenant), relative to the config file; default <data dir>/environments/<name>.db"),
+  database: targetDatabase
+    .optional()
+    .describe("Database of the environment for the default tenant (releases.default_tenant): a SQLite file relative to the config file, or a postgresql:// URL without password; default <data dir>/environments/<name>.db"),
   databases: z
-    .record(z.string().min(1), z.string().min(1))
+    .record(z.string().min(1), targetDatabase)
     .default({})
-    .describe("SQLite file of the environment per tenant (tenant -> path); a tenant without one cannot release to this environment. A file belongs to one tenant only"),
+    .describe("Database of the environment per tenant (tenant -> SQLite path or postgresql:// URL); a tenant without one cannot release to this environment. A database belongs to one tenant only"),
+  password_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable holding the password')
+    .optional()
+    .describe('Environment variable holding the password of its postgresql:// databases (default PGPASSWORD); the password never goes in config.json'),
   feature_flags: z.record(z.string(), flagValue).default({}).describe('Flag values before any release changes them'),
   health_urls: z.array(healthUrlSchema).default([]).describe('URLs http_health_check may call for this environment'),
   smoke_checks: z.array(smokeCheckSchema).default([]).describe('Named GET checks (status, optional JSON field and value) that http_health_check runs with kind "smoke"'),
@@ -216,6 +242,8 @@ export const configSchema = z.strictObject({
       repo: z.string().default('app').describe('Name in `repositories` of the checkout release_runbook tags (vYYYY.MM.DD-<short>) and pushes the tag from'),
       gitlab_project: z.string().optional().describe('GitLab project whose pipelines release_runbook checks and triggers; default repositories[releases.repo].gitlab_project'),
       deploy_ref: z.string().optional().describe('Ref of the deploy pipeline release_runbook triggers with deploy_via "pipeline"; default the repository\'s default_branch'),
+      lock_timeout_ms: z.number().int().min(0).max(600_000).default(5_000).describe('lock_timeout set for every migration on a PostgreSQL target (0 disables it, which the safety check reports)'),
+      statement_timeout_ms: z.number().int().min(0).max(86_400_000).default(600_000).describe('statement_timeout set for every migration on a PostgreSQL target (0 disables it, which the safety check reports)'),
     })
     .prefault({}),
 });
@@ -237,7 +265,21 @@ export const SECRET_ENV_VARS = [
 ] as const;
 
 export type SecretName = (typeof SECRET_ENV_VARS)[number];
-export type Secrets = Partial<Record<SecretName, string>>;
+export type Secrets = Partial<Record<SecretName, string>> & {
+  /** Passwords of PostgreSQL target databases, by the variable that holds them (password_env, PGPASSWORD). */
+  target_passwords?: Record<string, string>;
+};
+
+/** The variables environments[].password_env name, and PGPASSWORD, read from the environment. */
+export function readTargetPasswords(config: Config, env: NodeJS.ProcessEnv): Record<string, string> {
+  const names = new Set(['PGPASSWORD', ...config.environments.flatMap((e) => (e.password_env ? [e.password_env] : []))]);
+  const passwords: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value) passwords[name] = value;
+  }
+  return passwords;
+}
 
 export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
   const secrets: Secrets = {};
@@ -252,7 +294,7 @@ export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
 export function secretValues(secrets: Secrets, config?: Config): string[] {
   // Jira Cloud sends base64(email:token) as Basic credentials: that encoding is a secret too.
   const jiraBasic = secrets.JIRA_EMAIL && secrets.JIRA_TOKEN ? Buffer.from(`${secrets.JIRA_EMAIL}:${secrets.JIRA_TOKEN}`).toString('base64') : undefined;
-  const values = [jiraBasic, secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url];
+  const values = [jiraBasic, secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url, ...Object.values(secrets.target_passwords ?? {})];
   return values.filter((v): v is string => typeof v === 'string' && v.length >= 4);
 }
 
@@ -373,6 +415,7 @@ export function expandHome(path: string): string {
 /** Relative paths in config are relative to the config file, so a checked-in config works from any cwd. */
 function resolvePaths(config: Config, baseDir: string): Config {
   const abs = (p: string) => (isAbsolute(expandHome(p)) ? expandHome(p) : resolve(baseDir, p));
+  const target = (db: string) => (isPostgresUrl(db) ? db : abs(db));
   return {
     ...config,
     repositories: Object.fromEntries(Object.entries(config.repositories).map(([name, repo]) => [name, { ...repo, path: abs(repo.path) }])),
@@ -384,8 +427,8 @@ function resolvePaths(config: Config, baseDir: string): Config {
     tls: { ...config.tls, ...(config.tls.ca_file ? { ca_file: abs(config.tls.ca_file) } : {}) },
     environments: config.environments.map((env) => ({
       ...env,
-      database: env.database ? abs(env.database) : join(userDataDir(), 'environments', `${env.name}.db`),
-      databases: Object.fromEntries(Object.entries(env.databases).map(([tenant, path]) => [tenant, abs(path)])),
+      database: env.database ? target(env.database) : join(userDataDir(), 'environments', `${env.name}.db`),
+      databases: Object.fromEntries(Object.entries(env.databases).map(([tenant, path]) => [tenant, target(path)])),
     })),
   };
 }

@@ -325,4 +325,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Staged promotion: the promoting process owns its intent while the promotion skill runs
+    // after the target committed, so a reconcile leaves a live promotion alone.
+    version: 8,
+    name: 'release promotion owner',
+    sql: `ALTER TABLE release_promotions ADD COLUMN owner TEXT;`,
+  },
 ];

@@ -18,6 +18,10 @@ export {
 } from './ledger.js';
 export { COLUMN_TYPES, migrationOpSchema, type MigrationOp } from './migration-ops.js';
 export { planMigration, type MigrationPlan, type SchemaView } from './migrations-plan.js';
-export { backupPathFor, COMMITTED_LEDGER_WAIT_MS, prepareRelease, promoteRelease, PromotionCrash, readRelease, requireAdmin, rollbackRelease, type Bundle, type LedgerDeps, type PromotionCrashPoint, type PromotionSkillRunner } from './service.js';
+export { SAFETY_RULES, type Finding, type SafetyRule } from './migration-safety.js';
+export { planSha256, SqliteTarget, type TargetDatabase } from './target.js';
+export { PostgresTarget } from './target-postgres.js';
+export { backupPathFor } from './open-target.js';
+export { COMMITTED_LEDGER_WAIT_MS, prepareRelease, promoteRelease, PromotionCrash, readRelease, requireAdmin, rollbackRelease, type Bundle, type LedgerDeps, type PromotionCrashPoint, type PromotionSkillRunner } from './service.js';
 export { reconcilePromotion, reconcilePromotions, type Reconciled } from './promotion-journal.js';
 export { TargetDb, type PlannedMigration } from './target-db.js';

@@ -2,6 +2,7 @@ import { ToolError } from '../errors.js';
 import { nowIso, type MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
 import type { FlagValue, PreviousFlags } from './flags.js';
+import type { Finding } from './migration-safety.js';
 import type { PlannedMigration } from './target-db.js';
 
 export const RELEASE_STATUSES = ['prepared', 'promoted', 'failed', 'rolled_back'] as const;
@@ -32,6 +33,11 @@ export interface ReleaseManifest {
   feature_flags: Record<string, FlagValue>;
   /** sha256 of the target schema when prepared; promote refuses if it changed since. */
   schema_before: string;
+  /** sha256 of the SQL the dry run ran; promote refuses a plan that no longer matches it. Absent on releases prepared before it existed. */
+  plan_sha256?: string;
+  /** Safe-migration findings of the prepare (warnings; errors refuse it). */
+  findings?: Finding[];
+  target_kind?: 'sqlite' | 'postgresql';
   schema_after: string | null;
   backup_path: string | null;
   previous_flags: PreviousFlags | null;
@@ -74,7 +80,7 @@ interface ReleaseRow {
   previous_flags: string | null;
 }
 
-type StoredManifest = Pick<ReleaseManifest, 'hotfix' | 'allow_data_loss' | 'bundle' | 'migrations' | 'feature_flags' | 'schema_before'>;
+type StoredManifest = Pick<ReleaseManifest, 'hotfix' | 'allow_data_loss' | 'bundle' | 'migrations' | 'feature_flags' | 'schema_before' | 'plan_sha256' | 'findings' | 'target_kind'>;
 
 function fromRow(row: ReleaseRow): ReleaseManifest {
   const stored = JSON.parse(row.manifest) as StoredManifest;

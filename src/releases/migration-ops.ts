@@ -44,6 +44,12 @@ export const migrationOpSchema = z.discriminatedUnion('operation', [
     unique: z.boolean().default(false),
   }),
   z.object({ operation: z.literal('drop_table'), table: identifier }),
+  z.object({
+    operation: z.literal('sql'),
+    table: identifier.describe('Table the statements change (for the report and the data checks)'),
+    sql: z.string().trim().min(1).max(100_000).describe('PostgreSQL statements (PostgreSQL targets only); checked by the safe-migration rules before prepare'),
+    rollback_sql: z.string().trim().min(1).max(100_000).nullable().default(null).describe('Statements that undo sql; null: not reversible'),
+  }),
 ]);
 
 export type MigrationOp = z.output<typeof migrationOpSchema>;

@@ -39,6 +39,11 @@ export interface MigrationPlan {
   data_loss_check?: { sql: string; what: string };
   /** A COUNT query run before rollback: rows written to structures the release created. */
   written_check?: { sql: string; what: string };
+  /**
+   * PostgreSQL: false for a statement that cannot run in a transaction (CREATE INDEX
+   * CONCURRENTLY); it runs on its own after the migrations' transaction commits.
+   */
+  transactional?: boolean;
 }
 
 /** A planning problem that depends on the schema (reported as the migration's dry-run error). */
@@ -245,5 +250,7 @@ export function planMigration(op: MigrationOp, schema: SchemaView): MigrationPla
       return planModifyColumn(op, schema);
     case 'create_index':
       return planCreateIndex(op, schema);
+    case 'sql':
+      throw new PlanError('an sql migration is PostgreSQL SQL: it runs on PostgreSQL targets only (use the structured operations on SQLite)');
   }
 }

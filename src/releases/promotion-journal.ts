@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { nowIso, type MemoryDb } from '../memory/index.js';
+import { ownerAlive } from '../memory/lease.js';
 import type { Principal } from '../principal.js';
 import { restoreFlagsStillSetBy, type PreviousFlags } from './flags.js';
 import { getRelease, transition } from './ledger.js';
@@ -20,6 +21,8 @@ export interface PromotionIntent {
   target: string;
   plan_sha256: string;
   previous_flags: PreviousFlags;
+  /** The promoting process (host:pid:random): while it lives, its promotion is running, not stopped. */
+  owner?: string;
 }
 
 /**
@@ -30,14 +33,14 @@ export interface PromotionIntent {
 export function journalIntent(memory: MemoryDb, intent: PromotionIntent): PreviousFlags {
   const kept = memory.db
     .prepare(
-      `INSERT INTO release_promotions (release_id, tenant, environment, target, plan_sha256, previous_flags, intent_at, outcome, outcome_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+      `INSERT INTO release_promotions (release_id, tenant, environment, target, plan_sha256, previous_flags, intent_at, outcome, outcome_at, owner)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)
        ON CONFLICT (release_id) DO UPDATE SET tenant = excluded.tenant, environment = excluded.environment, target = excluded.target,
-         plan_sha256 = excluded.plan_sha256, intent_at = excluded.intent_at, outcome = NULL, outcome_at = NULL,
+         plan_sha256 = excluded.plan_sha256, intent_at = excluded.intent_at, outcome = NULL, outcome_at = NULL, owner = excluded.owner,
          previous_flags = CASE WHEN release_promotions.outcome IS NULL THEN release_promotions.previous_flags ELSE excluded.previous_flags END
        RETURNING previous_flags`,
     )
-    .get(intent.release_id, intent.tenant, intent.environment, intent.target, intent.plan_sha256, JSON.stringify(intent.previous_flags), nowIso()) as { previous_flags: string };
+    .get(intent.release_id, intent.tenant, intent.environment, intent.target, intent.plan_sha256, JSON.stringify(intent.previous_flags), nowIso(), intent.owner ?? null) as { previous_flags: string };
   return JSON.parse(kept.previous_flags) as PreviousFlags;
 }
 
@@ -52,7 +55,15 @@ export interface Reconciled {
   outcome: 'committed' | 'rolled_back' | 'pending';
 }
 
-type OpenIntent = Omit<PromotionIntent, 'previous_flags'> & { previous_flags: string; intent_at: string };
+export type OpenIntent = Omit<PromotionIntent, 'previous_flags' | 'owner'> & { previous_flags: string; intent_at: string; owner: string | null };
+
+/** The intent of this release that has no outcome yet, if any. */
+export function openIntentOf(memory: MemoryDb, tenant: string, releaseId: string): OpenIntent | undefined {
+  return memory.db.prepare('SELECT * FROM release_promotions WHERE release_id = ? AND tenant = ? AND outcome IS NULL').get(releaseId, tenant) as OpenIntent | undefined;
+}
+
+/** A PostgreSQL target is probed asynchronously (reconcilePromotionAsync in service.ts), not here. */
+const isUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target);
 
 /** Finish every promotion whose process died between its intent and its outcome. */
 export function reconcilePromotions(memory: MemoryDb): Reconciled[] {
@@ -66,11 +77,14 @@ export function reconcilePromotions(memory: MemoryDb): Reconciled[] {
  * release_rollback call it first so the ledger does not wait for a restart to agree with the target.
  */
 export function reconcilePromotion(memory: MemoryDb, tenant: string, releaseId: string, when: string): Reconciled | undefined {
-  const row = memory.db.prepare('SELECT * FROM release_promotions WHERE release_id = ? AND tenant = ? AND outcome IS NULL').get(releaseId, tenant) as OpenIntent | undefined;
+  const row = openIntentOf(memory, tenant, releaseId);
   return row ? reconcileIntent(memory, row, when) : undefined;
 }
 
 function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Reconciled {
+  // Its process is alive: the promotion is running (its promotion skill, after the target committed).
+  if (row.owner && ownerAlive(row.owner)) return { release_id: row.release_id, outcome: 'pending' };
+  if (isUrl(row.target)) return { release_id: row.release_id, outcome: 'pending' };
   // A target file that is gone (moved, config changed) proves nothing: opening it would make an
   // empty database without the marker and record a promotion that may have committed as failed.
   if (!existsSync(row.target)) return { release_id: row.release_id, outcome: 'pending' };
@@ -85,6 +99,11 @@ function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Recon
   }
   // Locked: a promotion may be running (in this process or another); leave it to its owner.
   if (committed === undefined) return { release_id: row.release_id, outcome: 'pending' };
+  return finishIntent(memory, row, committed, schemaAfter, when);
+}
+
+/** Record what the target says happened to an open promotion: committed (promoted) or not (failed, flags restored). */
+export function finishIntent(memory: MemoryDb, row: OpenIntent, committed: boolean, schemaAfter: string | undefined, when: string): Reconciled {
   const actor: Principal = { role: 'admin', subject: `release-mcp (reconcile ${when})`, tenant: row.tenant };
   const previous = JSON.parse(row.previous_flags) as PreviousFlags;
   const release = getRelease(memory, row.tenant, row.release_id);

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import type { Config, EnvironmentConfig } from '../config.js';
+import { isPostgresUrl, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
 import type { MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
@@ -10,8 +9,12 @@ import { checkPromotionPath, databaseOf, environmentNamed } from './environments
 import { applyFlags, flagsChangedSince, restoreFlags, type FlagValue, type PreviousFlags } from './flags.js';
 import { getRelease, insertPrepared, recordEvent, transition, transitionError, type ReleaseManifest, type TransitionInput } from './ledger.js';
 import type { MigrationOp } from './migration-ops.js';
-import { journalIntent, journalOutcome, reconcilePromotion } from './promotion-journal.js';
-import { MigrationError, TargetDb, type PlannedMigration } from './target-db.js';
+import { markOwnerLive, newOwner, ownerAlive } from '../memory/lease.js';
+import { blockingMessage, type SafetyOptions } from './migration-safety.js';
+import { backupOf, openTarget, restoreHint, safetyOptions } from './open-target.js';
+import { finishIntent, journalIntent, journalOutcome, openIntentOf, reconcilePromotion } from './promotion-journal.js';
+import { planSha256, type TargetDatabase } from './target.js';
+import { MigrationError, type PlannedMigration } from './target-db.js';
 
 export interface LedgerDeps {
   config: Config;
@@ -20,6 +23,8 @@ export interface LedgerDeps {
   crashAt?: PromotionCrashPoint;
   /** How long a committed promotion waits for a locked memory file to record it (default COMMITTED_LEDGER_WAIT_MS). */
   committedLedgerWaitMs?: number;
+  /** Passwords of PostgreSQL targets (secrets.target_passwords, read from the environment); required so no caller forgets them. */
+  secrets: Secrets;
 }
 
 /**
@@ -80,26 +85,49 @@ function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: stri
 
 const elapsedMs = (start: number) => performance.now() - start;
 
-/** An open promotion of this release is finished first; one whose target is locked (it may be running) refuses the call. */
-function reconcileOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): void {
-  if (reconcileFirst(memory, actor, tool, id)) return;
-  throw refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
-    hint: "wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)",
+/** An open promotion of this release is finished first; one that may be running refuses the call. */
+async function reconcileOrRefuse(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<void> {
+  if (await reconcileFirst(deps, actor, tool, id)) return;
+  const owner = (await openIntentOf(deps.memory, actor.tenant, id))?.owner;
+  const why = owner && ownerAlive(owner) ? `its process (${owner}) is alive: it is running` : 'its target database is locked: it may be running';
+  throw refuse(deps.memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and ${why}`, {
+    hint: 'wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)',
   }));
 }
 
 /**
  * Finish this release's promotion if a process stopped (or could not write the ledger) between
- * its intent and its outcome. Returns false when its target is locked: a promotion may be running.
+ * its intent and its outcome. Returns false when it may be running: its owner lives, or its
+ * target is locked. A PostgreSQL target is asked over the network, so this is async.
  */
-function reconcileFirst(memory: MemoryDb, actor: Principal, tool: string, id: string): boolean {
-  return reconcilePromotion(memory, actor.tenant, id, `on ${tool}`)?.outcome !== 'pending';
+async function reconcileFirst(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<boolean> {
+  const { memory, config } = deps;
+  const row = await openIntentOf(memory, actor.tenant, id);
+  if (!row) return true;
+  if (!isPostgresUrl(row.target) || (row.owner && ownerAlive(row.owner))) return (await reconcilePromotion(memory, actor.tenant, id, `on ${tool}`))?.outcome !== 'pending';
+  const env = config.environments.find((e) => e.name === row.environment);
+  if (!env) return false;
+  let target: TargetDatabase;
+  try {
+    target = await openTarget(deps, env, databaseOf(config, env, actor.tenant));
+  } catch {
+    return false;
+  }
+  try {
+    const committed = await target.promotionCommitted(id);
+    if (committed === undefined) return false;
+    const schemaAfter = committed ? await target.fingerprint() : undefined;
+    await finishIntent(memory, row, committed, schemaAfter, `on ${tool}`);
+    return true;
+  } finally {
+    await target.close();
+  }
 }
 
 /** The manifest, after finishing its promotion if one was left without outcome (a locked memory file leaves it as stored). */
-export function readRelease(deps: LedgerDeps, actor: Principal, id: string): ReleaseManifest {
+export async function readRelease(deps: LedgerDeps, actor: Principal, id: string): Promise<ReleaseManifest> {
   try {
-    reconcileFirst(deps.memory, actor, 'release_get', id);
+    await reconcileFirst(deps, actor, 'release_get', id);
   } catch (error) {
     if (!isLockError(error)) throw error;
   }
@@ -137,44 +165,52 @@ async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envN
   }
 }
 
-/** Validate the path, plan and dry-run the migrations, and store the manifest as `prepared`. */
-export function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): ReleaseManifest {
+/** Validate the path, plan, check and dry-run the migrations, and store the manifest as `prepared`. */
+export async function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): Promise<ReleaseManifest> {
   const started = performance.now();
   const { memory, config } = deps;
   const tool = 'release_prepare';
-  requireAdmin(memory, actor, tool);
+  await requireAdmin(memory, actor, tool);
   try {
     checkPromotionPath(config, input.from_env, input.to_env, input.hotfix);
   } catch (error) {
     throw refuse(memory, actor, tool, null, error as ToolError);
   }
   const env = environmentNamed(config, input.to_env);
-  let dbPath: string;
+  let target: TargetDatabase;
   try {
-    dbPath = databaseOf(config, env, actor.tenant);
+    target = await openTarget(deps, env, databaseOf(config, env, actor.tenant));
   } catch (error) {
     throw refuse(memory, actor, tool, null, error as ToolError);
   }
-  const target = TargetDb.open(dbPath);
   let plan;
   try {
-    plan = target.dryRun(input.bundle.migrations);
+    plan = await target.dryRun(input.bundle.migrations, safetyOptions(config, input.allow_data_loss));
   } finally {
-    target.close();
+    await target.close();
   }
   const summary = plan.migrations.map(briefOf);
-  if (!plan.ok) {
-    const failed = plan.migrations.find((m) => !m.dry_run_result.ok)!;
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `dry run on ${env.name} failed at migration ${failed.index} (${failed.operation} ${failed.table}): ${failed.dry_run_result.error}`, {
+  const failed = plan.migrations.find((m) => !m.dry_run_result.ok);
+  const dryRunError = failed && `dry run on ${env.name} failed at migration ${failed.index} (${failed.operation} ${failed.table}): ${failed.dry_run_result.error}`;
+  // The rules say why a migration fails (NULLs before NOT NULL, duplicates before UNIQUE) and how to fix it.
+  const blocking = plan.findings.filter((f) => f.severity === 'error' && f.rule !== 'drop-table' && f.rule !== 'drop-column');
+  if (blocking.length) {
+    throw refuse(memory, actor, tool, null, new ToolError('precondition', `the safe-migration rules refuse this release on ${env.name}: ${blockingMessage(blocking)}${dryRunError ? `; the ${dryRunError}` : ''}`, {
+      hint: 'nothing was changed; change the migrations as each fix says and prepare again',
+      details: { migrations: summary, findings: plan.findings },
+    }));
+  }
+  if (dryRunError) {
+    throw refuse(memory, actor, tool, null, new ToolError('precondition', dryRunError, {
       hint: 'nothing was changed; fix the migration and prepare again',
-      details: { migrations: summary },
+      details: { migrations: summary, findings: plan.findings },
     }));
   }
   const losing = plan.migrations.filter((m) => m.data_loss);
   if (losing.length && !input.allow_data_loss) {
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail}`).join('; ')}`, {
+    throw refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail} [rule ${m.operation === 'drop_table' ? 'drop-table' : 'drop-column'}]`).join('; ')}`, {
       hint: 'if losing that data is intended, prepare again with allow_data_loss: true (promote backs up the database first)',
-      details: { migrations: summary },
+      details: { migrations: summary, findings: plan.findings },
     }));
   }
   return insertPrepared(
@@ -189,6 +225,9 @@ export function prepareRelease(deps: LedgerDeps, actor: Principal, input: Prepar
       migrations: plan.migrations,
       feature_flags: input.bundle.feature_flags,
       schema_before: plan.schema_before,
+      plan_sha256: planSha256(plan.migrations),
+      findings: plan.findings,
+      target_kind: target.kind,
     },
     actor,
     elapsedMs(started),
@@ -199,108 +238,98 @@ function briefOf(m: PlannedMigration) {
   return { index: m.index, operation: m.operation, table: m.table, ok: m.dry_run_result.ok, error: m.dry_run_result.error, data_loss: m.data_loss };
 }
 
-/** Where promote keeps the copy of the target database taken before it changes anything. */
-export function backupPathFor(databasePath: string, envName: string, releaseId: string): string {
-  const stem = basename(databasePath, extname(databasePath));
-  return join(dirname(databasePath), 'backups', `${stem}.${envName}.before-${releaseId}.db`);
-}
-
 /**
- * Back up the target, apply every migration in one transaction, apply the flags, run the
- * promotion skill, then commit. Any failure rolls the transaction back, restores the flags and
- * marks the release failed: nothing is left half-applied.
+ * Promote in stages. Back up the target; apply every migration in one transaction holding the
+ * target's write lock, record the intent (the claim: one promoter wins) and the flags, commit;
+ * build the concurrent indexes; then run the promotion skill with no lock held, so readers and
+ * other environments' releases go on. A failure before the commit rolls the transaction back; a
+ * failure after it applies the planned rollback SQL. Either way the flags are restored and the
+ * release is failed.
  */
 export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: string, runSkill: PromotionSkillRunner): Promise<ReleaseManifest> {
   const started = performance.now();
   const { memory, config } = deps;
   const tool = 'release_promote';
-  requireAdmin(memory, actor, tool, id);
-  reconcileOrRefuse(memory, actor, tool, id);
-  const release = loadOrRefuse(memory, actor, tool, id);
+  await requireAdmin(memory, actor, tool, id);
+  await reconcileOrRefuse(deps, actor, tool, id);
+  const release = await loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
-  const dbPath = databaseOf(config, env, actor.tenant);
-  const target = TargetDb.open(dbPath);
+  const location = databaseOf(config, env, actor.tenant);
+  const options = safetyOptions(config, release.allow_data_loss);
+  if (release.plan_sha256 && planSha256(release.migrations) !== release.plan_sha256) {
+    throw refuse(memory, actor, tool, id, new ToolError('precondition', `the migrations of ${id} are not the SQL that was dry-run at prepare (plan sha256 ${release.plan_sha256.slice(0, 12)}... no longer matches): promote applies only the prepared plan`, {
+      hint: 'nothing was changed; prepare a new release',
+    }));
+  }
+  const target = await openTarget(deps, env, location);
   try {
-    if (target.fingerprint() !== release.schema_before) {
+    if ((await target.fingerprint()) !== release.schema_before) {
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
         hint: 'prepare a new release against the current schema',
       }));
     }
-    const backupPath = backupPathFor(dbPath, env.name, id);
+    const backupPath = backupOf(memory.path, location, env.name, id);
     // Until the write lock is held nothing has changed: a failure here leaves the release prepared.
     try {
       await target.backup(backupPath);
-      target.begin();
+      await target.begin();
     } catch (error) {
-      throw new ToolError('precondition', `could not back up and lock ${dbPath} before promoting ${id}: ${(error as Error).message}`, {
+      throw new ToolError('precondition', `could not back up and lock ${target.location} before promoting ${id}: ${(error as Error).message}`, {
         hint: 'nothing was changed and the release is still prepared; free the database (or disk space) and promote again',
         cause: error,
       });
     }
     // With the lock held, check again: another promotion may have changed the schema (or this
-    // release) while the backup ran; applying a plan made for another schema can lose data.
-    const locked = getRelease(memory, actor.tenant, id);
-    const drifted = target.fingerprint() !== release.schema_before;
-    if (locked.status !== 'prepared' || drifted) {
-      target.rollback();
+    // release, or claimed it) while the backup ran; applying a plan made for another schema can lose data.
+    const locked = await getRelease(memory, actor.tenant, id);
+    const drifted = (await target.fingerprint()) !== release.schema_before;
+    const claimed = await openIntentOf(memory, actor.tenant, id);
+    if (locked.status !== 'prepared' || drifted || claimed) {
+      await target.rollback();
       throw refuse(memory, actor, tool, id, locked.status !== 'prepared'
         ? transitionError(locked, 'promoted')
-        : new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared (another promotion ran meanwhile); its plan and dry run no longer hold`, {
-            hint: 'nothing was changed and the release is still prepared; prepare a new release against the current schema',
-          }));
+        : claimed
+          ? new ToolError('conflict', `${id} is being promoted by another call (since ${claimed.intent_at})`, { hint: 'wait for it to end; release_get shows how it ended' })
+          : new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared (another promotion ran meanwhile); its plan and dry run no longer hold`, {
+              hint: 'nothing was changed and the release is still prepared; prepare a new release against the current schema',
+            }));
     }
+    const owner = newOwner();
+    markOwnerLive(owner, true);
     let previous: PreviousFlags | undefined;
     let schemaAfter: string;
+    let committed = false;
     try {
-      target.apply(release.migrations);
-      // The intent (with the flag values replaced) commits with the flags: a crash from here on
-      // is finished at the next start by reconcilePromotions, from the target's marker.
-      previous = memory.db
-        .transaction(() => {
-          const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
-          return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
-        })
-        .immediate();
-      if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
-      if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
-      schemaAfter = target.fingerprint();
-      target.markPromoted(id);
-      target.commit();
-      if (deps.crashAt === 'after_target_commit') throw new PromotionCrash('stopped after the target commit');
-    } catch (error) {
-      if (error instanceof PromotionCrash) throw error;
-      target.rollback();
-      const restore = previous;
-      const message = (error as Error).message;
       try {
-        transition(memory, actor.tenant, id, {
-          to: 'failed',
-          event: 'release.failed',
-          actor,
-          duration_ms: elapsedMs(started),
-          set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
-          alongside: () => {
-            if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
-            journalOutcome(memory, id, 'rolled_back');
-          },
-          details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
-        });
-      } catch (ledgerError) {
-        if (!isLockError(ledgerError) || !restore) throw ledgerError;
-        // The intent stays open: the next call on this release (or the next start) restores the flags.
-        throw new ToolError('conflict', `promotion of ${id} to ${env.name} failed and the target database was rolled back (${message}), but the memory file ${memory.path} is locked by another writer: the flags still hold ${id}'s values and the release still says prepared`, {
-          hint: `release_get ${id} (or the next start) restores the flags and marks it failed once the lock is gone`,
-          details: { release_id: id, status: 'prepared', backup_path: backupPath },
-          cause: error,
-        });
+        await target.apply(release.migrations, options);
+        // The intent (the claim, with the flag values replaced) commits with the flags, before the
+        // target: a crash from here on is finished by the reconcile, from the target's marker.
+        previous = memory.db
+          .transaction(() => {
+            const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
+            return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: target.location, plan_sha256: release.plan_sha256 ?? release.bundle_sha256, previous_flags: replaced, owner });
+          })
+          .immediate();
+        if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
+        await target.markPromoted(id);
+        await target.commit();
+        committed = true;
+        if (deps.crashAt === 'after_target_commit') throw new PromotionCrash('stopped after the target commit');
+        await target.applyOutsideTransaction(release.migrations, options);
+        schemaAfter = await target.fingerprint();
+        // No lock is held from here: the skill may take minutes.
+        if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
+      } catch (error) {
+        if (error instanceof PromotionCrash) throw error;
+        const message = (error as Error).message;
+        let undo = 'rolled back';
+        if (committed) undo = await revertCommitted(target, release, options);
+        else await target.rollback();
+        throw await recordFailed(deps, actor, release, env.name, error, message, undo, previous, backupPath, started);
       }
-      const code = error instanceof ToolError ? error.code : 'precondition';
-      throw new ToolError(code, `promotion of ${id} to ${env.name} failed and was rolled back: ${message}`, {
-        hint: error instanceof ToolError && error.hint ? error.hint : 'nothing was applied and the flags were restored; the release is now failed: fix the cause and prepare a new release',
-        details: { release_id: id, status: 'failed', backup_path: backupPath },
-        cause: error,
-      });
+    } finally {
+      markOwnerLive(owner, false);
     }
     return await recordPromoted(deps, actor.tenant, id, env.name, {
       to: 'promoted',
@@ -312,8 +341,69 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       details: { environment: env.name, backup_path: backupPath, migrations: release.migrations.length, feature_flags: Object.keys(release.feature_flags) },
     });
   } finally {
-    target.close();
+    await target.close();
   }
+}
+
+/** After the commit, a failed promotion is undone with its planned rollback SQL; says what was done. */
+async function revertCommitted(target: TargetDatabase, release: ReleaseManifest, options: SafetyOptions): Promise<string> {
+  const stuck = release.migrations.filter((m) => !m.reversible || !m.rollback_sql);
+  if (stuck.length) return `NOT reverted: migration(s) ${stuck.map((m) => m.index).join(', ')} cannot be undone by SQL and stay applied`;
+  try {
+    await target.revert(release.migrations, options, release.id);
+    return 'reverted with its rollback SQL';
+  } catch (error) {
+    return `NOT reverted: the rollback SQL failed (${(error as Error).message}) and the migrations stay applied`;
+  }
+}
+
+/** Mark a promotion failed and restore its flags; returns the error to throw. */
+async function recordFailed(
+  deps: LedgerDeps,
+  actor: Principal,
+  release: ReleaseManifest,
+  envName: string,
+  error: unknown,
+  message: string,
+  undo: string,
+  restore: PreviousFlags | undefined,
+  backupPath: string,
+  started: number,
+): Promise<ToolError> {
+  const { memory } = deps;
+  const id = release.id;
+  const undone = !undo.startsWith('NOT');
+  const recorded = undone ? message : `${message} (${undo})`;
+  try {
+    await transition(memory, actor.tenant, id, {
+      to: 'failed',
+      event: 'release.failed',
+      actor,
+      duration_ms: elapsedMs(started),
+      set: { failed_at: new Date().toISOString(), error_message: recorded, backup_path: backupPath },
+      alongside: () => {
+        if (restore) restoreFlags(memory, actor.tenant, envName, restore, id);
+        journalOutcome(memory, id, 'rolled_back');
+      },
+      details: { environment: envName, error: message, migrations: undo, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
+    });
+  } catch (ledgerError) {
+    if (!isLockError(ledgerError) || !restore) throw ledgerError;
+    // The intent stays open: the next call on this release (or the next start) restores the flags.
+    const target = undone ? 'the target database was rolled back' : `the target database was ${undo}`;
+    const how = undone && undo !== 'rolled back' ? ' (after its commit, by the planned rollback SQL)' : '';
+    return new ToolError('conflict', `promotion of ${id} to ${envName} failed and ${target} (${message}), but the memory file ${memory.path} is locked by another writer${how}: the flags still hold ${id}'s values and the release still says prepared`, {
+      hint: `release_get ${id} (or the next start) restores the flags and marks it failed once the lock is gone`,
+      details: { release_id: id, status: 'prepared', backup_path: backupPath },
+      cause: error,
+    });
+  }
+  const code = error instanceof ToolError ? error.code : 'precondition';
+  return new ToolError(code, `promotion of ${id} to ${envName} failed and was ${undone ? 'rolled back' : `marked failed, its migrations ${undo}`}: ${message}`, {
+    hint: error instanceof ToolError && error.hint ? error.hint : undone ? 'nothing was applied and the flags were restored; the release is now failed: fix the cause and prepare a new release' : `the flags were restored; restore ${backupPath} or ship a forward fix`,
+    details: { release_id: id, status: 'failed', backup_path: backupPath },
+    cause: error,
+  });
 }
 
 export interface RollbackResult {
@@ -326,16 +416,16 @@ export interface RollbackResult {
  * Undo a promoted release with its rollback SQL (every migration reversible, nothing written to
  * the new structures, schema unchanged since), restore its flags, mark it rolled_back.
  */
-export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string): RollbackResult {
+export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string): Promise<RollbackResult> {
   const { memory, config } = deps;
   const tool = 'release_rollback';
-  requireAdmin(memory, actor, tool, id);
-  reconcileOrRefuse(memory, actor, tool, id);
-  const release = loadOrRefuse(memory, actor, tool, id);
+  await requireAdmin(memory, actor, tool, id);
+  await reconcileOrRefuse(deps, actor, tool, id);
+  const release = await loadOrRefuse(memory, actor, tool, id);
   if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
   const env = environmentNamed(config, release.to_env);
   if (release.status === 'failed') {
-    const updated = transition(memory, actor.tenant, id, {
+    const updated = await transition(memory, actor.tenant, id, {
       to: 'rolled_back',
       event: 'release.rollback',
       actor,
@@ -344,16 +434,16 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
     });
     return { release: updated, reverted_migrations: 0 };
   }
-  const target = TargetDb.open(databaseOf(config, env, actor.tenant));
+  const target = await openTarget(deps, env, databaseOf(config, env, actor.tenant));
   try {
     const backup = release.backup_path ? ` (backup taken before promotion: ${release.backup_path})` : '';
-    if (release.schema_after && target.fingerprint() !== release.schema_after) {
+    if (release.schema_after && (await target.fingerprint()) !== release.schema_after) {
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
         hint: 'roll back the later release first, or restore the backup',
         details: { backup_path: release.backup_path },
       }));
     }
-    const superseded = release.previous_flags ? flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
+    const superseded = release.previous_flags ? await flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
     if (superseded.length) {
       const later = [...new Set(superseded.map((f) => f.release_id).filter((r): r is string => r !== null && r !== id))];
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
@@ -365,29 +455,27 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
     for (const m of release.migrations) {
       if (!m.reversible || !m.rollback_sql) blockers.push(`migration ${m.index} (${m.operation} ${m.table}) is not reversible${m.notes.length ? `: ${m.notes.join('; ')}` : ''}`);
       else if (m.written_check) {
-        const written = target.count(m.written_check.sql);
+        const written = await target.count(m.written_check.sql);
         if (written > 0) blockers.push(`migration ${m.index} (${m.operation} ${m.table}): ${written} ${m.written_check.what} were written since promotion and would be lost`);
       }
     }
     if (blockers.length) {
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
-        hint: release.backup_path ? `restore ${release.backup_path} over ${target.path} (sqlite3 .restore), or ship a forward fix` : 'ship a forward fix',
+        hint: release.backup_path ? `${restoreHint(target, release.backup_path)}, or ship a forward fix` : 'ship a forward fix',
         details: { blockers, backup_path: release.backup_path },
       }));
     }
     try {
-      target.beginAndRevert(release.migrations);
-      target.commit();
+      await target.revert(release.migrations, safetyOptions(config, release.allow_data_loss));
     } catch (error) {
-      target.rollback();
       throw refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
         hint: 'the database is as it was before this call; restore the backup if the release must go',
         details: { backup_path: release.backup_path },
       }));
     }
-    const schemaRestored = target.fingerprint() === release.schema_before;
+    const schemaRestored = (await target.fingerprint()) === release.schema_before;
     const previous = release.previous_flags;
-    const updated = transition(memory, actor.tenant, id, {
+    const updated = await transition(memory, actor.tenant, id, {
       to: 'rolled_back',
       event: 'release.rollback',
       actor,
@@ -399,6 +487,6 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
     });
     return { release: updated, reverted_migrations: release.migrations.length };
   } finally {
-    target.close();
+    await target.close();
   }
 }

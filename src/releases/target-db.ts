@@ -72,6 +72,12 @@ export class TargetDb implements SchemaView {
     this.db.prepare(`INSERT OR REPLACE INTO ${MARKER_TABLE} (release_id, committed_at) VALUES (?, ?)`).run(releaseId, new Date().toISOString());
   }
 
+  /** Forget, inside the open transaction, that a promotion committed (its migrations were reverted). */
+  unmarkPromoted(releaseId: string): void {
+    const table = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(MARKER_TABLE);
+    if (table) this.db.prepare(`DELETE FROM ${MARKER_TABLE} WHERE release_id = ?`).run(releaseId);
+  }
+
   /**
    * Whether a promotion committed here; undefined while another connection holds the write lock
    * (a promotion may be under way: its outcome is not known yet).

@@ -99,7 +99,7 @@ export class ReleaseActions {
   constructor(private readonly runtime: Runtime) {}
 
   private get deps() {
-    return { config: this.runtime.config, memory: this.runtime.memory };
+    return { config: this.runtime.config, memory: this.runtime.memory, secrets: this.runtime.secrets };
   }
 
   async prepare(actor: Principal, body: PrepareRequest): Promise<ReleaseManifest> {

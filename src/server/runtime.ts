@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
+import { readSecrets, readTargetPasswords, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
 import { reconcilePromotions } from '../releases/index.js';
@@ -82,7 +82,7 @@ export function resolveMemoryPath(options: Pick<RuntimeOptions, 'memoryPath' | '
 export function createRuntime(options: RuntimeOptions): Runtime {
   const env = options.env ?? process.env;
   const { config } = options;
-  const secrets = readSecrets(env);
+  const secrets = { ...readSecrets(env), target_passwords: readTargetPasswords(config, env) };
   const httpTokens = readHttpTokens(config, env);
   const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4)];
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });

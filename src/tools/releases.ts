@@ -40,6 +40,16 @@ const migrationSchema = z.object({
   data_loss: z.boolean(),
   data_loss_detail: z.string().optional(),
   dry_run_result: z.object({ ok: z.boolean(), error: z.string().optional(), affected: z.array(z.string()) }),
+  transactional: z.boolean().optional().describe('PostgreSQL: false for CREATE INDEX CONCURRENTLY, run after the migrations\' transaction commits'),
+});
+
+const findingSchema = z.object({
+  rule: z.string().describe('Stable rule id, e.g. index-not-concurrent'),
+  severity: z.enum(['error', 'warning']).describe('error refuses the prepare'),
+  migration: z.number().int().describe('1-based migration index'),
+  message: z.string(),
+  fix: z.string(),
+  count: z.number().int().optional().describe('Rows a data check found (values lost, NULLs, duplicate values)'),
 });
 
 const manifestSchema = z.object({
@@ -53,6 +63,9 @@ const manifestSchema = z.object({
   bundle: z.record(z.string(), z.unknown()),
   bundle_sha256: z.string(),
   migrations: z.array(migrationSchema),
+  plan_sha256: z.string().optional().describe('sha256 of the SQL the dry run ran; promote applies only this plan'),
+  findings: z.array(findingSchema).optional().describe('Safe-migration findings of the prepare (warnings; an error refuses it)'),
+  target_kind: z.enum(['sqlite', 'postgresql']).optional().describe('Kind of the target database'),
   feature_flags: z.record(z.string(), flagValue),
   previous_flags: z.record(z.string(), flagValue.nullable()).nullable().describe('Flag values the promotion replaced (null: the config value applied)'),
   backup_path: z.string().nullable().describe('Copy of the target database taken before promotion'),
@@ -64,7 +77,7 @@ const manifestSchema = z.object({
   error_message: z.string().nullable(),
 });
 
-const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory });
+const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory, secrets: ctx.secrets });
 
 const SKILL_FAILED = new Set(['failed', 'error', 'awaiting_approval', 'paused', 'cancelled']);
 
@@ -93,7 +106,7 @@ export const releasePrepare = defineTool({
   family: 'releases',
   title: 'Prepare a staged release',
   description:
-    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL, dry-run them on the target database (always rolled back), and store the release manifest as prepared. Needs the admin role.',
+    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL for the target (SQLite or PostgreSQL), check them against the safe-migration rules (an error finding refuses, naming rule and fix), dry-run them on the target database (always rolled back), and store the release manifest as prepared with its findings and plan hash. Needs the admin role.',
   input: z.object({
     from_env: envName,
     to_env: envName,
@@ -112,7 +125,7 @@ export const releasePromote = defineTool({
   family: 'releases',
   title: 'Promote a prepared release',
   description:
-    "Back up the target database, apply the release's migrations in one transaction, apply its feature flags, run the environment's promotion skill if configured, and mark it promoted. Any failure rolls everything back and marks it failed. Needs the admin role.",
+    "Back up the target database (pg_dump for PostgreSQL), apply exactly the prepared migrations in one transaction and commit, apply its feature flags, then run the environment's promotion skill (no database lock held) and mark it promoted. A failure rolls the transaction back, or after the commit applies the planned rollback SQL; the flags are restored and the release is failed. Needs the admin role.",
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -129,8 +142,8 @@ export const releaseRollback = defineTool({
   input: z.object({ release_id: releaseId }),
   output: manifestSchema.extend({ rolled_back: z.literal(true), reverted_migrations: z.number().int() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: (args, ctx) => {
-    const { release, reverted_migrations } = rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
+  handler: async (args, ctx) => {
+    const { release, reverted_migrations } = await rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
     return { ...release, rolled_back: true as const, reverted_migrations };
   },
   summarize: (r) => `rolled back ${r.id} (${r.reverted_migrations} migration(s) reverted)`,

@@ -60,7 +60,7 @@ describe('promotion journal', () => {
     return data<Manifest>(await c.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle(addPlan, flags) })).id;
   }
   const promote = (id: string, runSkill: PromotionSkillRunner, extra: Partial<LedgerDeps> = {}) =>
-    promoteRelease({ config: runtime!.config, memory: runtime!.memory, ...extra }, new LocalSession(runtime!).principal, id, runSkill);
+    promoteRelease({ config: runtime!.config, memory: runtime!.memory, secrets: runtime!.secrets, ...extra }, new LocalSession(runtime!).principal, id, runSkill);
   /** Another connection to the memory file that takes its write lock (as another process would). */
   const memoryLock = () => {
     const holder = new Database(memoryPath);
