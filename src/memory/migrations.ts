@@ -5,7 +5,10 @@
 export interface Migration {
   version: number;
   name: string;
+  /** SQLite's SQL. */
   sql: string;
+  /** PostgreSQL's SQL, when it differs (the core migrations' are in migrate-postgres.ts). */
+  postgresql?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Config, EnvironmentConfig } from '../config.js';
 import { ToolError } from '../errors.js';
-import type { MemoryDb } from '../memory/index.js';
+import { isLockError, type MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
 import { bundleSha256 } from './bundle.js';
 import { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
@@ -29,8 +29,6 @@ export interface LedgerDeps {
 export const COMMITTED_LEDGER_WAIT_MS = 120_000;
 const LEDGER_TRY_BUSY_MS = 50;
 const LEDGER_RETRY_PAUSE_MS = 200;
-
-const isLockError = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
 export type PromotionCrashPoint = 'after_intent' | 'after_target_commit';
 
@@ -58,31 +56,31 @@ export interface PrepareInput {
 export type PromotionSkillRunner = (skill: string, release: ReleaseManifest, env: EnvironmentConfig) => Promise<void>;
 
 /** Record a refused call as an audit event and return the error to throw. */
-export function refuse(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null, error: ToolError): ToolError {
-  recordEvent(memory, { release_id: releaseId, event: 'release.refused', actor, details: { tool, code: error.code, reason: error.message } });
+export async function refuse(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null, error: ToolError): Promise<ToolError> {
+  await recordEvent(memory, { release_id: releaseId, event: 'release.refused', actor, details: { tool, code: error.code, reason: error.message } });
   return error;
 }
 
 /** Ledger changes are for admins; anyone else is refused, and the refusal is audited. */
-export function requireAdmin(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null = null): void {
+export async function requireAdmin(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null = null): Promise<void> {
   if (actor.role === 'admin') return;
-  throw refuse(memory, actor, tool, releaseId, new ToolError('forbidden', `${tool} changes the release ledger and needs the admin role (you are ${actor.role})`, { hint: 'ask an admin of your tenant, or use an admin token' }));
+  throw await refuse(memory, actor, tool, releaseId, new ToolError('forbidden', `${tool} changes the release ledger and needs the admin role (you are ${actor.role})`, { hint: 'ask an admin of your tenant, or use an admin token' }));
 }
 
-function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): ReleaseManifest {
+async function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): Promise<ReleaseManifest> {
   try {
-    return getRelease(memory, actor.tenant, id);
+    return await getRelease(memory, actor.tenant, id);
   } catch (error) {
-    throw refuse(memory, actor, tool, id, error as ToolError);
+    throw await refuse(memory, actor, tool, id, error as ToolError);
   }
 }
 
 const elapsedMs = (start: number) => performance.now() - start;
 
 /** An open promotion of this release is finished first; one whose target is locked (it may be running) refuses the call. */
-function reconcileOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): void {
-  if (reconcileFirst(memory, actor, tool, id)) return;
-  throw refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
+async function reconcileOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): Promise<void> {
+  if (await reconcileFirst(memory, actor, tool, id)) return;
+  throw await refuse(memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and its target database is locked: it may be running`, {
     hint: "wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)",
   }));
 }
@@ -91,14 +89,14 @@ function reconcileOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id:
  * Finish this release's promotion if a process stopped (or could not write the ledger) between
  * its intent and its outcome. Returns false when its target is locked: a promotion may be running.
  */
-function reconcileFirst(memory: MemoryDb, actor: Principal, tool: string, id: string): boolean {
-  return reconcilePromotion(memory, actor.tenant, id, `on ${tool}`)?.outcome !== 'pending';
+async function reconcileFirst(memory: MemoryDb, actor: Principal, tool: string, id: string): Promise<boolean> {
+  return (await reconcilePromotion(memory, actor.tenant, id, `on ${tool}`))?.outcome !== 'pending';
 }
 
 /** The manifest, after finishing its promotion if one was left without outcome (a locked memory file leaves it as stored). */
-export function readRelease(deps: LedgerDeps, actor: Principal, id: string): ReleaseManifest {
+export async function readRelease(deps: LedgerDeps, actor: Principal, id: string): Promise<ReleaseManifest> {
   try {
-    reconcileFirst(deps.memory, actor, 'release_get', id);
+    await reconcileFirst(deps.memory, actor, 'release_get', id);
   } catch (error) {
     if (!isLockError(error)) throw error;
   }
@@ -111,14 +109,12 @@ async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envN
   const waitMs = deps.committedLedgerWaitMs ?? COMMITTED_LEDGER_WAIT_MS;
   const deadline = performance.now() + waitMs;
   for (;;) {
-    const busy = memory.db.pragma('busy_timeout', { simple: true }) as number;
-    memory.db.pragma(`busy_timeout = ${Math.min(busy, LEDGER_TRY_BUSY_MS)}`);
     try {
-      return transition(memory, tenant, id, input);
+      return await memory.withLockWait(LEDGER_TRY_BUSY_MS, () => transition(memory, tenant, id, input));
     } catch (error) {
       if (!isLockError(error)) {
         // A release_get reconciled it while this waited.
-        const now = getRelease(memory, tenant, id);
+        const now = await getRelease(memory, tenant, id);
         if (now.status === 'promoted') return now;
         throw error;
       }
@@ -129,30 +125,28 @@ async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envN
           cause: error,
         });
       }
-    } finally {
-      memory.db.pragma(`busy_timeout = ${busy}`);
     }
     await sleep(LEDGER_RETRY_PAUSE_MS);
   }
 }
 
 /** Validate the path, plan and dry-run the migrations, and store the manifest as `prepared`. */
-export function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): ReleaseManifest {
+export async function prepareRelease(deps: LedgerDeps, actor: Principal, input: PrepareInput): Promise<ReleaseManifest> {
   const started = performance.now();
   const { memory, config } = deps;
   const tool = 'release_prepare';
-  requireAdmin(memory, actor, tool);
+  await requireAdmin(memory, actor, tool);
   try {
     checkPromotionPath(config, input.from_env, input.to_env, input.hotfix);
   } catch (error) {
-    throw refuse(memory, actor, tool, null, error as ToolError);
+    throw await refuse(memory, actor, tool, null, error as ToolError);
   }
   const env = environmentNamed(config, input.to_env);
   let dbPath: string;
   try {
     dbPath = databaseOf(config, env, actor.tenant);
   } catch (error) {
-    throw refuse(memory, actor, tool, null, error as ToolError);
+    throw await refuse(memory, actor, tool, null, error as ToolError);
   }
   const target = TargetDb.open(dbPath);
   let plan;
@@ -164,14 +158,14 @@ export function prepareRelease(deps: LedgerDeps, actor: Principal, input: Prepar
   const summary = plan.migrations.map(briefOf);
   if (!plan.ok) {
     const failed = plan.migrations.find((m) => !m.dry_run_result.ok)!;
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `dry run on ${env.name} failed at migration ${failed.index} (${failed.operation} ${failed.table}): ${failed.dry_run_result.error}`, {
+    throw await refuse(memory, actor, tool, null, new ToolError('precondition', `dry run on ${env.name} failed at migration ${failed.index} (${failed.operation} ${failed.table}): ${failed.dry_run_result.error}`, {
       hint: 'nothing was changed; fix the migration and prepare again',
       details: { migrations: summary },
     }));
   }
   const losing = plan.migrations.filter((m) => m.data_loss);
   if (losing.length && !input.allow_data_loss) {
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail}`).join('; ')}`, {
+    throw await refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail}`).join('; ')}`, {
       hint: 'if losing that data is intended, prepare again with allow_data_loss: true (promote backs up the database first)',
       details: { migrations: summary },
     }));
@@ -213,16 +207,16 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
   const started = performance.now();
   const { memory, config } = deps;
   const tool = 'release_promote';
-  requireAdmin(memory, actor, tool, id);
-  reconcileOrRefuse(memory, actor, tool, id);
-  const release = loadOrRefuse(memory, actor, tool, id);
-  if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
+  await requireAdmin(memory, actor, tool, id);
+  await reconcileOrRefuse(memory, actor, tool, id);
+  const release = await loadOrRefuse(memory, actor, tool, id);
+  if (release.status !== 'prepared') throw await refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
   const dbPath = databaseOf(config, env, actor.tenant);
   const target = TargetDb.open(dbPath);
   try {
     if (target.fingerprint() !== release.schema_before) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
         hint: 'prepare a new release against the current schema',
       }));
     }
@@ -239,11 +233,11 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
     }
     // With the lock held, check again: another promotion may have changed the schema (or this
     // release) while the backup ran; applying a plan made for another schema can lose data.
-    const locked = getRelease(memory, actor.tenant, id);
+    const locked = await getRelease(memory, actor.tenant, id);
     const drifted = target.fingerprint() !== release.schema_before;
     if (locked.status !== 'prepared' || drifted) {
       target.rollback();
-      throw refuse(memory, actor, tool, id, locked.status !== 'prepared'
+      throw await refuse(memory, actor, tool, id, locked.status !== 'prepared'
         ? transitionError(locked, 'promoted')
         : new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared (another promotion ran meanwhile); its plan and dry run no longer hold`, {
             hint: 'nothing was changed and the release is still prepared; prepare a new release against the current schema',
@@ -255,12 +249,10 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       target.apply(release.migrations);
       // The intent (with the flag values replaced) commits with the flags: a crash from here on
       // is finished at the next start by reconcilePromotions, from the target's marker.
-      previous = memory.db
-        .transaction(() => {
-          const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
-          return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
-        })
-        .immediate();
+      previous = await memory.transaction(async () => {
+        const replaced = await applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
+        return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: dbPath, plan_sha256: release.bundle_sha256, previous_flags: replaced });
+      });
       if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
       if (env.promotion_skill) await runSkill(env.promotion_skill, release, env);
       schemaAfter = target.fingerprint();
@@ -273,15 +265,15 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
       const restore = previous;
       const message = (error as Error).message;
       try {
-        transition(memory, actor.tenant, id, {
+        await transition(memory, actor.tenant, id, {
           to: 'failed',
           event: 'release.failed',
           actor,
           duration_ms: elapsedMs(started),
           set: { failed_at: new Date().toISOString(), error_message: message, backup_path: backupPath },
-          alongside: () => {
-            if (restore) restoreFlags(memory, actor.tenant, env.name, restore, id);
-            journalOutcome(memory, id, 'rolled_back');
+          alongside: async () => {
+            if (restore) await restoreFlags(memory, actor.tenant, env.name, restore, id);
+            await journalOutcome(memory, id, 'rolled_back');
           },
           details: { environment: env.name, error: message, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
         });
@@ -325,16 +317,16 @@ export interface RollbackResult {
  * Undo a promoted release with its rollback SQL (every migration reversible, nothing written to
  * the new structures, schema unchanged since), restore its flags, mark it rolled_back.
  */
-export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string): RollbackResult {
+export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string): Promise<RollbackResult> {
   const { memory, config } = deps;
   const tool = 'release_rollback';
-  requireAdmin(memory, actor, tool, id);
-  reconcileOrRefuse(memory, actor, tool, id);
-  const release = loadOrRefuse(memory, actor, tool, id);
-  if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
+  await requireAdmin(memory, actor, tool, id);
+  await reconcileOrRefuse(memory, actor, tool, id);
+  const release = await loadOrRefuse(memory, actor, tool, id);
+  if (release.status !== 'promoted' && release.status !== 'failed') throw await refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
   const env = environmentNamed(config, release.to_env);
   if (release.status === 'failed') {
-    const updated = transition(memory, actor.tenant, id, {
+    const updated = await transition(memory, actor.tenant, id, {
       to: 'rolled_back',
       event: 'release.rollback',
       actor,
@@ -347,15 +339,15 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
   try {
     const backup = release.backup_path ? ` (backup taken before promotion: ${release.backup_path})` : '';
     if (release.schema_after && target.fingerprint() !== release.schema_after) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
         hint: 'roll back the later release first, or restore the backup',
         details: { backup_path: release.backup_path },
       }));
     }
-    const superseded = release.previous_flags ? flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
+    const superseded = release.previous_flags ? await flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
     if (superseded.length) {
       const later = [...new Set(superseded.map((f) => f.release_id).filter((r): r is string => r !== null && r !== id))];
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
         hint: later.length ? `roll back ${later.join(', ')} first` : 'release_events shows what changed the flags since',
         details: { flags: superseded },
       }));
@@ -369,7 +361,7 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
       }
     }
     if (blockers.length) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
         hint: release.backup_path ? `restore ${release.backup_path} over ${target.path} (sqlite3 .restore), or ship a forward fix` : 'ship a forward fix',
         details: { blockers, backup_path: release.backup_path },
       }));
@@ -379,20 +371,20 @@ export function rollbackRelease(deps: LedgerDeps, actor: Principal, id: string):
       target.commit();
     } catch (error) {
       target.rollback();
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
         hint: 'the database is as it was before this call; restore the backup if the release must go',
         details: { backup_path: release.backup_path },
       }));
     }
     const schemaRestored = target.fingerprint() === release.schema_before;
     const previous = release.previous_flags;
-    const updated = transition(memory, actor.tenant, id, {
+    const updated = await transition(memory, actor.tenant, id, {
       to: 'rolled_back',
       event: 'release.rollback',
       actor,
       set: { rolled_back_at: new Date().toISOString() },
-      alongside: () => {
-        if (previous) restoreFlags(memory, actor.tenant, env.name, previous, id);
+      alongside: async () => {
+        if (previous) await restoreFlags(memory, actor.tenant, env.name, previous, id);
       },
       details: { environment: env.name, reverted_migrations: release.migrations.length, schema_restored: schemaRestored },
     });

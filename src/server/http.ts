@@ -114,9 +114,9 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   const anonymous: Principal = { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' };
   const detailsOf = (w: RefusalWindow) => ({ path: w.path, reason: w.reason, remote: w.address, minute: w.minute, count: w.count, rate_limited: w.rate_limited });
   // Auditing must not turn a 401 into a 500: a failed write is logged, the request is still refused.
-  const audited = <T>(write: () => T): T | undefined => {
+  const audited = async <T>(write: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return write();
+      return await write();
     } catch (error) {
       runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
       return undefined;
@@ -124,7 +124,7 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
   };
   const refusals = new RefusalAudit({
     insert: (w) => audited(() => recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) })),
-    update: (id, w) => audited(() => updateEventDetails(runtime.memory, id, detailsOf(w))),
+    update: async (id, w) => void (await audited(() => updateEventDetails(runtime.memory, id, detailsOf(w)))),
   });
   const failures = new FailureBuckets(options.authFailureLimits ?? DEFAULT_AUTH_FAILURE_LIMITS);
 
@@ -180,10 +180,10 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
     void (async () => {
       try {
         checkHostAndOrigin(req);
-        if (path === '/health' && req.method === 'GET') return sendJson(res, 200, healthReport(runtime, sessions.size));
+        if (path === '/health' && req.method === 'GET') return sendJson(res, 200, await healthReport(runtime, sessions.size));
         if (path === '/metrics' && req.method === 'GET') {
           principalOf(req, '/metrics');
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms));
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(await renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms));
           return;
         }
         if (path === '/mcp') return await handleMcp(req, res);
@@ -226,12 +226,12 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
         await session.close();
       }
       sessions.clear();
-      refusals.flush();
+      await refusals.flush();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      runtime.close();
+      await runtime.close();
     })());
   return { url, port, close };
 }

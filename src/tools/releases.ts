@@ -129,8 +129,8 @@ export const releaseRollback = defineTool({
   input: z.object({ release_id: releaseId }),
   output: manifestSchema.extend({ rolled_back: z.literal(true), reverted_migrations: z.number().int() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: (args, ctx) => {
-    const { release, reverted_migrations } = rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
+  handler: async (args, ctx) => {
+    const { release, reverted_migrations } = await rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
     return { ...release, rolled_back: true as const, reverted_migrations };
   },
   summarize: (r) => `rolled back ${r.id} (${r.reverted_migrations} migration(s) reverted)`,
@@ -162,8 +162,8 @@ export const releaseList = defineTool({
   }),
   output: z.object({ releases: z.array(releaseSummarySchema), count: z.number().int() }),
   annotations: readOnly,
-  handler: (args, ctx) => {
-    const releases = listReleases(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.status ? { status: args.status } : {}), ...(args.environment ? { environment: args.environment } : {}) });
+  handler: async (args, ctx) => {
+    const releases = await listReleases(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.status ? { status: args.status } : {}), ...(args.environment ? { environment: args.environment } : {}) });
     const rows = releases.map((r) => ({ ...r, commit_sha: typeof r.bundle.commit_sha === 'string' ? r.bundle.commit_sha : null, migrations: r.migrations.length }));
     return { releases: rows, count: rows.length };
   },
@@ -207,8 +207,8 @@ export const releaseEvents = defineTool({
     ),
   }),
   annotations: readOnly,
-  handler: (args, ctx) => ({
-    events: listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
+  handler: async (args, ctx) => ({
+    events: await listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
   }),
   summarize: (r) => `${r.events.length} event(s)`,
 });
