@@ -33,6 +33,11 @@ export interface OpenMemoryOptions {
 
 /** Short: better-sqlite3 waits synchronously, so a long wait stalls every request of the process. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 500;
+/**
+ * PostgreSQL's wait does not block the process, and several replicas queue on the same rows (a
+ * fix everyone teaches, the release id sequence): its lock_timeout is at least this.
+ */
+export const MIN_PG_LOCK_TIMEOUT_MS = 5_000;
 
 const LOCK_CODE = /^SQLITE_(BUSY|LOCKED)/;
 /** PostgreSQL: lock_timeout expired (lock_not_available), statement_timeout (query_canceled). */
@@ -80,7 +85,7 @@ export class MemoryDb {
     // The caller's list is kept by reference (a runtime adds to it); the database password joins it.
     const own = [...(options.password ? [options.password] : []), ...urlPassword(options.url)].filter((p) => !(options.secrets ?? []).includes(p));
     this.secrets = own.length ? [...(options.secrets ?? []), ...own] : (options.secrets ?? []);
-    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.busyTimeoutMs = options.url ? Math.max(options.busyTimeoutMs ?? 0, MIN_PG_LOCK_TIMEOUT_MS) : (options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     const migrations = [...MIGRATIONS, ...(options.migrations ?? [])];
     const defaultTenant = options.defaultTenant ?? 'primary';
     if (options.url) {
