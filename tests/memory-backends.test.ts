@@ -25,6 +25,8 @@ import { applyFlags, currentFlags, restoreFlags } from '../src/releases/flags.js
 import { getRelease, insertPrepared, listEvents, transition } from '../src/releases/ledger.js';
 import { journalIntent, journalOutcome } from '../src/releases/promotion-journal.js';
 import { ledgerFamilies } from '../src/server/metrics.js';
+import { serveHttp } from '../src/server/http.js';
+import { testRuntime } from './helpers/harness.js';
 import { sharedPostgres } from './helpers/real-postgres.js';
 
 /**
@@ -215,4 +217,23 @@ describe.skipIf(!server)('the memory on PostgreSQL, opened by several processes'
     await client.end();
     expect(applied).toBe(MIGRATIONS.length);
   }, 30_000);
+
+  it('/health says the memory is on PostgreSQL and reachable, naming the database without its password', async () => {
+    const url = new URL(await server!.createDatabase('health'));
+    const password = decodeURIComponent(url.password);
+    url.password = '';
+    const runtime = testRuntime({ env: { RELEASE_MCP_DATABASE_URL: url.toString(), PGPASSWORD: password }, memoryPath: undefined });
+    await runtime.ready();
+    const handle = await serveHttp(runtime, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(handle.url.replace('/mcp', '/health'));
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(JSON.parse(text)).toMatchObject({ status: 'ok', memory: { ok: true, backend: 'postgresql', location: url.toString(), schema_version: Math.max(...MIGRATIONS.map((m) => m.version)) } });
+      expect(text).not.toContain(password);
+      expect(runtime.secretValues).toContain(password);
+    } finally {
+      await handle.close();
+    }
+  });
 });

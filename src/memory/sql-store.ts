@@ -128,6 +128,18 @@ async function savepoint<T>(tx: TxState, exec: (sql: string) => unknown, fn: () 
   }
 }
 
+/**
+ * The password goes into the URL: pg lets the parsed connection string override a separate
+ * `password` option (with undefined, when the URL has none).
+ */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  if (parsed.password) return url;
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
 /** bigint (count, ids, epoch ms) and numeric (sums) as JS numbers, as SQLite returns them. */
 const pgTypes = {
   getTypeParser: ((oid: number, format?: string) => {
@@ -163,8 +175,7 @@ export class PgStore implements Store {
   constructor(readonly options: PgStoreOptions) {
     const statementTimeout = options.statementTimeoutMs ?? 0;
     this.pool = new pg.Pool({
-      connectionString: options.connectionString,
-      ...(options.password !== undefined ? { password: options.password } : {}),
+      connectionString: withPassword(options.connectionString, options.password),
       max: options.max ?? 10,
       types: pgTypes,
       options: `-c lock_timeout=${Math.max(1, options.lockTimeoutMs)} -c statement_timeout=${statementTimeout}`,
