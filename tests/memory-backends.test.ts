@@ -236,4 +236,29 @@ describe.skipIf(!server)('the memory on PostgreSQL, opened by several processes'
       await handle.close();
     }
   });
+
+  it('a row another process holds fails the write with a conflict naming the database, after the short wait a committed promotion uses', async () => {
+    const url = await server!.createDatabase('locked');
+    const mem = new MemoryDb({ path: '', url });
+    open.push(mem);
+    const release = { from_env: 'dev', to_env: 'staging', bundle_sha256: 'x', hotfix: false, allow_data_loss: false, bundle: {}, migrations: [], feature_flags: {}, schema_before: 'y' };
+    const { id } = await insertPrepared(mem, release, actor, 1);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM releases WHERE id = $1 FOR UPDATE', [id]);
+      const started = performance.now();
+      const failure = await mem
+        .withLockWait(50, () => transition(mem, 'primary', id, { to: 'promoted', event: 'release.promoted', actor }))
+        .then(() => undefined, (error: unknown) => error);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect((failure as { code?: string }).code).toBe('55P03');
+      expect(mem.lockError(failure)?.message).toMatch(/^the memory database postgresql:\/\/postgres@127\.0\.0\.1:\d+\/locked_\w+ is locked by another writer/);
+      await other.query('ROLLBACK');
+      expect((await transition(mem, 'primary', id, { to: 'promoted', event: 'release.promoted', actor })).status).toBe('promoted');
+    } finally {
+      await other.end();
+    }
+  });
 });
