@@ -130,20 +130,20 @@ interface Timing {
   hitRate: number;
 }
 
-function time(path: string, queries: Lookup[], cold: boolean): Timing {
+async function time(path: string, queries: Lookup[], cold: boolean): Promise<Timing> {
   const times: number[] = [];
   let hits = 0;
   let memory = cold ? undefined : new MemoryDb({ path });
-  if (memory) for (const q of queries.slice(0, 20)) findKnownIssues(memory, { tenant: q.tenant, tool: q.tool, error_text: q.errorText });
+  if (memory) for (const q of queries.slice(0, 20)) await findKnownIssues(memory, { tenant: q.tenant, tool: q.tool, error_text: q.errorText });
   for (const q of queries) {
     if (cold) memory = new MemoryDb({ path });
     const started = performance.now();
-    const matches = findKnownIssues(memory!, { tenant: q.tenant, tool: q.tool, error_text: q.errorText });
+    const matches = await findKnownIssues(memory!, { tenant: q.tenant, tool: q.tool, error_text: q.errorText });
     times.push(performance.now() - started);
     if (matches.some((m) => m.pattern === q.planted)) hits++;
-    if (cold) memory!.close();
+    if (cold) await memory!.close();
   }
-  if (!cold) memory!.close();
+  if (!cold) await memory!.close();
   return { p50: median(times), p99: percentile(times, 99), hitRate: hits / queries.length };
 }
 
@@ -154,7 +154,7 @@ function line(name: string, value: number, baseline: number, unit: 'ms' | '%'): 
 }
 
 /** p50 and p99 of check_known_issues at `fixes` learned fixes, against the same lookups at `baselineFixes`. */
-export function benchKnownIssues(fixes = 1_000_000, baselineFixes = 10_000, count = 300): void {
+export async function benchKnownIssues(fixes = 1_000_000, baselineFixes = 10_000, count = 300): Promise<void> {
   const big = fixture(fixes);
   const small = fixture(baselineFixes);
   console.log(`check_known_issues at ${fixes.toLocaleString('en')} learned fixes; baseline: the same lookups at ${baselineFixes.toLocaleString('en')} (targets p50 < 5 ms, p99 < 20 ms)`);
@@ -168,8 +168,8 @@ export function benchKnownIssues(fixes = 1_000_000, baselineFixes = 10_000, coun
   for (const c of cases) {
     for (const cold of [false, true]) {
       const n = cold ? Math.ceil(count / 3) : count;
-      const value = time(big.path, lookups(fixes, c.kind, c.tenant, n), cold);
-      const base = time(small.path, lookups(baselineFixes, c.kind, c.tenant, n), cold);
+      const value = await time(big.path, lookups(fixes, c.kind, c.tenant, n), cold);
+      const base = await time(small.path, lookups(baselineFixes, c.kind, c.tenant, n), cold);
       const label = `${c.name}, ${cold ? 'cold' : 'warm'}`;
       console.log(line(`${label} p50`, value.p50, base.p50, 'ms'));
       console.log(line(`${label} p99`, value.p99, base.p99, 'ms'));
@@ -179,4 +179,4 @@ export function benchKnownIssues(fixes = 1_000_000, baselineFixes = 10_000, coun
 }
 
 // `node --import tsx bench/known-issues.ts [fixes]` runs this bench alone.
-if (import.meta.url === `file://${process.argv[1]}`) benchKnownIssues(Number(process.argv[2] ?? 1_000_000));
+if (import.meta.url === `file://${process.argv[1]}`) await benchKnownIssues(Number(process.argv[2] ?? 1_000_000));

@@ -25,6 +25,10 @@ export const bundleOptions = {
     '@kubernetes/client-node',
     'yaml',
     'simple-git',
+    // libpg-query finds its WASM file through __dirname; pg has an optional native binding.
+    'libpg-query',
+    'pg',
+    'pg-native',
   ],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },

@@ -200,6 +200,16 @@ export const configSchema = z.strictObject({
       path: z.string().optional(),
       item_max_bytes: z.number().int().min(64).max(16 * 1024 * 1024).default(64 * 1024).describe('Largest item memory_append stores, in bytes of its JSON'),
       busy_timeout_ms: z.number().int().min(0).max(10_000).default(500).describe('How long a write waits for another writer before failing with a conflict'),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgresql:// URL')
+        .optional()
+        .describe('PostgreSQL database for the memory, shared by several server processes (RELEASE_MCP_DATABASE_URL overrides it); without it the memory is the SQLite file memory.path'),
+      password_env: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+        .optional()
+        .describe('Environment variable holding the PostgreSQL password when the URL has none (default PGPASSWORD)'),
     })
     .prefault({}),
   skills_dirs: z.array(z.string()).default([]),

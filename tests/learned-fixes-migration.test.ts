@@ -34,7 +34,7 @@ describe('learned fixes from before tenants', () => {
         expect.objectContaining({ kind: 'learned_fix', fix: 'wait for the snapshot', times_fixed: 3, taught_by: 'unrecorded', on_error_text: true }),
       ]);
       expect(runtime.memory.db.prepare('SELECT tenant FROM learned_fixes').all()).toEqual([{ tenant: 'acme' }]);
-      expect(runtime.memory.schemaVersion).toBeGreaterThanOrEqual(6);
+      expect(await runtime.memory.schemaVersion()).toBeGreaterThanOrEqual(6);
       // Taught again by the local user: the same fix, counted, now with a teacher.
       const again = await c.call('learn_tool_fix', { tool_name: 'konflux_create_release', error_pattern: 'snapshot zq9 not found', root_cause: 'build not finished', fix_description: 'wait for the snapshot' });
       expect(again.structuredContent).toMatchObject({ created: false, times_fixed: 4, taught_by: expect.not.stringMatching(/^unrecorded$/) });

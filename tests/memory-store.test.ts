@@ -22,7 +22,7 @@ describe('memory migrations', () => {
     dir = tempDir();
   });
 
-  it('applies a migration numbered below one the file already has (merged later)', () => {
+  it('applies a migration numbered below one the file already has (merged later)', async () => {
     const path = join(dir.path, 'memory.db');
     new MemoryDb({ path, migrations: [extra(200, 'two_hundred')] }).close();
     const mem = new MemoryDb({ path, migrations: [extra(150, 'one_fifty'), extra(200, 'two_hundred')] });
@@ -30,7 +30,7 @@ describe('memory migrations', () => {
       expect(tables(path)).toEqual(expect.arrayContaining(['one_fifty', 'two_hundred']));
       const applied = (mem.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version);
       expect(applied).toEqual([...MIGRATIONS.map((m) => m.version), 150, 200].sort((a, b) => a - b));
-      expect(mem.schemaVersion).toBe(200);
+      expect(await mem.schemaVersion()).toBe(200);
     } finally {
       mem.close();
     }

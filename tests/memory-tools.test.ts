@@ -66,7 +66,7 @@ describe('memory tools through an MCP client', () => {
   });
 
   it('reads at most 100 lists of a key at once and says when there are more', async () => {
-    for (let i = 0; i < 101; i++) appendItem(runtime.memory, 'primary', 'wide', `list-${String(i).padStart(3, '0')}`, i);
+    for (let i = 0; i < 101; i++) await appendItem(runtime.memory, 'primary', 'wide', `list-${String(i).padStart(3, '0')}`, i);
     const read = (await c.call('memory_read', { key: 'wide', limit: 1 })).structuredContent as { lists: Record<string, unknown[]>; more_lists: boolean };
     expect(Object.keys(read.lists)).toHaveLength(100);
     expect(read.lists['list-100']).toBeUndefined();
@@ -76,14 +76,14 @@ describe('memory tools through an MCP client', () => {
     expect(named.more_lists).toBe(false);
   });
 
-  it('reads a page through the (tenant, key, list, id) index and appends without counting the list', () => {
+  it('reads a page through the (tenant, key, list, id) index and appends without counting the list', async () => {
     const plan = (sql: string) => (runtime.memory.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('t', 'k', 'l', 1, 100) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
     const page = plan('SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?');
     expect(page).toMatch(/SEARCH kv_items USING INDEX kv_items_tenant_list \(tenant=\? AND key=\? AND list=\? AND id<\?\)/);
     expect(page).not.toMatch(/TEMP B-TREE|SCAN/);
     const length = runtime.memory.db.prepare("SELECT length FROM kv_lists WHERE tenant = 'primary' AND key = 'k' AND list = 'l'");
     expect(length.get()).toBeUndefined();
-    for (let i = 0; i < 3; i++) appendItem(runtime.memory, 'primary', 'k', 'l', i);
+    for (let i = 0; i < 3; i++) await appendItem(runtime.memory, 'primary', 'k', 'l', i);
     expect(length.get()).toEqual({ length: 3 });
   });
 

@@ -232,7 +232,7 @@ describe('memory written before tenants', () => {
 
     const runtime = testRuntime({ config: { releases: { default_tenant: 'acme' } }, memoryPath: path });
     try {
-      expect(runtime.memory.schemaVersion).toBeGreaterThanOrEqual(4);
+      expect(await runtime.memory.schemaVersion()).toBeGreaterThanOrEqual(4);
       const local = await connect(runtime);
       expect(runs(await local.call('skill_runs', { run_id: '20260101-000000-abcdef' })).run!.inputs).toEqual({ ticket: 'OLD-1' });
       expect(data<JournalResult>(await local.call('memory_session_read', {})).entries.map((e) => e.action)).toEqual(['released before tenants']);

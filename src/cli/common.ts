@@ -33,11 +33,11 @@ export interface RuntimeFlags {
 }
 
 /** Load config and build the runtime from the common flags; every failure is a clean message. */
-export function runtimeFromFlags(flags: RuntimeFlags, extra: Partial<RuntimeOptions> = {}): Runtime {
+export async function runtimeFromFlags(flags: RuntimeFlags, extra: Partial<RuntimeOptions> = {}): Promise<Runtime> {
   const { config, path } = loadConfig(flags.config ? { path: flags.config } : {});
   // Say so at start: a server running on defaults because its config was not found looks configured otherwise.
   if (!path) process.stderr.write(`release-mcp: no config file found (looked in --config, RELEASE_MCP_CONFIG, ${configSearchPlaces(process.env, process.cwd()).join(', ')}); using defaults\n`);
-  return createRuntime({
+  const runtime = createRuntime({
     config,
     ...(path ? { configPath: path } : {}),
     ...(flags.memory ? { memoryPath: flags.memory } : {}),
@@ -45,6 +45,13 @@ export function runtimeFromFlags(flags: RuntimeFlags, extra: Partial<RuntimeOpti
     readOnly: flags['read-only'] ?? false,
     ...extra,
   });
+  try {
+    await runtime.ready();
+  } catch (error) {
+    await runtime.close().catch(() => undefined);
+    throw error;
+  }
+  return runtime;
 }
 
 /** Errors a user can fix (bad flags, config, persona) exit 2 with their message only. */

@@ -146,7 +146,7 @@ export async function releaseCommand(argv: string[]): Promise<number> {
   const command = name as Command;
   const stray = (Object.keys(values) as Array<keyof Values>).filter((k) => values[k] !== undefined && !COMMON.includes(k) && !ALLOWED[command].includes(k));
   if (stray.length) throw new UsageError(`${command} does not take ${stray.map((k) => `--${k}`).join(', ')}`);
-  const runtime = runtimeFromFlags(values);
+  const runtime = await runtimeFromFlags(values);
   try {
     const data = await runCommand(runtime, command, values, rest);
     print({ success: true, data: redactValue(data, runtime.secretValues) });
@@ -157,6 +157,6 @@ export async function releaseCommand(argv: string[]): Promise<number> {
     process.stderr.write(`release-mcp: ${redactValue(error.message, runtime.secretValues)}\n`);
     return error.code === 'invalid_input' ? EXIT.badInput : EXIT.failed;
   } finally {
-    runtime.close();
+    await runtime.close();
   }
 }

@@ -33,7 +33,7 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected an integer 0-65535, got "${values.port}"`);
 
-  const runtime = runtimeFromFlags(values);
+  const runtime = await runtimeFromFlags(values);
   let handle: { close(): Promise<void> };
   try {
     if (values.http) {
@@ -57,7 +57,7 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
       handle = await serveStdio(runtime);
     }
   } catch (error) {
-    runtime.close();
+    await runtime.close();
     throw new UsageError((error as Error).message);
   }
   const stop = (signal: string) => {

@@ -141,7 +141,7 @@ export async function skillCommand(argv: string[]): Promise<number> {
   const arity = (min: number, max: number) => {
     if (args.length < min || args.length > max) throw new UsageError(`skill ${command}: expected ${min === max ? min : `${min}-${max}`} argument(s), got ${args.length}\n${SKILL_HELP}`);
   };
-  const runtime = runtimeFromFlags(values);
+  const runtime = await runtimeFromFlags(values);
   try {
     const service = runtime.services.skills;
     if (!service) throw new UsageError('the skill engine is not installed');
@@ -194,14 +194,14 @@ export async function skillCommand(argv: string[]): Promise<number> {
       }
       case 'abandon': {
         arity(1, 1);
-        const run = service.abandon(args[0]!, runtime.config.releases.default_tenant, values.reason);
+        const run = await service.abandon(args[0]!, runtime.config.releases.default_tenant, values.reason);
         print(run, values.json, () => `run ${run.run_id} (${run.skill}) ${run.status}: it can no longer be resumed`);
         return EXIT.ok;
       }
       case 'runs': {
         arity(0, 1);
         // The command line is the local user: the default tenant's runs.
-        const result = service.runs({ run_id: args[0] }, runtime.config.releases.default_tenant);
+        const result = await service.runs({ run_id: args[0] }, runtime.config.releases.default_tenant);
         print(result, values.json, () =>
           result.run
             ? [`run ${result.run.summary.run_id}: ${result.run.summary.skill} ${result.run.summary.status}`, ...result.run.steps.map((s) => `  [${s.round}] ${s.name}: ${s.status}${s.error ? ` (${s.error.code}: ${s.error.message})` : ''}`)].join('\n')
@@ -219,6 +219,6 @@ export async function skillCommand(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    runtime.close();
+    await runtime.close();
   }
 }

@@ -19,7 +19,7 @@ export async function toolsCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (positionals[0] !== 'list' || positionals.length > 1) throw new UsageError(`unknown tools command "${positionals.join(' ')}"; try: release-mcp tools list`);
-  const runtime = runtimeFromFlags({ ...values, memory: values.memory ?? ':memory:' });
+  const runtime = await runtimeFromFlags({ ...values, memory: values.memory ?? ':memory:' });
   try {
     const core = runtime.personas.get('core')!;
     const persona = runtime.personas.get(runtime.defaultPersona)!;
@@ -37,6 +37,6 @@ export async function toolsCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    runtime.close();
+    await runtime.close();
   }
 }

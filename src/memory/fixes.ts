@@ -1,3 +1,4 @@
+import { jsonValues, position, wordSearch, type SearchableTable } from './dialect.js';
 import { nowIso, type MemoryDb } from './store.js';
 
 export interface LearnedFix {
@@ -53,11 +54,11 @@ export interface Teacher {
 const FIX_COLUMNS = 'id, tenant, taught_by, tool, error_pattern, root_cause, fix, times_matched, times_fixed, created_at, updated_at';
 
 /** A tenant's fix for (tool, pattern) is one row: teaching it again updates it and counts it. */
-export function learnFix(
+export async function learnFix(
   mem: MemoryDb,
   teacher: Teacher,
   fix: { tool: string; error_pattern: string; root_cause: string; fix: string },
-): { fix: LearnedFix; created: boolean } {
+): Promise<{ fix: LearnedFix; created: boolean }> {
   const now = nowIso();
   const errorPattern = mem.redact(fix.error_pattern);
   const row = {
@@ -70,24 +71,22 @@ export function learnFix(
     fix: mem.redact(fix.fix),
     now,
   };
-  const upsert = mem.db.transaction(() => {
-    const existing = mem.statement('SELECT id FROM learned_fixes WHERE tenant = ? AND tool = ? AND error_pattern = ?').get(row.tenant, row.tool, row.error_pattern) as { id: number } | undefined;
+  return mem.transaction(async () => {
+    // Two processes teaching the same fix at once: the second waits, then updates the first's row.
+    await mem.lock(`learned_fix:${row.tenant}:${row.tool}:${row.error_pattern}`);
+    const existing = await mem.get<{ id: number }>('SELECT id FROM learned_fixes WHERE tenant = ? AND tool = ? AND error_pattern = ?', row.tenant, row.tool, row.error_pattern);
     if (existing) {
-      mem
-        .statement('UPDATE learned_fixes SET root_cause = @root_cause, fix = @fix, taught_by = @taught_by, times_fixed = times_fixed + 1, updated_at = @now WHERE id = @id')
-        .run({ ...row, id: existing.id });
+      await mem.run('UPDATE learned_fixes SET root_cause = ?, fix = ?, taught_by = ?, times_fixed = times_fixed + 1, updated_at = ? WHERE id = ?', row.root_cause, row.fix, row.taught_by, row.now, existing.id);
     } else {
-      mem
-        .statement(
-          `INSERT INTO learned_fixes (tenant, taught_by, tool, error_pattern, pattern_words, pattern_lead, root_cause, fix, times_fixed, created_at, updated_at)
-           VALUES (@tenant, @taught_by, @tool, @error_pattern, @pattern_words, @pattern_lead, @root_cause, @fix, 1, @now, @now)`,
-        )
-        .run(row);
+      await mem.run(
+        `INSERT INTO learned_fixes (tenant, taught_by, tool, error_pattern, pattern_words, pattern_lead, root_cause, fix, times_fixed, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+        row.tenant, row.taught_by, row.tool, row.error_pattern, row.pattern_words, row.pattern_lead, row.root_cause, row.fix, row.now, row.now,
+      );
     }
-    const saved = mem.statement(`SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? AND error_pattern = ?`).get(row.tenant, row.tool, row.error_pattern) as LearnedFix;
+    const saved = (await mem.get<LearnedFix>(`SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? AND error_pattern = ?`, row.tenant, row.tool, row.error_pattern))!;
     return { fix: saved, created: !existing };
   });
-  return upsert.immediate();
 }
 
 /** The index columns of a pattern: its words, and the first of them that it is looked up by. */
@@ -100,43 +99,42 @@ export function patternIndex(errorPattern: string): { pattern_words: string; pat
  * Fixes learned before migration 6 have no pattern index yet (it needs patternIndex, not SQL):
  * fill it at open. A no-op once done.
  */
-export function indexLegacyFixes(mem: MemoryDb): number {
-  const legacy = mem.statement("SELECT id, error_pattern FROM learned_fixes WHERE pattern_lead = '' AND taught_by = 'unrecorded'");
-  if (!legacy.get()) return 0;
-  const update = mem.db.prepare('UPDATE learned_fixes SET pattern_words = ?, pattern_lead = ? WHERE id = ?');
+export async function indexLegacyFixes(mem: MemoryDb): Promise<number> {
+  const legacy = "SELECT id, error_pattern FROM learned_fixes WHERE pattern_lead = '' AND taught_by = 'unrecorded'";
+  if (!(await mem.get(legacy))) return 0;
   // Under the write lock: two servers opening the file at once index each row once.
-  const index = mem.db.transaction(() => {
-    const rows = legacy.all() as Array<{ id: number; error_pattern: string }>;
+  return mem.transaction(async () => {
+    await mem.lock('learned_fixes:legacy_index');
+    const rows = await mem.all<{ id: number; error_pattern: string }>(legacy);
     for (const { id, error_pattern } of rows) {
       const { pattern_words, pattern_lead } = patternIndex(error_pattern);
-      update.run(pattern_words, pattern_lead, id);
+      await mem.run('UPDATE learned_fixes SET pattern_words = ?, pattern_lead = ? WHERE id = ?', pattern_words, pattern_lead, id);
     }
     return rows.length;
   });
-  return index.immediate();
 }
 
 /** Known issues come from knowledge files: replace those of one source at once. */
-export function replaceKnownIssues(mem: MemoryDb, source: string, issues: ReadonlyArray<Omit<KnownIssue, 'id' | 'source' | 'times_matched'>>): void {
-  const replace = mem.db.transaction(() => {
-    mem.db.prepare('DELETE FROM known_issues WHERE source = ?').run(source);
-    const insert = mem.db.prepare(
-      'INSERT INTO known_issues (topic, pattern, meaning, fix, source) VALUES (@topic, @pattern, @meaning, @fix, @source) ON CONFLICT (topic, pattern) DO UPDATE SET meaning = excluded.meaning, fix = excluded.fix, source = excluded.source',
-    );
-    for (const issue of issues) insert.run({ ...issue, source });
+export async function replaceKnownIssues(mem: MemoryDb, source: string, issues: ReadonlyArray<Omit<KnownIssue, 'id' | 'source' | 'times_matched'>>): Promise<void> {
+  await mem.transaction(async () => {
+    await mem.run('DELETE FROM known_issues WHERE source = ?', source);
+    for (const issue of issues) {
+      await mem.run(
+        'INSERT INTO known_issues (topic, pattern, meaning, fix, source) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, pattern) DO UPDATE SET meaning = excluded.meaning, fix = excluded.fix, source = excluded.source',
+        issue.topic, issue.pattern, issue.meaning, issue.fix, source,
+      );
+    }
   });
-  replace.immediate();
 }
 
 /** Count that these matches were shown for a real failure; and, when `fixed`, that the fix worked. */
-export function countMatches(mem: MemoryDb, matches: ReadonlyArray<Pick<IssueMatch, 'kind' | 'id'>>): void {
-  const bump = mem.db.transaction(() => {
+export async function countMatches(mem: MemoryDb, matches: ReadonlyArray<Pick<IssueMatch, 'kind' | 'id'>>): Promise<void> {
+  await mem.transaction(async () => {
     for (const m of matches) {
       const table = m.kind === 'learned_fix' ? 'learned_fixes' : 'known_issues';
-      mem.db.prepare(`UPDATE ${table} SET times_matched = times_matched + 1 WHERE id = ?`).run(m.id);
+      await mem.run(`UPDATE ${table} SET times_matched = times_matched + 1 WHERE id = ?`, m.id);
     }
   });
-  bump.immediate();
 }
 
 const STOP_WORDS = new Set(['the', 'a', 'an', 'is', 'to', 'of', 'in', 'on', 'for', 'and', 'or', 'not', 'at', 'be', 'with', 'it', 'this', 'that', 'was', 'by', 'as', 'from']);
@@ -177,16 +175,6 @@ function leadWindows(words: readonly string[]): string[] {
   return [...windows];
 }
 
-/** FTS query that matches any term; each term quoted so no word is read as an operator. */
-function ftsQuery(terms: string[]): string {
-  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
-}
-
-/** The index token of a tenant: hex, so no tenant name can read as another's or as query syntax. */
-function tenantToken(tenant: string): string {
-  return `t${Buffer.from(tenant, 'utf8').toString('hex')}`;
-}
-
 /** `quay_get_tag` belongs to topic/family `quay`; `app-interface` to `appinterface`. */
 function family(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_]/g, '').split('_')[0] ?? '';
@@ -201,39 +189,32 @@ const CONTAINED_CANDIDATES = 200;
 /** Most index entries a word search ranks; a word in more fixes than this does not tell them apart. */
 const POSTINGS_BUDGET = 200;
 
-/** Each searchable index: the columns an error text is matched against and their BM25 weights. */
-const SEARCHABLE = {
-  learned_fixes: { fts: 'learned_fixes_fts', columns: '{error_pattern root_cause}', weights: '' },
-  known_issues: { fts: 'known_issues_fts', columns: '{pattern meaning}', weights: '0.5, 10, 2, 1' },
-} as const;
-
 /**
  * Row ids whose text shares the error's discriminating words, at most CANDIDATES: known issues
- * best first by BM25; a tenant's learned fixes those with the rarest word first. Learned fixes
- * are searched within one tenant: the tenant token is part of the query, so another tenant's
+ * best first by relevance (BM25 on SQLite); a tenant's learned fixes those with the rarest word
+ * first. Learned fixes are searched within one tenant (dialect.ts keeps how), so another tenant's
  * fixes can neither be returned nor crowd this tenant's out.
  */
-function wordCandidates(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: string[], tenant?: string): number[] {
+async function wordCandidates(mem: MemoryDb, table: SearchableTable, terms: string[], tenant?: string): Promise<number[]> {
   // The index splits words at "_" (unicode61), and a two-token phrase needs positions it does not keep.
   const tokens = [...new Set(terms.flatMap((t) => t.split('_')).filter((t) => t.length >= 2 && !STOP_WORDS.has(t)))];
   if (!tokens.length) return [];
-  const { fts, columns, weights } = SEARCHABLE[table];
-  const scope = tenant === undefined ? '' : `{tenant_key}: "${tenantToken(tenant)}" AND `;
-  const picked = discriminatingTerms(mem, fts, tokens, (term) => `${columns}: ${ftsQuery([term])}`, scope ? (term) => `${scope}${columns}: ${ftsQuery([term])}` : undefined);
+  const search = wordSearch(mem.backend, table);
+  const picked = await discriminatingTerms(mem, search, tokens, tenant);
   if (!picked.length) return [];
-  if (!scope) {
-    const rows = mem.statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? ORDER BY bm25(${fts}, ${weights}) LIMIT ${CANDIDATES}`).all(`${columns}: (${ftsQuery(picked)})`) as Array<{ id: number }>;
-    return rows.map((r) => r.id);
+  if (tenant === undefined) {
+    const { sql, params } = search.ids(picked, 'any', CANDIDATES, { ranked: true });
+    return (await mem.all<{ id: number }>(sql, ...params)).map((r) => r.id);
   }
   // BM25 would count the rows of every phrase in the query, the tenant token's too (all of a large
   // tenant's fixes); rarest word first ranks the same way by what matters most, and the score does the rest.
   const ids = new Set<number>();
-  const byWord = mem.statement(`SELECT rowid AS id FROM ${fts} WHERE ${fts} MATCH ? LIMIT ?`);
   // Fixes with every picked word first (they are the closest), then by the rarest word.
-  const queries = [...(picked.length > 1 ? [picked.map((t) => ftsQuery([t])).join(' AND ')] : []), ...picked.map((t) => ftsQuery([t]))];
+  const queries: Array<{ terms: string[]; mode: 'all' | 'any' }> = [...(picked.length > 1 ? [{ terms: picked, mode: 'all' as const }] : []), ...picked.map((t) => ({ terms: [t], mode: 'any' as const }))];
   for (const query of queries) {
     if (ids.size >= WORD_CANDIDATES) break;
-    for (const { id } of byWord.all(`${scope}${columns}: (${query})`, WORD_CANDIDATES) as Array<{ id: number }>) {
+    const { sql, params } = search.ids(query.terms, query.mode, WORD_CANDIDATES, { tenant });
+    for (const { id } of await mem.all<{ id: number }>(sql, ...params)) {
       if (ids.size >= WORD_CANDIDATES) break;
       ids.add(id);
     }
@@ -249,19 +230,20 @@ function wordCandidates(mem: MemoryDb, table: keyof typeof SEARCHABLE, terms: st
  * there is probed again within the tenant, where it may be rare (or planted by another tenant).
  * An error made only of common words gets none: its fixes are found by their pattern instead.
  */
-function discriminatingTerms(mem: MemoryDb, fts: string, terms: string[], everyone: (term: string) => string, withinTenant?: (term: string) => string): string[] {
-  const probe = mem.statement(`SELECT count(*) AS n FROM (SELECT 1 FROM ${fts} WHERE ${fts} MATCH ? LIMIT ${POSTINGS_BUDGET + 1})`);
-  const count = (query: string) => (probe.get(query) as { n: number }).n;
-  const counted = terms
-    .map((term) => {
-      const doc = count(everyone(term));
-      return { term, doc: doc > POSTINGS_BUDGET && withinTenant ? count(withinTenant(term)) : doc };
-    })
-    .filter((f) => f.doc > 0 && f.doc <= POSTINGS_BUDGET)
-    .sort((a, b) => a.doc - b.doc);
+async function discriminatingTerms(mem: MemoryDb, search: ReturnType<typeof wordSearch>, terms: string[], tenant: string | undefined): Promise<string[]> {
+  const count = async (term: string, within?: string) => {
+    const { sql, params } = search.count(term, POSTINGS_BUDGET + 1, within);
+    return (await mem.get<{ n: number }>(sql, ...params))!.n;
+  };
+  const counted: Array<{ term: string; doc: number }> = [];
+  for (const term of terms) {
+    const doc = await count(term);
+    counted.push({ term, doc: doc > POSTINGS_BUDGET && tenant !== undefined ? await count(term, tenant) : doc });
+  }
+  const ranked = counted.filter((f) => f.doc > 0 && f.doc <= POSTINGS_BUDGET).sort((a, b) => a.doc - b.doc);
   const picked: string[] = [];
   let postings = 0;
-  for (const { term, doc } of counted) {
+  for (const { term, doc } of ranked) {
     if (postings + doc > POSTINGS_BUDGET) break;
     picked.push(term);
     postings += doc;
@@ -275,21 +257,24 @@ function discriminatingTerms(mem: MemoryDb, fts: string, terms: string[], everyo
  * checked against the whole pattern in the same index. Its cost does not depend on how common
  * the words are, which is what keeps an error made of common words fast.
  */
-function containedCandidates(mem: MemoryDb, tenant: string, errorWords: readonly string[]): LearnedFix[] {
+async function containedCandidates(mem: MemoryDb, tenant: string, errorWords: readonly string[]): Promise<LearnedFix[]> {
   if (!errorWords.length) return [];
-  return mem
-    .statement(
-      `SELECT ${FIX_COLUMNS} FROM learned_fixes
-       WHERE tenant = ? AND pattern_lead IN (SELECT value FROM json_each(?)) AND pattern_words != '' AND instr(?, ' ' || pattern_words || ' ') > 0
-       LIMIT ${CONTAINED_CANDIDATES}`,
-    )
-    .all(tenant, JSON.stringify(leadWindows(errorWords)), ` ${errorWords.join(' ')} `) as LearnedFix[];
+  return mem.all<LearnedFix>(
+    `SELECT ${FIX_COLUMNS} FROM learned_fixes
+     WHERE tenant = ? AND pattern_lead IN (${jsonValues(mem.backend, 'text')}) AND pattern_words != '' AND ${position(mem.backend, '?', "' ' || pattern_words || ' '")} > 0
+     LIMIT ${CONTAINED_CANDIDATES}`,
+    tenant,
+    JSON.stringify(leadWindows(errorWords)),
+    ` ${errorWords.join(' ')} `,
+  );
 }
 
-function rowsById<T>(mem: MemoryDb, table: 'learned_fixes' | 'known_issues', columns: string, ids: readonly number[]): T[] {
+async function rowsById<T>(mem: MemoryDb, table: 'learned_fixes' | 'known_issues', columns: string, ids: readonly number[]): Promise<T[]> {
   if (!ids.length) return [];
-  return mem.statement(`SELECT ${columns} FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as T[];
+  return mem.all<T>(`SELECT ${columns} FROM ${table} WHERE id IN (${jsonValues(mem.backend, 'int')})`, JSON.stringify(ids));
 }
+
+const ISSUE_COLUMNS = 'id, topic, pattern, meaning, fix, source, times_matched';
 
 export interface KnownIssueQuery {
   /** Whose learned fixes to search; known issues (the operator's knowledge files) are shared. */
@@ -309,7 +294,7 @@ export interface KnownIssueQuery {
  * narrow the candidates so this stays fast with a large history; the score and its reasons are
  * computed here.
  */
-export function findKnownIssues(mem: MemoryDb, query: KnownIssueQuery): IssueMatch[] {
+export async function findKnownIssues(mem: MemoryDb, query: KnownIssueQuery): Promise<IssueMatch[]> {
   const { tenant } = query;
   const tool = query.tool?.trim() ?? '';
   const errorText = query.error_text?.trim() ?? '';
@@ -319,21 +304,18 @@ export function findKnownIssues(mem: MemoryDb, query: KnownIssueQuery): IssueMat
 
   const fixRows = new Map<number, LearnedFix>();
   const issueRows = new Map<number, KnownIssue>();
-  for (const row of containedCandidates(mem, tenant, errorPatternWords(errorText))) fixRows.set(row.id, row);
-  const wordIds = wordCandidates(mem, 'learned_fixes', terms, tenant).filter((id) => !fixRows.has(id));
-  for (const row of rowsById<LearnedFix>(mem, 'learned_fixes', FIX_COLUMNS, wordIds)) fixRows.set(row.id, row);
-  for (const row of rowsById<KnownIssue>(mem, 'known_issues', '*', wordCandidates(mem, 'known_issues', terms))) issueRows.set(row.id, row);
+  for (const row of await containedCandidates(mem, tenant, errorPatternWords(errorText))) fixRows.set(row.id, row);
+  const wordIds = (await wordCandidates(mem, 'learned_fixes', terms, tenant)).filter((id) => !fixRows.has(id));
+  for (const row of await rowsById<LearnedFix>(mem, 'learned_fixes', FIX_COLUMNS, wordIds)) fixRows.set(row.id, row);
+  for (const row of await rowsById<KnownIssue>(mem, 'known_issues', ISSUE_COLUMNS, await wordCandidates(mem, 'known_issues', terms))) issueRows.set(row.id, row);
   // Fixes of the same tool whose pattern is not in the error are context only: a few when there is
   // an error text, none when only matches on the error text are wanted.
   const toolContext = !errorText ? CANDIDATES : query.onErrorTextOnly ? 0 : TOOL_CONTEXT;
   if (tool && toolContext) {
     // One indexed query per name (tool, then its family): an OR would sort every row of the tool.
-    const byTool = mem.statement(`SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${toolContext}`);
-    for (const name of new Set([tool, toolFamily])) for (const row of byTool.all(tenant, name) as LearnedFix[]) fixRows.set(row.id, row);
-    for (const row of mem
-      .statement(`SELECT * FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${toolContext}`)
-      .all(tool, toolFamily, tool.replace(/[_-]/g, '')) as KnownIssue[])
-      issueRows.set(row.id, row);
+    const byTool = `SELECT ${FIX_COLUMNS} FROM learned_fixes WHERE tenant = ? AND tool = ? ORDER BY times_fixed DESC, id DESC LIMIT ${toolContext}`;
+    for (const name of new Set([tool, toolFamily])) for (const row of await mem.all<LearnedFix>(byTool, tenant, name)) fixRows.set(row.id, row);
+    for (const row of await mem.all<KnownIssue>(`SELECT ${ISSUE_COLUMNS} FROM known_issues WHERE topic IN (?, ?, ?) ORDER BY id LIMIT ${toolContext}`, tool, toolFamily, tool.replace(/[_-]/g, ''))) issueRows.set(row.id, row);
   }
 
   const lowerError = errorText.toLowerCase();

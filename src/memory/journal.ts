@@ -20,20 +20,16 @@ export interface Writer {
   subject: string;
 }
 
-export function addSessionLog(mem: MemoryDb, writer: Writer, action: string, details = '', source = 'tool'): SessionLogEntry {
+export async function addSessionLog(mem: MemoryDb, writer: Writer, action: string, details = '', source = 'tool'): Promise<SessionLogEntry> {
   const ts = nowIso();
   const row = { ts, action: mem.redact(action), details: mem.redact(details), source, actor: writer.subject };
-  const info = mem
-    .statement('INSERT INTO session_log (tenant, ts, action, details, source, actor) VALUES (@tenant, @ts, @action, @details, @source, @actor)')
-    .run({ ...row, tenant: writer.tenant });
-  return { id: Number(info.lastInsertRowid), ...row };
+  const id = await mem.insert('INSERT INTO session_log (tenant, ts, action, details, source, actor) VALUES (?, ?, ?, ?, ?, ?)', writer.tenant, row.ts, row.action, row.details, row.source, row.actor);
+  return { id, ...row };
 }
 
 /** A tenant's journal, newest first; `before` (an entry id) pages to older entries. */
-export function recentSessionLog(mem: MemoryDb, tenant: string, options: { limit?: number; before?: number } = {}): SessionLogEntry[] {
-  return mem
-    .statement('SELECT id, ts, action, details, source, actor FROM session_log WHERE tenant = ? AND id < ? ORDER BY id DESC LIMIT ?')
-    .all(tenant, options.before ?? Number.MAX_SAFE_INTEGER, options.limit ?? 20) as SessionLogEntry[];
+export function recentSessionLog(mem: MemoryDb, tenant: string, options: { limit?: number; before?: number } = {}): Promise<SessionLogEntry[]> {
+  return mem.all<SessionLogEntry>('SELECT id, ts, action, details, source, actor FROM session_log WHERE tenant = ? AND id < ? ORDER BY id DESC LIMIT ?', tenant, options.before ?? Number.MAX_SAFE_INTEGER, options.limit ?? 20);
 }
 
 export interface ListItem {
@@ -57,18 +53,20 @@ export class ItemTooLargeError extends Error {
  * Append one item. The list's length lives in kv_lists, so an append costs the same at the
  * millionth item as at the first (no count over the list).
  */
-export function appendItem(mem: MemoryDb, tenant: string, key: string, list: string, item: unknown, maxBytes = Number.POSITIVE_INFINITY): { id: number; length: number } {
+export async function appendItem(mem: MemoryDb, tenant: string, key: string, list: string, item: unknown, maxBytes = Number.POSITIVE_INFINITY): Promise<{ id: number; length: number }> {
   const text = mem.json(item);
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) throw new ItemTooLargeError(bytes, maxBytes);
-  const insert = mem.db.transaction(() => {
-    const info = mem.statement('INSERT INTO kv_items (tenant, key, list, item, created_at) VALUES (?, ?, ?, ?, ?)').run(tenant, key, list, text, nowIso());
-    const { length } = mem
-      .statement('INSERT INTO kv_lists (tenant, key, list, length) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, key, list) DO UPDATE SET length = length + 1 RETURNING length')
-      .get(tenant, key, list) as { length: number };
-    return { id: Number(info.lastInsertRowid), length };
+  return mem.transaction(async () => {
+    const id = await mem.insert('INSERT INTO kv_items (tenant, key, list, item, created_at) VALUES (?, ?, ?, ?, ?)', tenant, key, list, text, nowIso());
+    const row = await mem.get<{ length: number }>(
+      'INSERT INTO kv_lists (tenant, key, list, length) VALUES (?, ?, ?, 1) ON CONFLICT (tenant, key, list) DO UPDATE SET length = kv_lists.length + 1 RETURNING length',
+      tenant,
+      key,
+      list,
+    );
+    return { id, length: row!.length };
   });
-  return insert.immediate();
 }
 
 export interface ListPage {
@@ -93,20 +91,19 @@ export const MAX_LISTS_PER_READ = 100;
  * A tenant's lists under a key (or one list), each a page of its newest items older than
  * `before`. Pages come from the (tenant, key, list, id) index: the cost is the page, not the list.
  */
-export function readLists(mem: MemoryDb, tenant: string, key: string, options: { list?: string | undefined; limit?: number; before?: number | undefined } = {}): ReadListsResult {
+export async function readLists(mem: MemoryDb, tenant: string, key: string, options: { list?: string | undefined; limit?: number; before?: number | undefined } = {}): Promise<ReadListsResult> {
   const limit = options.limit ?? 100;
   const before = options.before ?? Number.MAX_SAFE_INTEGER;
-  const lists = (
+  const lists =
     options.list === undefined
-      ? mem.statement('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? ORDER BY list LIMIT ?').all(tenant, key, MAX_LISTS_PER_READ + 1)
-      : mem.statement('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? AND list = ?').all(tenant, key, options.list)
-  ) as Array<{ list: string; length: number }>;
+      ? await mem.all<{ list: string; length: number }>('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? ORDER BY list LIMIT ?', tenant, key, MAX_LISTS_PER_READ + 1)
+      : await mem.all<{ list: string; length: number }>('SELECT list, length FROM kv_lists WHERE tenant = ? AND key = ? AND list = ?', tenant, key, options.list);
   const more_lists = lists.length > MAX_LISTS_PER_READ;
-  const page = mem.statement('SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?');
+  const page = 'SELECT id, item, created_at FROM kv_items WHERE tenant = ? AND key = ? AND list = ? AND id < ? ORDER BY id DESC LIMIT ?';
   const result: Record<string, ListPage> = {};
   for (const { list, length } of lists.slice(0, MAX_LISTS_PER_READ)) {
     // One more than the page tells whether an older page exists without counting.
-    const rows = page.all(tenant, key, list, before, limit + 1) as Array<{ id: number; item: string; created_at: string }>;
+    const rows = await mem.all<{ id: number; item: string; created_at: string }>(page, tenant, key, list, before, limit + 1);
     const older = rows.length > limit;
     const items = rows.slice(0, limit).reverse().map((row) => ({ id: row.id, item: JSON.parse(row.item) as unknown, created_at: row.created_at }));
     result[list] = { items, total: length, ...(older && items.length ? { next_before: items[0]!.id } : {}) };

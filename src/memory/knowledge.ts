@@ -21,8 +21,8 @@ const knownIssuesFileSchema = z.object({ known_issues: z.array(knownIssueSchema)
  * A file whose size and mtime are unchanged since the last sync is not read again, so a
  * server start pays a stat per file, not a parse.
  */
-export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): { files: number; loaded: number } {
-  const known = new Map((mem.db.prepare('SELECT source, signature FROM knowledge_sources').all() as Array<{ source: string; signature: string }>).map((r) => [r.source, r.signature]));
+export async function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): Promise<{ files: number; loaded: number }> {
+  const known = new Map((await mem.all<{ source: string; signature: string }>('SELECT source, signature FROM knowledge_sources')).map((r) => [r.source, r.signature]));
   const present = new Set<string>();
   let loaded = 0;
   for (const dir of dirs) {
@@ -36,15 +36,15 @@ export function syncKnownIssues(mem: MemoryDb, dirs: readonly string[]): { files
       if (known.get(source) === signature) continue;
       const parsed = knownIssuesFileSchema.safeParse(parseYaml(readFileSafely(file, { roots: [dir], maxBytes: FILE_CAPS.knowledge })) ?? {});
       if (!parsed.success) throw new Error(`invalid knowledge file ${file}:\n${formatIssues(parsed.error.issues).join('\n')}`);
-      replaceKnownIssues(mem, source, parsed.data.known_issues);
-      mem.db.prepare('INSERT INTO knowledge_sources (source, signature) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET signature = excluded.signature').run(source, signature);
+      await replaceKnownIssues(mem, source, parsed.data.known_issues);
+      await mem.run('INSERT INTO knowledge_sources (source, signature) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET signature = excluded.signature', source, signature);
       loaded += parsed.data.known_issues.length;
     }
   }
   for (const source of known.keys()) {
     if (present.has(source)) continue;
-    replaceKnownIssues(mem, source, []);
-    mem.db.prepare('DELETE FROM knowledge_sources WHERE source = ?').run(source);
+    await replaceKnownIssues(mem, source, []);
+    await mem.run('DELETE FROM knowledge_sources WHERE source = ?', source);
   }
   return { files: present.size, loaded };
 }

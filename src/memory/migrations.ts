@@ -5,7 +5,10 @@
 export interface Migration {
   version: number;
   name: string;
+  /** SQLite's SQL. */
   sql: string;
+  /** PostgreSQL's SQL, when it differs (the core migrations' are in migrate-postgres.ts). */
+  postgresql?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -331,5 +334,6 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     name: 'release promotion owner',
     sql: `ALTER TABLE release_promotions ADD COLUMN owner TEXT;`,
+    postgresql: `ALTER TABLE release_promotions ADD COLUMN owner TEXT;`,
   },
 ];

@@ -55,8 +55,10 @@ type Row = Record<string, unknown>;
 const parse = <T>(text: unknown, fallback: T): T => (typeof text === 'string' ? (JSON.parse(text) as T) : fallback);
 
 function runFromRow(row: Row): RunRecord {
+  // PostgreSQL's skill_runs has an explicit rowid column (SQLite's is hidden): not part of a run.
+  const { rowid: _rowid, ...fields } = row;
   return {
-    ...(row as unknown as RunRecord),
+    ...(fields as unknown as RunRecord),
     dry_run: row.dry_run === 1,
     inputs: parse(row.inputs, {}),
     outputs: parse(row.outputs, {}),
@@ -78,102 +80,120 @@ export type NewRun = Pick<RunRecord, 'id' | 'tenant' | 'started_by' | 'skill' | 
   parent?: { run: string; step: string; depth: number } | undefined;
 };
 
-export function createRun(mem: MemoryDb, run: NewRun): void {
+export async function createRun(mem: MemoryDb, run: NewRun): Promise<void> {
   const now = nowIso();
-  mem.db
-    .prepare(
-      `INSERT INTO skill_runs (id, tenant, started_by, skill, version, file, status, dry_run, inputs, started_at, updated_at, owner, heartbeat_at, parent_run, parent_step, depth)
-       VALUES (@id, @tenant, @started_by, @skill, @version, @file, @status, @dry_run, @inputs, @now, @now, @owner, @heartbeat, @parent_run, @parent_step, @depth)`,
-    )
-    .run({
-      id: run.id,
-      tenant: run.tenant,
-      started_by: run.started_by,
-      skill: run.skill,
-      version: run.version,
-      file: run.file,
-      status: run.status,
-      dry_run: run.dry_run ? 1 : 0,
-      inputs: mem.json(run.inputs),
-      now,
-      owner: run.owner,
-      heartbeat: Date.now(),
-      parent_run: run.parent?.run ?? null,
-      parent_step: run.parent?.step ?? null,
-      depth: run.parent?.depth ?? 0,
-    });
+  await mem.run(
+    `INSERT INTO skill_runs (id, tenant, started_by, skill, version, file, status, dry_run, inputs, started_at, updated_at, owner, heartbeat_at, parent_run, parent_step, depth)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    run.id,
+    run.tenant,
+    run.started_by,
+    run.skill,
+    run.version,
+    run.file,
+    run.status,
+    run.dry_run ? 1 : 0,
+    mem.json(run.inputs),
+    now,
+    now,
+    run.owner,
+    Date.now(),
+    run.parent?.run ?? null,
+    run.parent?.step ?? null,
+    run.parent?.depth ?? 0,
+  );
 }
 
 /**
  * Take a stopped run of this tenant for a resume, atomically: false when it is no longer in one
  * of the given states, or (for an interrupted run) when another process took it since it was read.
  */
-export function claimRun(mem: MemoryDb, tenant: string, id: string, from: readonly string[], owner: string, interrupted?: { owner: string | null; heartbeat_at: number | null }): boolean {
+export async function claimRun(mem: MemoryDb, tenant: string, id: string, from: readonly string[], owner: string, interrupted?: { owner: string | null; heartbeat_at: number | null }): Promise<boolean> {
   const placeholders = from.map(() => '?').join(', ');
   const takeInterrupted = interrupted ? " OR (status = 'running' AND owner IS ? AND heartbeat_at IS ?)" : '';
-  const info = mem.db
-    .prepare(`UPDATE skill_runs SET status = 'running', resumes = resumes + 1, owner = ?, heartbeat_at = ?, updated_at = ? WHERE id = ? AND tenant = ? AND (status IN (${placeholders})${takeInterrupted})`)
-    .run(owner, Date.now(), nowIso(), id, tenant, ...from, ...(interrupted ? [interrupted.owner, interrupted.heartbeat_at] : []));
+  // One conditional UPDATE: of two processes claiming the same run, exactly one changes the row.
+  const info = await mem.run(
+    `UPDATE skill_runs SET status = 'running', resumes = resumes + 1, owner = ?, heartbeat_at = ?, updated_at = ? WHERE id = ? AND tenant = ? AND (status IN (${placeholders})${takeInterrupted})`,
+    owner,
+    Date.now(),
+    nowIso(),
+    id,
+    tenant,
+    ...from,
+    ...(interrupted ? [interrupted.owner, interrupted.heartbeat_at] : []),
+  );
   return info.changes === 1;
 }
 
 /** Renew the lease of a run this owner holds; false when it holds it no more. */
-export function renewLease(mem: MemoryDb, id: string, owner: string): boolean {
-  return mem.statement('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ? AND owner = ?').run(Date.now(), id, owner).changes === 1;
+export async function renewLease(mem: MemoryDb, id: string, owner: string): Promise<boolean> {
+  return (await mem.run('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ? AND owner = ?', Date.now(), id, owner)).changes === 1;
 }
 
 /** End a stopped or interrupted run for good; false when it changed since it was read. */
-export function abandonRun(mem: MemoryDb, tenant: string, id: string, seen: { status: string; owner: string | null; heartbeat_at: number | null }, reason: string): boolean {
-  const info = mem.db
-    .prepare(`UPDATE skill_runs SET status = 'abandoned', owner = NULL, error = ?, updated_at = ? WHERE id = ? AND tenant = ? AND status = ? AND owner IS ? AND heartbeat_at IS ?`)
-    .run(mem.redact(reason), nowIso(), id, tenant, seen.status, seen.owner, seen.heartbeat_at);
+export async function abandonRun(mem: MemoryDb, tenant: string, id: string, seen: { status: string; owner: string | null; heartbeat_at: number | null }, reason: string): Promise<boolean> {
+  const info = await mem.run(
+    `UPDATE skill_runs SET status = 'abandoned', owner = NULL, error = ?, updated_at = ? WHERE id = ? AND tenant = ? AND status = ? AND owner IS ? AND heartbeat_at IS ?`,
+    mem.redact(reason),
+    nowIso(),
+    id,
+    tenant,
+    seen.status,
+    seen.owner,
+    seen.heartbeat_at,
+  );
   return info.changes === 1;
 }
 
-export function finishRun(mem: MemoryDb, id: string, result: { status: string; outputs: Record<string, unknown>; error?: string | undefined; duration_ms: number }): void {
-  mem.db
-    .prepare('UPDATE skill_runs SET status = @status, outputs = @outputs, error = @error, owner = NULL, duration_ms = duration_ms + @duration_ms, updated_at = @now WHERE id = @id')
-    .run({ id, status: result.status, outputs: mem.json(result.outputs), error: result.error ? mem.redact(result.error) : null, duration_ms: Math.round(result.duration_ms), now: nowIso() });
+export async function finishRun(mem: MemoryDb, id: string, result: { status: string; outputs: Record<string, unknown>; error?: string | undefined; duration_ms: number }): Promise<void> {
+  await mem.run(
+    'UPDATE skill_runs SET status = ?, outputs = ?, error = ?, owner = NULL, duration_ms = duration_ms + ?, updated_at = ? WHERE id = ?',
+    result.status,
+    mem.json(result.outputs),
+    result.error ? mem.redact(result.error) : null,
+    Math.round(result.duration_ms),
+    nowIso(),
+    id,
+  );
 }
 
-export function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecord, 'seq' | 'ts'>): void {
+export async function addRunStep(mem: MemoryDb, runId: string, step: Omit<RunStepRecord, 'seq' | 'ts'>): Promise<void> {
   const json = (value: unknown) => (value === undefined || value === null ? null : mem.json(value));
-  mem.statement(`INSERT INTO run_steps (run_id, seq, round, phase, name, kind, status, tool, args, attempts, duration_ms, output, output_summary, error, matches, note, ts)
-       VALUES (@run_id, (SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = @run_id), @round, @phase, @name, @kind, @status, @tool, @args, @attempts, @duration_ms, @output, @output_summary, @error, @matches, @note, @ts)`,
-  ).run({
-      run_id: runId,
-      round: step.round,
-      phase: step.phase,
-      name: step.name,
-      kind: step.kind,
-      status: step.status,
-      tool: step.tool,
-      args: json(step.args),
-      attempts: step.attempts,
-      duration_ms: Math.round(step.duration_ms),
-      output: json(step.output),
-      output_summary: step.output_summary === null ? null : mem.redact(step.output_summary),
-      error: json(step.error),
-      matches: json(step.matches),
-      note: step.note === null ? null : mem.redact(step.note),
-      ts: nowIso(),
-    });
+  await mem.run(
+    `INSERT INTO run_steps (run_id, seq, round, phase, name, kind, status, tool, args, attempts, duration_ms, output, output_summary, error, matches, note, ts)
+     VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    runId,
+    runId,
+    step.round,
+    step.phase,
+    step.name,
+    step.kind,
+    step.status,
+    step.tool,
+    json(step.args),
+    step.attempts,
+    Math.round(step.duration_ms),
+    json(step.output),
+    step.output_summary === null ? null : mem.redact(step.output_summary),
+    json(step.error),
+    json(step.matches),
+    step.note === null ? null : mem.redact(step.note),
+    nowIso(),
+  );
 }
 
 /** A run of this tenant with its steps; another tenant's run is undefined, as if it did not exist. */
-export function getRun(mem: MemoryDb, tenant: string, id: string): { run: RunRecord; steps: RunStepRecord[] } | undefined {
-  const row = mem.statement('SELECT * FROM skill_runs WHERE id = ? AND tenant = ?').get(id, tenant) as Row | undefined;
+export async function getRun(mem: MemoryDb, tenant: string, id: string): Promise<{ run: RunRecord; steps: RunStepRecord[] } | undefined> {
+  const row = await mem.get<Row>('SELECT * FROM skill_runs WHERE id = ? AND tenant = ?', id, tenant);
   if (!row) return undefined;
-  const steps = (mem.statement('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(stepFromRow);
+  const steps = (await mem.all<Row>('SELECT * FROM run_steps WHERE run_id = ? ORDER BY seq', id)).map(stepFromRow);
   return { run: runFromRow(row), steps };
 }
 
 /** A tenant's runs, newest first. */
-export function listRuns(mem: MemoryDb, tenant: string, query: { skill?: string; limit?: number } = {}): RunRecord[] {
+export async function listRuns(mem: MemoryDb, tenant: string, query: { skill?: string; limit?: number } = {}): Promise<RunRecord[]> {
   const limit = query.limit ?? 20;
-  const rows = mem.db
-    .prepare('SELECT * FROM skill_runs WHERE tenant = ? AND (? IS NULL OR skill = ?) ORDER BY started_at DESC, rowid DESC LIMIT ?')
-    .all(tenant, query.skill ?? null, query.skill ?? null, limit) as Row[];
+  const rows = await mem.all<Row>('SELECT * FROM skill_runs WHERE tenant = ? AND (? IS NULL OR skill = ?) ORDER BY started_at DESC, rowid DESC LIMIT ?', tenant, query.skill ?? null, query.skill ?? null, limit);
   return rows.map(runFromRow);
 }
 
@@ -190,26 +210,36 @@ export interface StepCall {
   outcome: string | null;
 }
 
-export function startStepCall(mem: MemoryDb, runId: string, call: { round: number; phase: string; name: string; tool: string; args: Record<string, unknown>; idempotent: boolean }): void {
-  mem.statement(`INSERT OR REPLACE INTO run_step_calls (run_id, round, phase, name, tool, args, idempotent, started_at, done_at, outcome)
-     VALUES (@run_id, @round, @phase, @name, @tool, @args, @idempotent, @now, NULL, NULL)`,
-  ).run({ run_id: runId, round: call.round, phase: call.phase, name: call.name, tool: call.tool, args: mem.json(call.args), idempotent: call.idempotent ? 1 : 0, now: nowIso() });
+export async function startStepCall(mem: MemoryDb, runId: string, call: { round: number; phase: string; name: string; tool: string; args: Record<string, unknown>; idempotent: boolean }): Promise<void> {
+  await mem.run(
+    `INSERT INTO run_step_calls (run_id, round, phase, name, tool, args, idempotent, started_at, done_at, outcome)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+     ON CONFLICT (run_id, phase, name, round) DO UPDATE SET tool = excluded.tool, args = excluded.args, idempotent = excluded.idempotent, started_at = excluded.started_at, done_at = NULL, outcome = NULL`,
+    runId,
+    call.round,
+    call.phase,
+    call.name,
+    call.tool,
+    mem.json(call.args),
+    call.idempotent ? 1 : 0,
+    nowIso(),
+  );
 }
 
 /** Close every open call of a step (the outcome is its recorded status). */
-export function finishStepCalls(mem: MemoryDb, runId: string, phase: string, name: string, outcome: string): void {
-  mem.statement('UPDATE run_step_calls SET done_at = ?, outcome = ? WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL').run(nowIso(), outcome, runId, phase, name);
+export async function finishStepCalls(mem: MemoryDb, runId: string, phase: string, name: string, outcome: string): Promise<void> {
+  await mem.run('UPDATE run_step_calls SET done_at = ?, outcome = ? WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL', nowIso(), outcome, runId, phase, name);
 }
 
 /** The latest call of a step, when its result was never recorded (its process died during it). */
-export function openStepCall(mem: MemoryDb, runId: string, phase: string, name: string): StepCall | undefined {
-  const row = mem.statement('SELECT * FROM run_step_calls WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL ORDER BY round DESC LIMIT 1').get(runId, phase, name) as Row | undefined;
+export async function openStepCall(mem: MemoryDb, runId: string, phase: string, name: string): Promise<StepCall | undefined> {
+  const row = await mem.get<Row>('SELECT * FROM run_step_calls WHERE run_id = ? AND phase = ? AND name = ? AND done_at IS NULL ORDER BY round DESC LIMIT 1', runId, phase, name);
   if (!row) return undefined;
   return { ...(row as unknown as StepCall), args: parse(row.args, null), idempotent: row.idempotent === 1 };
 }
 
 /** The latest run a skill_run step of a run started. */
-export function childRun(mem: MemoryDb, parentRun: string, parentStep: string): RunRecord | undefined {
-  const row = mem.statement('SELECT * FROM skill_runs WHERE parent_run = ? AND parent_step = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(parentRun, parentStep) as Row | undefined;
+export async function childRun(mem: MemoryDb, parentRun: string, parentStep: string): Promise<RunRecord | undefined> {
+  const row = await mem.get<Row>('SELECT * FROM skill_runs WHERE parent_run = ? AND parent_step = ? ORDER BY started_at DESC, rowid DESC LIMIT 1', parentRun, parentStep);
   return row ? runFromRow(row) : undefined;
 }

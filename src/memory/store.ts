@@ -1,45 +1,109 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ToolError } from '../errors.js';
 import { redactSecrets, redactValue } from '../logger.js';
+import type { Backend } from './dialect.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { migratePostgres } from './migrate-postgres.js';
+import { PgStore, SqliteStore, type Store } from './sql-store.js';
 
 export type Db = Database.Database;
 
 export interface OpenMemoryOptions {
-  /** File path, or ':memory:' for tests. */
+  /** File path, or ':memory:' for tests (SQLite). */
   path: string;
+  /** A postgresql:// URL: the memory lives in that PostgreSQL database instead of the file. */
+  url?: string | undefined;
+  /** The PostgreSQL password, when it is not in the URL (PGPASSWORD, config memory.password_env). */
+  password?: string | undefined;
   /** Secret values to mask in anything written. */
   secrets?: readonly string[];
   /** Extra migrations (numbered after the core ones) from later layers. */
   migrations?: readonly Migration[];
   /** Tenant that rows written before tenants existed are given (config releases.default_tenant). */
   defaultTenant?: string;
-  /** How long a write waits for another writer's lock before it fails (it blocks the event loop meanwhile). */
+  /**
+   * How long a write waits for another writer's lock before it fails: SQLite's busy timeout (it
+   * blocks the event loop meanwhile), PostgreSQL's lock_timeout.
+   */
   busyTimeoutMs?: number;
 }
 
 /** Short: better-sqlite3 waits synchronously, so a long wait stalls every request of the process. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 500;
+/**
+ * PostgreSQL's wait does not block the process, and several replicas queue on the same rows (a
+ * fix everyone teaches, the release id sequence): its lock_timeout is at least this.
+ */
+export const MIN_PG_LOCK_TIMEOUT_MS = 5_000;
 
 const LOCK_CODE = /^SQLITE_(BUSY|LOCKED)/;
+/** PostgreSQL: lock_timeout expired (lock_not_available), statement_timeout (query_canceled). */
+const PG_LOCK_CODES = new Set(['55P03', '57014']);
+
+/** True for a failure to get a lock in time: SQLite busy/locked, PostgreSQL lock_timeout. */
+export function isLockError(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  return LOCK_CODE.test(code) || PG_LOCK_CODES.has(code);
+}
+
+/** A postgresql:// URL as it may be shown: user, host, port and database, never the password. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'postgresql://(unparsable URL)';
+  }
+}
 
 /**
- * The SQLite connection and its schema. WAL lets readers (health, lookups) go on while another
- * process writes; a writer waits briefly for another writer's lock, then fails with a conflict
- * that names the file. Transactions stay short and never span an await.
+ * The memory: its schema and its storage (see sql-store.ts). SQLite (the default): one file in WAL
+ * mode, so readers (health, lookups) go on while another process writes; a writer waits briefly for
+ * another writer's lock, then fails with a conflict that names the file. PostgreSQL (memory.url,
+ * RELEASE_MCP_DATABASE_URL): one database shared by several server processes; a lock waits
+ * lock_timeout, then fails the same way. SQLite opens (and migrates) in the constructor; PostgreSQL
+ * connects and migrates before its first query (`ready()` waits for it and throws its failure).
  */
 export class MemoryDb {
-  readonly db: Db;
   readonly path: string;
   readonly busyTimeoutMs: number;
+  readonly backend: Backend;
+  readonly store: Store;
   private readonly secrets: readonly string[];
+  /** Opening work still running (PostgreSQL migrations, the runtime's startup tasks); queries wait for it. */
+  private opening: Promise<void> | undefined;
+  private openFailure: unknown;
+  /** Marks the startup tasks' own queries, which must not wait for themselves. */
+  private static readonly starting = new AsyncLocalStorage<MemoryDb>();
 
   constructor(options: OpenMemoryOptions) {
+    // The caller's list is kept by reference (a runtime adds to it); the database password joins it.
+    const own = [...(options.password ? [options.password] : []), ...urlPassword(options.url)].filter((p) => !(options.secrets ?? []).includes(p));
+    this.secrets = own.length ? [...(options.secrets ?? []), ...own] : (options.secrets ?? []);
+    this.busyTimeoutMs = options.url ? Math.max(options.busyTimeoutMs ?? 0, MIN_PG_LOCK_TIMEOUT_MS) : (options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    const migrations = [...MIGRATIONS, ...(options.migrations ?? [])];
+    const defaultTenant = options.defaultTenant ?? 'primary';
+    if (options.url) {
+      this.backend = 'postgresql';
+      this.path = describeDatabaseUrl(options.url);
+      const pgStore = new PgStore({ connectionString: options.url, password: options.password, lockTimeoutMs: this.busyTimeoutMs });
+      this.store = pgStore;
+      this.afterOpen(async () => {
+        try {
+          await migratePostgres(pgStore.pool, migrations, defaultTenant);
+        } catch (error) {
+          throw new MemoryOpenError(this.path, 'other', `cannot open the memory database ${this.path}: ${this.redact((error as Error).message ?? String(error))}`);
+        }
+      });
+      return;
+    }
+    this.backend = 'sqlite';
     this.path = options.path;
-    this.secrets = options.secrets ?? [];
-    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     let db: Db | undefined;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -47,24 +111,100 @@ export class MemoryDb {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      migrate(db, [...MIGRATIONS, ...(options.migrations ?? [])], options.defaultTenant ?? 'primary');
+      migrate(db, migrations, defaultTenant);
     } catch (error) {
       if (db?.open) db.close();
       throw memoryOpenError(options.path, error);
     }
-    this.db = db;
+    this.store = new SqliteStore(db);
   }
 
-  private readonly statements = new Map<string, Database.Statement>();
+  /** The SQLite connection (tests, tools that inspect the file); PostgreSQL has none. */
+  get db(): Db {
+    if (!(this.store instanceof SqliteStore)) throw new Error('the memory is on PostgreSQL: there is no SQLite connection');
+    return this.store.db;
+  }
 
-  /** A prepared statement, kept for reuse: hot lookups should not re-parse their SQL. */
-  statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
+  /**
+   * Work to finish before the memory serves anyone (loading knowledge files, finishing open
+   * promotions): queries wait for it, and its failure is every later query's (and `ready()`'s).
+   */
+  afterOpen(task: () => Promise<void>): void {
+    const next = (this.opening ?? Promise.resolve()).then(async () => {
+      if (this.openFailure) return;
+      try {
+        await MemoryDb.starting.run(this, task);
+      } catch (error) {
+        this.openFailure = error;
+      }
+    });
+    this.opening = next;
+    void next.then(() => {
+      if (this.opening === next) this.opening = undefined;
+    });
+  }
+
+  /** Resolves once the memory is open, migrated and its startup work done; throws what failed. */
+  async ready(): Promise<void> {
+    if (MemoryDb.starting.getStore() === this) return;
+    while (this.opening) await this.opening;
+    if (this.openFailure) throw this.openFailure;
+  }
+
+  private get waits(): boolean {
+    return (this.opening !== undefined || this.openFailure !== undefined) && MemoryDb.starting.getStore() !== this;
+  }
+
+  get<T>(sql: string, ...params: unknown[]): Promise<T | undefined> {
+    return this.waits ? this.ready().then(() => this.store.get<T>(sql, params)) : this.store.get<T>(sql, params);
+  }
+
+  all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
+    return this.waits ? this.ready().then(() => this.store.all<T>(sql, params)) : this.store.all<T>(sql, params);
+  }
+
+  run(sql: string, ...params: unknown[]): Promise<{ changes: number }> {
+    return this.waits ? this.ready().then(() => this.store.run(sql, params)) : this.store.run(sql, params);
+  }
+
+  /** An INSERT into a table with an integer `id`: the new row's id. */
+  insert(sql: string, ...params: unknown[]): Promise<number> {
+    return this.waits ? this.ready().then(() => this.store.insert(sql, params)) : this.store.insert(sql, params);
+  }
+
+  /**
+   * Run `fn` as one transaction (SQLite: BEGIN IMMEDIATE). Every call on this memory awaited
+   * inside it is part of it; a nested call is a savepoint. Keep it short: no network calls inside.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.ready();
+    return this.store.transaction(fn);
+  }
+
+  /**
+   * Inside a transaction, serialise with every other process writing under the same key until it
+   * ends (PostgreSQL advisory lock); SQLite's BEGIN IMMEDIATE already serialises every writer.
+   */
+  async lock(key: string): Promise<void> {
+    if (this.store instanceof PgStore) await this.store.lock(key);
+  }
+
+  /** Run `fn` with a shorter lock wait (SQLite busy_timeout; PostgreSQL lock_timeout of its transaction). */
+  async withLockWait<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    if (this.store instanceof SqliteStore) {
+      const db = this.store.db;
+      const busy = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma(`busy_timeout = ${Math.min(busy, ms)}`);
+      try {
+        return await fn();
+      } finally {
+        db.pragma(`busy_timeout = ${busy}`);
+      }
     }
-    return statement;
+    return this.transaction(async () => {
+      await this.run(`SET LOCAL lock_timeout = ${Math.max(1, Math.min(this.busyTimeoutMs, ms))}`);
+      return fn();
+    });
   }
 
   /** Mask secrets in text bound for the database. */
@@ -77,48 +217,71 @@ export class MemoryDb {
     return JSON.stringify(redactValue(value, this.secrets) ?? null);
   }
 
-  get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+  /** The highest applied migration. */
+  async schemaVersion(): Promise<number> {
+    if (this.store instanceof SqliteStore) return this.store.db.pragma('user_version', { simple: true }) as number;
+    const row = await this.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    return row?.v ?? 0;
   }
 
-  ok(): boolean {
+  async ok(): Promise<boolean> {
     try {
-      this.db.prepare('SELECT 1').get();
+      await this.get('SELECT 1');
       return true;
     } catch {
       return false;
     }
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  async close(): Promise<void> {
+    while (this.opening) await this.opening.catch(() => undefined);
+    await this.store.close();
   }
 
   /**
-   * A SQLite lock failure as the caller should see it: a conflict naming the file when this
-   * database is the one another writer holds (checked with a lock attempt that does not wait).
+   * A lock failure as the caller should see it: a conflict naming the file (or database) when this
+   * memory is the one another writer holds (for SQLite, checked with a lock attempt that does not wait).
    */
   lockError(error: unknown): ToolError | undefined {
     const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code !== 'string' || !LOCK_CODE.test(code)) return undefined;
+    if (typeof code !== 'string') return undefined;
+    if (this.backend === 'postgresql') {
+      if (!PG_LOCK_CODES.has(code)) return undefined;
+      return new ToolError('conflict', `the memory database ${this.path} is locked by another writer: gave up after ${this.busyTimeoutMs} ms (${code})`, {
+        hint: 'another release-mcp process holds the rows this call writes; retry when it ends',
+        cause: error,
+      });
+    }
+    if (!LOCK_CODE.test(code)) return undefined;
     const hint = 'another process (a release-mcp server, a skill run, a sqlite3 shell) holds a write transaction; retry when it ends';
     if (!this.writeLocked()) return new ToolError('conflict', `a database is locked by another writer (${code})`, { hint, cause: error });
     return new ToolError('conflict', `the memory database ${this.path} is locked by another writer: gave up after ${this.busyTimeoutMs} ms (${code})`, { hint, cause: error });
   }
 
   private writeLocked(): boolean {
-    if (!this.db.open || this.db.inTransaction) return false;
-    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma('busy_timeout = 0');
+    const db = this.db;
+    if (!db.open || db.inTransaction) return false;
+    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+    db.pragma('busy_timeout = 0');
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      this.db.exec('ROLLBACK');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
       return false;
     } catch {
       return true;
     } finally {
-      this.db.pragma(`busy_timeout = ${timeout}`);
+      db.pragma(`busy_timeout = ${timeout}`);
     }
+  }
+}
+
+function urlPassword(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? [password] : [];
+  } catch {
+    return [];
   }
 }
 

@@ -107,9 +107,11 @@ function fromRow(row: ReleaseRow): ReleaseManifest {
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** rel_YYYYMMDD_hhmm (UTC); a second release in the same minute gets _2, then _3, ... */
-export function nextReleaseId(memory: MemoryDb, now: Date): string {
+export async function nextReleaseId(memory: MemoryDb, now: Date): Promise<string> {
   const base = `rel_${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}_${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}`;
-  const taken = new Set((memory.db.prepare("SELECT id FROM releases WHERE id = ? OR id LIKE ? || '\\_%' ESCAPE '\\'").all(base, base) as Array<{ id: string }>).map((r) => r.id));
+  // Ids are one sequence for every process: the caller's transaction holds this lock until its insert commits.
+  await memory.lock('release_ids');
+  const taken = new Set((await memory.all<{ id: string }>("SELECT id FROM releases WHERE id = ? OR id LIKE ? || '\\_%' ESCAPE '\\'", base, base)).map((r) => r.id));
   if (!taken.has(base)) return base;
   let n = 2;
   while (taken.has(`${base}_${n}`)) n++;
@@ -125,16 +127,23 @@ export interface EventInput {
 }
 
 /** Append an audit event (call inside the transaction of the change it records); returns its id. */
-export function recordEvent(memory: MemoryDb, input: EventInput): number {
-  const inserted = memory.db
-    .prepare('INSERT INTO release_events (release_id, tenant, event, actor, role, ts, duration_ms, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(input.release_id ?? null, input.actor.tenant, input.event, input.actor.subject, input.actor.role, nowIso(), input.duration_ms === undefined ? null : Math.round(input.duration_ms), memory.json(input.details ?? {}));
-  return Number(inserted.lastInsertRowid);
+export function recordEvent(memory: MemoryDb, input: EventInput): Promise<number> {
+  return memory.insert(
+    'INSERT INTO release_events (release_id, tenant, event, actor, role, ts, duration_ms, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    input.release_id ?? null,
+    input.actor.tenant,
+    input.event,
+    input.actor.subject,
+    input.actor.role,
+    nowIso(),
+    input.duration_ms === undefined ? null : Math.round(input.duration_ms),
+    memory.json(input.details ?? {}),
+  );
 }
 
 /** Replace the details of an event that aggregates many (refused requests of one address in one minute). */
-export function updateEventDetails(memory: MemoryDb, id: number, details: Record<string, unknown>): void {
-  memory.statement('UPDATE release_events SET details = ? WHERE id = ?').run(memory.json(details), id);
+export async function updateEventDetails(memory: MemoryDb, id: number, details: Record<string, unknown>): Promise<void> {
+  await memory.run('UPDATE release_events SET details = ? WHERE id = ?', memory.json(details), id);
 }
 
 export interface NewRelease extends StoredManifest {
@@ -144,14 +153,23 @@ export interface NewRelease extends StoredManifest {
 }
 
 /** Store a prepared release and its release.prepared event in one transaction. */
-export function insertPrepared(memory: MemoryDb, release: NewRelease, actor: Principal, durationMs: number, now = new Date()): ReleaseManifest {
-  const insert = memory.db.transaction(() => {
-    const id = nextReleaseId(memory, now);
+export async function insertPrepared(memory: MemoryDb, release: NewRelease, actor: Principal, durationMs: number, now = new Date()): Promise<ReleaseManifest> {
+  const id = await memory.transaction(async () => {
+    const id = await nextReleaseId(memory, now);
     const { from_env, to_env, bundle_sha256, ...stored } = release;
-    memory.db
-      .prepare('INSERT INTO releases (id, tenant, from_env, to_env, status, bundle_sha256, manifest, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, actor.tenant, from_env, to_env, 'prepared', bundle_sha256, memory.json(stored), actor.subject, now.toISOString());
-    recordEvent(memory, {
+    await memory.run(
+      'INSERT INTO releases (id, tenant, from_env, to_env, status, bundle_sha256, manifest, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      id,
+      actor.tenant,
+      from_env,
+      to_env,
+      'prepared',
+      bundle_sha256,
+      memory.json(stored),
+      actor.subject,
+      now.toISOString(),
+    );
+    await recordEvent(memory, {
       release_id: id,
       event: 'release.prepared',
       actor,
@@ -160,38 +178,46 @@ export function insertPrepared(memory: MemoryDb, release: NewRelease, actor: Pri
     });
     return id;
   });
-  return getRelease(memory, actor.tenant, insert.immediate());
+  return getRelease(memory, actor.tenant, id);
 }
 
 /** A release of this tenant; another tenant's release is reported as not found. */
-export function getRelease(memory: MemoryDb, tenant: string, id: string): ReleaseManifest {
-  const row = memory.db.prepare('SELECT * FROM releases WHERE id = ? AND tenant = ?').get(id, tenant) as ReleaseRow | undefined;
+export async function getRelease(memory: MemoryDb, tenant: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ReleaseManifest> {
+  const row = await memory.get<ReleaseRow>(`SELECT * FROM releases WHERE id = ? AND tenant = ?${options.forUpdate && memory.backend === 'postgresql' ? ' FOR UPDATE' : ''}`, id, tenant);
   if (!row) throw new ToolError('not_found', `no release ${id}`, { hint: 'release_list shows the releases you can see' });
   return fromRow(row);
 }
 
-export function listReleases(memory: MemoryDb, tenant: string, filter: { status?: ReleaseStatus; environment?: string; limit: number }): ReleaseManifest[] {
-  const rows = memory.db
-    .prepare(
-      `SELECT * FROM releases WHERE tenant = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR to_env = ?)
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
-    )
-    .all(tenant, filter.status ?? null, filter.status ?? null, filter.environment ?? null, filter.environment ?? null, filter.limit) as ReleaseRow[];
+export async function listReleases(memory: MemoryDb, tenant: string, filter: { status?: ReleaseStatus; environment?: string; limit: number }): Promise<ReleaseManifest[]> {
+  const rows = await memory.all<ReleaseRow>(
+    `SELECT * FROM releases WHERE tenant = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR to_env = ?)
+     ORDER BY created_at DESC, id DESC LIMIT ?`,
+    tenant,
+    filter.status ?? null,
+    filter.status ?? null,
+    filter.environment ?? null,
+    filter.environment ?? null,
+    filter.limit,
+  );
   return rows.map(fromRow);
 }
 
 /** The newest release of a tenant, for /health. */
-export function latestRelease(memory: MemoryDb, tenant: string): ReleaseManifest | undefined {
-  return listReleases(memory, tenant, { limit: 1 })[0];
+export async function latestRelease(memory: MemoryDb, tenant: string): Promise<ReleaseManifest | undefined> {
+  return (await listReleases(memory, tenant, { limit: 1 }))[0];
 }
 
-export function listEvents(memory: MemoryDb, tenant: string, filter: { release_id?: string; event?: ReleaseEventName; limit: number }): ReleaseEvent[] {
-  const rows = memory.db
-    .prepare(
-      `SELECT * FROM release_events WHERE tenant = ? AND (? IS NULL OR release_id = ?) AND (? IS NULL OR event = ?)
-       ORDER BY id DESC LIMIT ?`,
-    )
-    .all(tenant, filter.release_id ?? null, filter.release_id ?? null, filter.event ?? null, filter.event ?? null, filter.limit) as Array<Omit<ReleaseEvent, 'details'> & { details: string }>;
+export async function listEvents(memory: MemoryDb, tenant: string, filter: { release_id?: string; event?: ReleaseEventName; limit: number }): Promise<ReleaseEvent[]> {
+  const rows = await memory.all<Omit<ReleaseEvent, 'details'> & { details: string }>(
+    `SELECT * FROM release_events WHERE tenant = ? AND (? IS NULL OR release_id = ?) AND (? IS NULL OR event = ?)
+     ORDER BY id DESC LIMIT ?`,
+    tenant,
+    filter.release_id ?? null,
+    filter.release_id ?? null,
+    filter.event ?? null,
+    filter.event ?? null,
+    filter.limit,
+  );
   return rows.reverse().map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
 }
 
@@ -211,25 +237,29 @@ export interface TransitionInput {
   details?: Record<string, unknown>;
   set?: Partial<Pick<ReleaseRow, 'promoted_at' | 'failed_at' | 'rolled_back_at' | 'error_message' | 'backup_path' | 'schema_after' | 'previous_flags'>>;
   /** Extra writes that must commit with the status change (feature flag restore). */
-  alongside?: () => void;
+  alongside?: () => Promise<void>;
 }
 
 /**
  * Change a release's status, its fields and its audit event in one transaction. The status is
  * read again inside the transaction, so two callers cannot both move the same release.
  */
-export function transition(memory: MemoryDb, tenant: string, id: string, input: TransitionInput): ReleaseManifest {
-  const apply = memory.db.transaction(() => {
-    const current = getRelease(memory, tenant, id);
+export async function transition(memory: MemoryDb, tenant: string, id: string, input: TransitionInput): Promise<ReleaseManifest> {
+  await memory.transaction(async () => {
+    // The row stays locked (PostgreSQL FOR UPDATE; SQLite's write lock) until the change commits.
+    const current = await getRelease(memory, tenant, id, { forUpdate: true });
     if (!canTransition(current.status, input.to)) throw transitionError(current, input.to);
     const fields = Object.entries(input.set ?? {});
-    memory.db
-      .prepare(`UPDATE releases SET status = ?${fields.map(([k]) => `, ${k} = ?`).join('')} WHERE id = ? AND tenant = ?`)
-      .run(input.to, ...fields.map(([, v]) => (v === undefined ? null : memory.redact(String(v)))), id, tenant);
-    input.alongside?.();
-    recordEvent(memory, { release_id: id, event: input.event, actor: input.actor, ...(input.duration_ms !== undefined ? { duration_ms: input.duration_ms } : {}), details: { from: current.status, to: input.to, ...input.details } });
+    await memory.run(
+      `UPDATE releases SET status = ?${fields.map(([k]) => `, ${k} = ?`).join('')} WHERE id = ? AND tenant = ?`,
+      input.to,
+      ...fields.map(([, v]) => (v === undefined ? null : memory.redact(String(v)))),
+      id,
+      tenant,
+    );
+    await input.alongside?.();
+    await recordEvent(memory, { release_id: id, event: input.event, actor: input.actor, ...(input.duration_ms !== undefined ? { duration_ms: input.duration_ms } : {}), details: { from: current.status, to: input.to, ...input.details } });
   });
-  apply.immediate();
   return getRelease(memory, tenant, id);
 }
 

@@ -30,23 +30,29 @@ export interface PromotionIntent {
  * An open intent of the release (its outcome not yet known) keeps its previous_flags: they are
  * the values from before that promotion, and the flags may still hold its values.
  */
-export function journalIntent(memory: MemoryDb, intent: PromotionIntent): PreviousFlags {
-  const kept = memory.db
-    .prepare(
+export async function journalIntent(memory: MemoryDb, intent: PromotionIntent): Promise<PreviousFlags> {
+  const kept = (await memory.get<{ previous_flags: string }>(
       `INSERT INTO release_promotions (release_id, tenant, environment, target, plan_sha256, previous_flags, intent_at, outcome, outcome_at, owner)
        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)
        ON CONFLICT (release_id) DO UPDATE SET tenant = excluded.tenant, environment = excluded.environment, target = excluded.target,
          plan_sha256 = excluded.plan_sha256, intent_at = excluded.intent_at, outcome = NULL, outcome_at = NULL, owner = excluded.owner,
          previous_flags = CASE WHEN release_promotions.outcome IS NULL THEN release_promotions.previous_flags ELSE excluded.previous_flags END
        RETURNING previous_flags`,
-    )
-    .get(intent.release_id, intent.tenant, intent.environment, intent.target, intent.plan_sha256, JSON.stringify(intent.previous_flags), nowIso(), intent.owner ?? null) as { previous_flags: string };
+      intent.release_id,
+      intent.tenant,
+      intent.environment,
+      intent.target,
+      intent.plan_sha256,
+      JSON.stringify(intent.previous_flags),
+      nowIso(),
+      intent.owner ?? null,
+    ))!;
   return JSON.parse(kept.previous_flags) as PreviousFlags;
 }
 
 /** Call inside the transaction that records the release's new status. */
-export function journalOutcome(memory: MemoryDb, releaseId: string, outcome: 'committed' | 'rolled_back'): void {
-  memory.db.prepare('UPDATE release_promotions SET outcome = ?, outcome_at = ? WHERE release_id = ? AND outcome IS NULL').run(outcome, nowIso(), releaseId);
+export async function journalOutcome(memory: MemoryDb, releaseId: string, outcome: 'committed' | 'rolled_back'): Promise<void> {
+  await memory.run('UPDATE release_promotions SET outcome = ?, outcome_at = ? WHERE release_id = ? AND outcome IS NULL', outcome, nowIso(), releaseId);
 }
 
 export interface Reconciled {
@@ -58,17 +64,19 @@ export interface Reconciled {
 export type OpenIntent = Omit<PromotionIntent, 'previous_flags' | 'owner'> & { previous_flags: string; intent_at: string; owner: string | null };
 
 /** The intent of this release that has no outcome yet, if any. */
-export function openIntentOf(memory: MemoryDb, tenant: string, releaseId: string): OpenIntent | undefined {
-  return memory.db.prepare('SELECT * FROM release_promotions WHERE release_id = ? AND tenant = ? AND outcome IS NULL').get(releaseId, tenant) as OpenIntent | undefined;
+export function openIntentOf(memory: MemoryDb, tenant: string, releaseId: string): Promise<OpenIntent | undefined> {
+  return memory.get<OpenIntent>('SELECT * FROM release_promotions WHERE release_id = ? AND tenant = ? AND outcome IS NULL', releaseId, tenant);
 }
 
 /** A PostgreSQL target is probed asynchronously (reconcilePromotionAsync in service.ts), not here. */
 const isUrl = (target: string) => /^postgres(ql)?:\/\//i.test(target);
 
 /** Finish every promotion whose process died between its intent and its outcome. */
-export function reconcilePromotions(memory: MemoryDb): Reconciled[] {
-  const open = memory.db.prepare('SELECT * FROM release_promotions WHERE outcome IS NULL ORDER BY intent_at').all() as OpenIntent[];
-  return open.map((row) => reconcileIntent(memory, row, 'at start'));
+export async function reconcilePromotions(memory: MemoryDb): Promise<Reconciled[]> {
+  const open = await memory.all<OpenIntent>('SELECT * FROM release_promotions WHERE outcome IS NULL ORDER BY intent_at');
+  const done: Reconciled[] = [];
+  for (const row of open) done.push(await reconcileIntent(memory, row, 'at start'));
+  return done;
 }
 
 /**
@@ -76,12 +84,12 @@ export function reconcilePromotions(memory: MemoryDb): Reconciled[] {
  * write the ledger); undefined when there is none. release_get, release_promote and
  * release_rollback call it first so the ledger does not wait for a restart to agree with the target.
  */
-export function reconcilePromotion(memory: MemoryDb, tenant: string, releaseId: string, when: string): Reconciled | undefined {
-  const row = openIntentOf(memory, tenant, releaseId);
+export async function reconcilePromotion(memory: MemoryDb, tenant: string, releaseId: string, when: string): Promise<Reconciled | undefined> {
+  const row = await openIntentOf(memory, tenant, releaseId);
   return row ? reconcileIntent(memory, row, when) : undefined;
 }
 
-function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Reconciled {
+async function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Promise<Reconciled> {
   // Its process is alive: the promotion is running (its promotion skill, after the target committed).
   if (row.owner && ownerAlive(row.owner)) return { release_id: row.release_id, outcome: 'pending' };
   if (isUrl(row.target)) return { release_id: row.release_id, outcome: 'pending' };
@@ -103,19 +111,19 @@ function reconcileIntent(memory: MemoryDb, row: OpenIntent, when: string): Recon
 }
 
 /** Record what the target says happened to an open promotion: committed (promoted) or not (failed, flags restored). */
-export function finishIntent(memory: MemoryDb, row: OpenIntent, committed: boolean, schemaAfter: string | undefined, when: string): Reconciled {
+export async function finishIntent(memory: MemoryDb, row: OpenIntent, committed: boolean, schemaAfter: string | undefined, when: string): Promise<Reconciled> {
   const actor: Principal = { role: 'admin', subject: `release-mcp (reconcile ${when})`, tenant: row.tenant };
   const previous = JSON.parse(row.previous_flags) as PreviousFlags;
-  const release = getRelease(memory, row.tenant, row.release_id);
+  const release = await getRelease(memory, row.tenant, row.release_id);
   if (release.status !== 'prepared') {
     // The ledger already moved on: only the journal is behind.
     const outcome = release.status === 'promoted' ? 'committed' : 'rolled_back';
-    memory.db.transaction(() => journalOutcome(memory, row.release_id, outcome)).immediate();
+    await memory.transaction(() => journalOutcome(memory, row.release_id, outcome));
     return { release_id: row.release_id, outcome };
   }
   const details = { environment: row.environment, reconciled: true, intent_at: row.intent_at, target: basename(row.target) };
   if (committed) {
-    transition(memory, row.tenant, row.release_id, {
+    await transition(memory, row.tenant, row.release_id, {
       to: 'promoted',
       event: 'release.promoted',
       actor,
@@ -127,16 +135,16 @@ export function finishIntent(memory: MemoryDb, row: OpenIntent, committed: boole
   }
   const message = 'the process stopped during the promotion, before the target committed: nothing was applied, the flags were restored';
   const failedDetails: Record<string, unknown> = { ...details, error: message };
-  transition(memory, row.tenant, row.release_id, {
+  await transition(memory, row.tenant, row.release_id, {
     to: 'failed',
     event: 'release.failed',
     actor,
     set: { failed_at: nowIso(), error_message: message },
-    alongside: () => {
+    alongside: async () => {
       // A flag another release set since keeps that release's value.
-      const kept = restoreFlagsStillSetBy(memory, row.tenant, row.environment, previous, row.release_id);
+      const kept = await restoreFlagsStillSetBy(memory, row.tenant, row.environment, previous, row.release_id);
       if (kept.length) failedDetails.kept_flags = kept;
-      journalOutcome(memory, row.release_id, 'rolled_back');
+      await journalOutcome(memory, row.release_id, 'rolled_back');
     },
     details: failedDetails,
   });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPostgresUrl, type Config, type EnvironmentConfig, type Secrets } from '../config.js';
 import { ToolError } from '../errors.js';
-import type { MemoryDb } from '../memory/index.js';
+import { isLockError, type MemoryDb } from '../memory/index.js';
 import type { Principal } from '../principal.js';
 import { bundleSha256 } from './bundle.js';
 import { checkPromotionPath, databaseOf, environmentNamed } from './environments.js';
@@ -35,8 +35,6 @@ export const COMMITTED_LEDGER_WAIT_MS = 120_000;
 const LEDGER_TRY_BUSY_MS = 50;
 const LEDGER_RETRY_PAUSE_MS = 200;
 
-const isLockError = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
-
 export type PromotionCrashPoint = 'after_intent' | 'after_target_commit';
 
 /** What a crash at a PromotionCrashPoint throws: the promotion's own failure handling does not run. */
@@ -64,22 +62,22 @@ export interface PrepareInput {
 export type PromotionSkillRunner = (skill: string, release: ReleaseManifest, env: EnvironmentConfig) => Promise<void>;
 
 /** Record a refused call as an audit event and return the error to throw. */
-export function refuse(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null, error: ToolError): ToolError {
-  recordEvent(memory, { release_id: releaseId, event: 'release.refused', actor, details: { tool, code: error.code, reason: error.message } });
+export async function refuse(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null, error: ToolError): Promise<ToolError> {
+  await recordEvent(memory, { release_id: releaseId, event: 'release.refused', actor, details: { tool, code: error.code, reason: error.message } });
   return error;
 }
 
 /** Ledger changes are for admins; anyone else is refused, and the refusal is audited. */
-export function requireAdmin(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null = null): void {
+export async function requireAdmin(memory: MemoryDb, actor: Principal, tool: string, releaseId: string | null = null): Promise<void> {
   if (actor.role === 'admin') return;
-  throw refuse(memory, actor, tool, releaseId, new ToolError('forbidden', `${tool} changes the release ledger and needs the admin role (you are ${actor.role})`, { hint: 'ask an admin of your tenant, or use an admin token' }));
+  throw await refuse(memory, actor, tool, releaseId, new ToolError('forbidden', `${tool} changes the release ledger and needs the admin role (you are ${actor.role})`, { hint: 'ask an admin of your tenant, or use an admin token' }));
 }
 
-function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): ReleaseManifest {
+async function loadOrRefuse(memory: MemoryDb, actor: Principal, tool: string, id: string): Promise<ReleaseManifest> {
   try {
-    return getRelease(memory, actor.tenant, id);
+    return await getRelease(memory, actor.tenant, id);
   } catch (error) {
-    throw refuse(memory, actor, tool, id, error as ToolError);
+    throw await refuse(memory, actor, tool, id, error as ToolError);
   }
 }
 
@@ -90,7 +88,7 @@ async function reconcileOrRefuse(deps: LedgerDeps, actor: Principal, tool: strin
   if (await reconcileFirst(deps, actor, tool, id)) return;
   const owner = (await openIntentOf(deps.memory, actor.tenant, id))?.owner;
   const why = owner && ownerAlive(owner) ? `its process (${owner}) is alive: it is running` : 'its target database is locked: it may be running';
-  throw refuse(deps.memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and ${why}`, {
+  throw await refuse(deps.memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and ${why}`, {
     hint: 'wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)',
   }));
 }
@@ -140,14 +138,12 @@ async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envN
   const waitMs = deps.committedLedgerWaitMs ?? COMMITTED_LEDGER_WAIT_MS;
   const deadline = performance.now() + waitMs;
   for (;;) {
-    const busy = memory.db.pragma('busy_timeout', { simple: true }) as number;
-    memory.db.pragma(`busy_timeout = ${Math.min(busy, LEDGER_TRY_BUSY_MS)}`);
     try {
-      return transition(memory, tenant, id, input);
+      return await memory.withLockWait(LEDGER_TRY_BUSY_MS, () => transition(memory, tenant, id, input));
     } catch (error) {
       if (!isLockError(error)) {
         // A release_get reconciled it while this waited.
-        const now = getRelease(memory, tenant, id);
+        const now = await getRelease(memory, tenant, id);
         if (now.status === 'promoted') return now;
         throw error;
       }
@@ -158,8 +154,6 @@ async function recordPromoted(deps: LedgerDeps, tenant: string, id: string, envN
           cause: error,
         });
       }
-    } finally {
-      memory.db.pragma(`busy_timeout = ${busy}`);
     }
     await sleep(LEDGER_RETRY_PAUSE_MS);
   }
@@ -174,14 +168,14 @@ export async function prepareRelease(deps: LedgerDeps, actor: Principal, input: 
   try {
     checkPromotionPath(config, input.from_env, input.to_env, input.hotfix);
   } catch (error) {
-    throw refuse(memory, actor, tool, null, error as ToolError);
+    throw await refuse(memory, actor, tool, null, error as ToolError);
   }
   const env = environmentNamed(config, input.to_env);
   let target: TargetDatabase;
   try {
     target = await openTarget(deps, env, databaseOf(config, env, actor.tenant));
   } catch (error) {
-    throw refuse(memory, actor, tool, null, error as ToolError);
+    throw await refuse(memory, actor, tool, null, error as ToolError);
   }
   let plan;
   try {
@@ -195,20 +189,20 @@ export async function prepareRelease(deps: LedgerDeps, actor: Principal, input: 
   // The rules say why a migration fails (NULLs before NOT NULL, duplicates before UNIQUE) and how to fix it.
   const blocking = plan.findings.filter((f) => f.severity === 'error' && f.rule !== 'drop-table' && f.rule !== 'drop-column');
   if (blocking.length) {
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `the safe-migration rules refuse this release on ${env.name}: ${blockingMessage(blocking)}${dryRunError ? `; the ${dryRunError}` : ''}`, {
+    throw await refuse(memory, actor, tool, null, new ToolError('precondition', `the safe-migration rules refuse this release on ${env.name}: ${blockingMessage(blocking)}${dryRunError ? `; the ${dryRunError}` : ''}`, {
       hint: 'nothing was changed; change the migrations as each fix says and prepare again',
       details: { migrations: summary, findings: plan.findings },
     }));
   }
   if (dryRunError) {
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', dryRunError, {
+    throw await refuse(memory, actor, tool, null, new ToolError('precondition', dryRunError, {
       hint: 'nothing was changed; fix the migration and prepare again',
       details: { migrations: summary, findings: plan.findings },
     }));
   }
   const losing = plan.migrations.filter((m) => m.data_loss);
   if (losing.length && !input.allow_data_loss) {
-    throw refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail} [rule ${m.operation === 'drop_table' ? 'drop-table' : 'drop-column'}]`).join('; ')}`, {
+    throw await refuse(memory, actor, tool, null, new ToolError('precondition', `migrations would lose data: ${losing.map((m) => `#${m.index} ${m.operation} ${m.table}: ${m.data_loss_detail} [rule ${m.operation === 'drop_table' ? 'drop-table' : 'drop-column'}]`).join('; ')}`, {
       hint: 'if losing that data is intended, prepare again with allow_data_loss: true (promote backs up the database first)',
       details: { migrations: summary, findings: plan.findings },
     }));
@@ -253,19 +247,19 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
   await requireAdmin(memory, actor, tool, id);
   await reconcileOrRefuse(deps, actor, tool, id);
   const release = await loadOrRefuse(memory, actor, tool, id);
-  if (release.status !== 'prepared') throw refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
+  if (release.status !== 'prepared') throw await refuse(memory, actor, tool, id, transitionError(release, 'promoted'));
   const env = environmentNamed(config, release.to_env);
   const location = databaseOf(config, env, actor.tenant);
   const options = safetyOptions(config, release.allow_data_loss);
   if (release.plan_sha256 && planSha256(release.migrations) !== release.plan_sha256) {
-    throw refuse(memory, actor, tool, id, new ToolError('precondition', `the migrations of ${id} are not the SQL that was dry-run at prepare (plan sha256 ${release.plan_sha256.slice(0, 12)}... no longer matches): promote applies only the prepared plan`, {
+    throw await refuse(memory, actor, tool, id, new ToolError('precondition', `the migrations of ${id} are not the SQL that was dry-run at prepare (plan sha256 ${release.plan_sha256.slice(0, 12)}... no longer matches): promote applies only the prepared plan`, {
       hint: 'nothing was changed; prepare a new release',
     }));
   }
   const target = await openTarget(deps, env, location);
   try {
     if ((await target.fingerprint()) !== release.schema_before) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed since ${id} was prepared; its plan and dry run no longer hold`, {
         hint: 'prepare a new release against the current schema',
       }));
     }
@@ -287,7 +281,7 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
     const claimed = await openIntentOf(memory, actor.tenant, id);
     if (locked.status !== 'prepared' || drifted || claimed) {
       await target.rollback();
-      throw refuse(memory, actor, tool, id, locked.status !== 'prepared'
+      throw await refuse(memory, actor, tool, id, locked.status !== 'prepared'
         ? transitionError(locked, 'promoted')
         : claimed
           ? new ToolError('conflict', `${id} is being promoted by another call (since ${claimed.intent_at})`, { hint: 'wait for it to end; release_get shows how it ended' })
@@ -305,12 +299,10 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         await target.apply(release.migrations, options);
         // The intent (the claim, with the flag values replaced) commits with the flags, before the
         // target: a crash from here on is finished by the reconcile, from the target's marker.
-        previous = memory.db
-          .transaction(() => {
-            const replaced = applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
-            return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: target.location, plan_sha256: release.plan_sha256 ?? release.bundle_sha256, previous_flags: replaced, owner });
-          })
-          .immediate();
+        previous = await memory.transaction(async () => {
+          const replaced = await applyFlags(memory, actor.tenant, env.name, release.feature_flags, id);
+          return journalIntent(memory, { release_id: id, tenant: actor.tenant, environment: env.name, target: target.location, plan_sha256: release.plan_sha256 ?? release.bundle_sha256, previous_flags: replaced, owner });
+        });
         if (deps.crashAt === 'after_intent') throw new PromotionCrash('stopped after the intent');
         await target.markPromoted(id);
         await target.commit();
@@ -381,9 +373,9 @@ async function recordFailed(
       actor,
       duration_ms: elapsedMs(started),
       set: { failed_at: new Date().toISOString(), error_message: recorded, backup_path: backupPath },
-      alongside: () => {
-        if (restore) restoreFlags(memory, actor.tenant, envName, restore, id);
-        journalOutcome(memory, id, 'rolled_back');
+      alongside: async () => {
+        if (restore) await restoreFlags(memory, actor.tenant, envName, restore, id);
+        await journalOutcome(memory, id, 'rolled_back');
       },
       details: { environment: envName, error: message, migrations: undo, ...(error instanceof MigrationError && error.index ? { migration: error.index } : {}) },
     });
@@ -422,7 +414,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
   await requireAdmin(memory, actor, tool, id);
   await reconcileOrRefuse(deps, actor, tool, id);
   const release = await loadOrRefuse(memory, actor, tool, id);
-  if (release.status !== 'promoted' && release.status !== 'failed') throw refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
+  if (release.status !== 'promoted' && release.status !== 'failed') throw await refuse(memory, actor, tool, id, transitionError(release, 'rolled_back'));
   const env = environmentNamed(config, release.to_env);
   if (release.status === 'failed') {
     const updated = await transition(memory, actor.tenant, id, {
@@ -438,7 +430,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
   try {
     const backup = release.backup_path ? ` (backup taken before promotion: ${release.backup_path})` : '';
     if (release.schema_after && (await target.fingerprint()) !== release.schema_after) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `the schema of ${env.name} changed after ${id} was promoted; its rollback SQL no longer applies${backup}`, {
         hint: 'roll back the later release first, or restore the backup',
         details: { backup_path: release.backup_path },
       }));
@@ -446,7 +438,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
     const superseded = release.previous_flags ? await flagsChangedSince(memory, actor.tenant, env.name, release.feature_flags, id) : [];
     if (superseded.length) {
       const later = [...new Set(superseded.map((f) => f.release_id).filter((r): r is string => r !== null && r !== id))];
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id}: feature flag(s) ${superseded.map((f) => `${f.name}${f.release_id ? ` (now set by ${f.release_id})` : ''}`).join(', ')} changed after it was promoted; restoring its flags would overwrite them`, {
         hint: later.length ? `roll back ${later.join(', ')} first` : 'release_events shows what changed the flags since',
         details: { flags: superseded },
       }));
@@ -460,7 +452,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
       }
     }
     if (blockers.length) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `cannot roll back ${id} with SQL: ${blockers.join('; ')}${backup}`, {
         hint: release.backup_path ? `${restoreHint(target, release.backup_path)}, or ship a forward fix` : 'ship a forward fix',
         details: { blockers, backup_path: release.backup_path },
       }));
@@ -468,7 +460,7 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
     try {
       await target.revert(release.migrations, safetyOptions(config, release.allow_data_loss));
     } catch (error) {
-      throw refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
+      throw await refuse(memory, actor, tool, id, new ToolError('precondition', `rollback SQL of ${id} failed and was undone: ${(error as Error).message}${backup}`, {
         hint: 'the database is as it was before this call; restore the backup if the release must go',
         details: { backup_path: release.backup_path },
       }));
@@ -480,8 +472,8 @@ export async function rollbackRelease(deps: LedgerDeps, actor: Principal, id: st
       event: 'release.rollback',
       actor,
       set: { rolled_back_at: new Date().toISOString() },
-      alongside: () => {
-        if (previous) restoreFlags(memory, actor.tenant, env.name, previous, id);
+      alongside: async () => {
+        if (previous) await restoreFlags(memory, actor.tenant, env.name, previous, id);
       },
       details: { environment: env.name, reverted_migrations: release.migrations.length, schema_restored: schemaRestored },
     });

@@ -57,9 +57,9 @@ export interface RefusalWindow {
 
 export interface RefusalSink {
   /** First refusal of an address in a minute: write a row, return its id. */
-  insert(window: RefusalWindow): number | undefined;
+  insert(window: RefusalWindow): Promise<number | undefined>;
   /** Later refusals: the same row with the new counts. */
-  update(id: number, window: RefusalWindow): void;
+  update(id: number, window: RefusalWindow): Promise<void>;
 }
 
 /**
@@ -68,7 +68,9 @@ export interface RefusalSink {
  * cost no write).
  */
 export class RefusalAudit {
-  private readonly windows = new Map<string, { id: number | undefined; window: RefusalWindow; dirty: boolean }>();
+  private readonly windows = new Map<string, OpenWindow>();
+  /** Writes not yet done, in order per window (an update waits for its row's insert). */
+  private readonly pending = new Set<Promise<void>>();
   private minute = '';
 
   constructor(private readonly sink: RefusalSink) {}
@@ -81,9 +83,11 @@ export class RefusalAudit {
     if (!open) {
       if (minute !== this.minute) this.flushBefore(minute);
       this.minute = minute;
-      if (this.windows.size >= MAX_ADDRESSES) this.flush();
+      if (this.windows.size >= MAX_ADDRESSES) this.writeAll();
       const window: RefusalWindow = { address, minute, path: detail.path, reason: detail.reason, count: 1, rate_limited: detail.limited ? 1 : 0 };
-      this.windows.set(key, { id: this.sink.insert(window), window, dirty: false });
+      const id = this.sink.insert({ ...window });
+      const open: OpenWindow = { id, window, dirty: false, written: this.track(id.then(() => undefined)) };
+      this.windows.set(key, open);
       return;
     }
     open.window.count++;
@@ -92,8 +96,13 @@ export class RefusalAudit {
     if (!detail.limited) this.write(open);
   }
 
-  /** Write every pending count (at close). */
-  flush(): void {
+  /** Write every pending count (at close); resolves when every write is done. */
+  async flush(): Promise<void> {
+    this.writeAll();
+    await Promise.all([...this.pending]);
+  }
+
+  private writeAll(): void {
     for (const open of this.windows.values()) if (open.dirty) this.write(open);
     this.windows.clear();
   }
@@ -107,8 +116,28 @@ export class RefusalAudit {
     }
   }
 
-  private write(open: { id: number | undefined; window: RefusalWindow; dirty: boolean }): void {
-    if (open.id !== undefined) this.sink.update(open.id, open.window);
+  private write(open: OpenWindow): void {
+    const window = { ...open.window };
+    open.written = this.track(open.written.then(async () => {
+      const id = await open.id;
+      if (id !== undefined) await this.sink.update(id, window);
+    }));
     open.dirty = false;
   }
+
+  /** Keep a write until it settles; the sink reports its own failures, so none is left unhandled. */
+  private track(write: Promise<void>): Promise<void> {
+    const settled = write.catch(() => undefined);
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+    return settled;
+  }
+}
+
+interface OpenWindow {
+  id: Promise<number | undefined>;
+  window: RefusalWindow;
+  dirty: boolean;
+  /** The window's last write, which the next one waits for. */
+  written: Promise<void>;
 }

@@ -18,32 +18,33 @@ export interface HealthReport {
   version: string;
   persona: string;
   read_only: boolean;
-  memory: { ok: boolean; schema_version: number };
+  /** Which store holds the memory and whether it answers; a PostgreSQL location never shows its password. */
+  memory: { ok: boolean; schema_version: number; backend: 'sqlite' | 'postgresql'; location: string };
   sessions: number;
   releases: ReleasesHealth;
 }
 
 /** The latest release of the default tenant (health is for the operator of the server). */
-function releasesHealth(runtime: Runtime): ReleasesHealth {
+async function releasesHealth(runtime: Runtime): Promise<ReleasesHealth> {
   const configured = runtime.config.environments.length > 0;
   try {
-    const latest = latestRelease(runtime.memory, runtime.config.releases.default_tenant);
+    const latest = await latestRelease(runtime.memory, runtime.config.releases.default_tenant);
     return { configured, ok: latest?.status !== 'failed', latest_release: latest?.id ?? null, environment: latest?.to_env ?? null, status: latest?.status ?? null };
   } catch {
     return { configured, ok: false, latest_release: null, environment: null, status: null };
   }
 }
 
-export function healthReport(runtime: Runtime, sessions: number): HealthReport {
-  const memoryOk = runtime.memory.ok();
+export async function healthReport(runtime: Runtime, sessions: number): Promise<HealthReport> {
+  const memoryOk = await runtime.memory.ok();
   return {
     status: memoryOk ? 'ok' : 'degraded',
     name: 'release-mcp',
     version: runtime.version,
     persona: runtime.defaultPersona,
     read_only: runtime.readOnly,
-    memory: { ok: memoryOk, schema_version: memoryOk ? runtime.memory.schemaVersion : 0 },
+    memory: { ok: memoryOk, schema_version: memoryOk ? await runtime.memory.schemaVersion() : 0, backend: runtime.memory.backend, location: runtime.memory.path },
     sessions,
-    releases: memoryOk ? releasesHealth(runtime) : { configured: runtime.config.environments.length > 0, ok: false, latest_release: null, environment: null, status: null },
+    releases: memoryOk ? await releasesHealth(runtime) : { configured: runtime.config.environments.length > 0, ok: false, latest_release: null, environment: null, status: null },
   };
 }

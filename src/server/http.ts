@@ -72,9 +72,9 @@ function checkedTokens(runtime: Runtime, options: HttpOptions): TokenEntry[] {
 function refusalAudit(runtime: Runtime): RefusalAudit {
   const anonymous: Principal = { role: 'viewer', tenant: runtime.config.releases.default_tenant, subject: 'anonymous' };
   const detailsOf = (w: RefusalWindow) => ({ path: w.path, reason: w.reason, remote: w.address, minute: w.minute, count: w.count, rate_limited: w.rate_limited });
-  const audited = <T>(write: () => T): T | undefined => {
+  const audited = async <T>(write: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return write();
+      return await write();
     } catch (error) {
       runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
       return undefined;
@@ -82,7 +82,7 @@ function refusalAudit(runtime: Runtime): RefusalAudit {
   };
   return new RefusalAudit({
     insert: (w) => audited(() => recordEvent(runtime.memory, { event: 'access.refused', actor: anonymous, details: detailsOf(w) })),
-    update: (id, w) => audited(() => updateEventDetails(runtime.memory, id, detailsOf(w))),
+    update: async (id, w) => void (await audited(() => updateEventDetails(runtime.memory, id, detailsOf(w)))),
   });
 }
 
@@ -122,9 +122,9 @@ function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, host
   app.notFound((c) => errorResponse(runtime, c, new HttpProblem(404, `no route ${c.req.method} ${c.req.path}`)));
   app.use(hostAndOrigin(hostRules));
 
-  app.get('/health', (c) => c.json(healthReport(runtime, sessions.size)));
-  app.get('/metrics', bearerAuth(auth, '/metrics'), (c) =>
-    c.body(renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+  app.get('/health', async (c) => c.json(await healthReport(runtime, sessions.size)));
+  app.get('/metrics', bearerAuth(auth, '/metrics'), async (c) =>
+    c.body(await renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
   app.all('/mcp', bearerAuth(auth, '/mcp'), readBody, sessions.handler);
   app.route(REST_PREFIX, rest.app);
@@ -177,12 +177,12 @@ export async function serveHttp(runtime: Runtime, options: HttpOptions): Promise
       await sessions.close();
       // A promotion answered 202 finishes before the memory closes: stopping it halfway would fail it.
       await rest.settle();
-      auth.refusals.flush();
+      await auth.refusals.flush();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      runtime.close();
+      await runtime.close();
     })());
   return { url, port, close };
 }

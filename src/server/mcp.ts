@@ -102,7 +102,7 @@ export class McpSession implements SessionControl {
   async call(name: string, args: unknown, options: CallOptions): Promise<ToolOutcome> {
     const tool = this.runtime.catalog.get(name);
     if (!tool || !isToolVisible(tool, this.filter)) {
-      if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) this.auditRefusal(name, 'the viewer role may call read-only tools only');
+      if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) await this.auditRefusal(name, 'the viewer role may call read-only tools only');
       const error = unknownToolError(name).toJSON();
       // Unknown names are counted under one label: a client cannot grow the counter map without bound.
       this.runtime.metrics.countToolCall(tool ? name : '(unknown)', error.code);
@@ -113,9 +113,9 @@ export class McpSession implements SessionControl {
     return outcome;
   }
 
-  private auditRefusal(tool: string, reason: string): void {
+  private async auditRefusal(tool: string, reason: string): Promise<void> {
     try {
-      recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
+      await recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
     } catch (error) {
       this.runtime.logger.warn('could not record a refused call', { tool, message: (error as Error).message });
     }

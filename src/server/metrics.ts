@@ -1,3 +1,4 @@
+import { jsonNumber, tableColumns } from '../memory/dialect.js';
 import { effectiveStatus, type MemoryDb } from '../memory/index.js';
 
 /** Prometheus text exposition (format 0.0.4) of a few metric families, no client library. */
@@ -65,22 +66,25 @@ export class Metrics {
   }
 }
 
-function hasTable(memory: MemoryDb, table: string, column: string): boolean {
-  const columns = memory.db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>;
+async function hasTable(memory: MemoryDb, table: string, column: string): Promise<boolean> {
+  const columns = await memory.all<{ name: string }>(tableColumns(memory.backend), table);
   return columns.some((c) => c.name === column);
 }
 
 /** Events, counting an aggregated row (refused requests of one address in one minute) as its `count`. */
-function eventCount(memory: MemoryDb, events: readonly string[]): number {
-  return (memory.db.prepare(`SELECT COALESCE(SUM(COALESCE(json_extract(details, '$.count'), 1)), 0) AS n FROM release_events WHERE event IN (${events.map(() => '?').join(',')})`).get(...events) as { n: number }).n;
+async function eventCount(memory: MemoryDb, events: readonly string[]): Promise<number> {
+  const count = jsonNumber(memory.backend, 'details', 'count');
+  return (await memory.get<{ n: number }>(`SELECT COALESCE(SUM(COALESCE(${count}, 1)), 0) AS n FROM release_events WHERE event IN (${events.map(() => '?').join(',')})`, ...events))!.n;
 }
 
 /** A histogram over the durations stored with audit events (so it survives restarts). */
-function durationHistogram(memory: MemoryDb, name: string, help: string, events: readonly string[]): MetricFamily {
+async function durationHistogram(memory: MemoryDb, name: string, help: string, events: readonly string[]): Promise<MetricFamily> {
   const bucketSql = DURATION_BUCKETS.map((_, i) => `SUM(CASE WHEN duration_ms <= ? THEN 1 ELSE 0 END) AS b${i}`).join(', ');
-  const row = memory.db
-    .prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0) AS total, ${bucketSql} FROM release_events WHERE duration_ms IS NOT NULL AND event IN (${events.map(() => '?').join(',')})`)
-    .get(...DURATION_BUCKETS.map((b) => b * 1000), ...events) as Record<string, number | null>;
+  const row = (await memory.get<Record<string, number | null>>(
+    `SELECT COUNT(*) AS n, COALESCE(SUM(duration_ms), 0) AS total, ${bucketSql} FROM release_events WHERE duration_ms IS NOT NULL AND event IN (${events.map(() => '?').join(',')})`,
+    ...DURATION_BUCKETS.map((b) => b * 1000),
+    ...events,
+  ))!;
   const samples: Sample[] = DURATION_BUCKETS.map((b, i) => ({ name: `${name}_bucket`, labels: { le: String(b) }, value: row[`b${i}`] ?? 0 }));
   samples.push({ name: `${name}_bucket`, labels: { le: '+Inf' }, value: row.n ?? 0 });
   samples.push({ name: `${name}_sum`, value: (row.total ?? 0) / 1000 }, { name: `${name}_count`, value: row.n ?? 0 });
@@ -91,13 +95,13 @@ function durationHistogram(memory: MemoryDb, name: string, help: string, events:
  * Skill runs by status as skill_runs shows them: a `running` row whose lease expired and whose
  * process is gone counts as interrupted (leaseMs is skills.lease_ms).
  */
-function skillRunCounts(memory: MemoryDb, leaseMs: number): Array<{ status: string; n: number }> {
+async function skillRunCounts(memory: MemoryDb, leaseMs: number): Promise<Array<{ status: string; n: number }>> {
   const counts = new Map<string, number>();
-  for (const row of memory.db.prepare("SELECT status, COUNT(*) AS n FROM skill_runs WHERE status <> 'running' GROUP BY status").all() as Array<{ status: string; n: number }>) {
+  for (const row of await memory.all<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM skill_runs WHERE status <> 'running' GROUP BY status")) {
     counts.set(String(row.status), row.n);
   }
   const now = Date.now();
-  for (const run of memory.db.prepare("SELECT status, owner, heartbeat_at FROM skill_runs WHERE status = 'running'").all() as Array<{ status: string; owner: string | null; heartbeat_at: number | null }>) {
+  for (const run of await memory.all<{ status: string; owner: string | null; heartbeat_at: number | null }>("SELECT status, owner, heartbeat_at FROM skill_runs WHERE status = 'running'")) {
     const status = effectiveStatus(run, leaseMs, now);
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
@@ -109,10 +113,10 @@ function skillRunCounts(memory: MemoryDb, leaseMs: number): Array<{ status: stri
  * count every process that shares the file and survive restarts. Skill runs are counted by
  * status from the skill run table when the memory has one.
  */
-export function ledgerFamilies(memory: MemoryDb, leaseMs: number): MetricFamily[] {
-  if (!hasTable(memory, 'release_events', 'event')) return [];
-  const counter = (name: string, help: string, events: string[]): MetricFamily => ({ name, help, type: 'counter', samples: [{ name, value: eventCount(memory, events) }] });
-  const families = [
+export async function ledgerFamilies(memory: MemoryDb, leaseMs: number): Promise<MetricFamily[]> {
+  if (!(await hasTable(memory, 'release_events', 'event'))) return [];
+  const counter = async (name: string, help: string, events: string[]): Promise<MetricFamily> => ({ name, help, type: 'counter', samples: [{ name, value: await eventCount(memory, events) }] });
+  const families = await Promise.all([
     counter('releases_prepared_total', 'Releases prepared', ['release.prepared']),
     counter('releases_promoted_total', 'Releases promoted', ['release.promoted']),
     counter('releases_failed_total', 'Release promotions that failed and were rolled back', ['release.failed']),
@@ -120,14 +124,14 @@ export function ledgerFamilies(memory: MemoryDb, leaseMs: number): MetricFamily[
     counter('release_calls_refused_total', 'Release tool calls and HTTP requests refused (role, tenant, status)', ['release.refused', 'access.refused']),
     durationHistogram(memory, 'release_prepare_seconds', 'Time to prepare a release (plan and dry run)', ['release.prepared']),
     durationHistogram(memory, 'release_promote_seconds', 'Time to promote a release, successful or failed', ['release.promoted', 'release.failed']),
-  ];
-  if (hasTable(memory, 'skill_runs', 'status')) {
-    const rows = skillRunCounts(memory, leaseMs);
+  ]);
+  if (await hasTable(memory, 'skill_runs', 'status')) {
+    const rows = await skillRunCounts(memory, leaseMs);
     families.push({ name: 'skill_runs', help: 'Skill runs recorded in memory, by current status', type: 'gauge', samples: rows.map((r) => ({ name: 'skill_runs', labels: { status: String(r.status) }, value: r.n })) });
   }
   return families;
 }
 
-export function renderMetrics(memory: MemoryDb, metrics: Metrics, leaseMs: number): string {
-  return renderPrometheus([...ledgerFamilies(memory, leaseMs), metrics.toolCallFamily()]);
+export async function renderMetrics(memory: MemoryDb, metrics: Metrics, leaseMs: number): Promise<string> {
+  return renderPrometheus([...(await ledgerFamilies(memory, leaseMs)), metrics.toolCallFamily()]);
 }

@@ -63,7 +63,7 @@ function tenantSlug(runtime: Runtime): MiddlewareHandler<HttpEnv> {
     if (!slug) throw new HttpProblem(400, `X-Tenant-Slug header is required: the tenant of your token`, {}, 'invalid_input');
     if (slug !== principal.tenant) {
       try {
-        recordEvent(runtime.memory, { event: 'access.refused', actor: principal, details: { path: c.req.path, reason: 'X-Tenant-Slug names another tenant', tenant: slug.slice(0, 100) } });
+        await recordEvent(runtime.memory, { event: 'access.refused', actor: principal, details: { path: c.req.path, reason: 'X-Tenant-Slug names another tenant', tenant: slug.slice(0, 100) } });
       } catch (error) {
         runtime.logger.warn('cannot record a refused request', { message: (error as Error).message });
       }

@@ -32,7 +32,9 @@ export interface Runtime {
   httpTokens: TokenEntry[];
   /** In-process counters for /metrics (tool calls). */
   metrics: Metrics;
-  close(): void;
+  /** Resolves once the memory is open and its startup work done (PostgreSQL connects and migrates); a StartupError otherwise. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface RuntimeOptions {
@@ -71,6 +73,21 @@ function openMemory(options: ConstructorParameters<typeof MemoryDb>[0]): MemoryD
   }
 }
 
+/**
+ * The PostgreSQL memory, when one is chosen: --memory with a postgresql:// URL, else (without
+ * --memory) RELEASE_MCP_DATABASE_URL, else config memory.url. Its password is the URL's, or
+ * config memory.password_env's variable, or PGPASSWORD.
+ */
+export function resolveDatabase(options: Pick<RuntimeOptions, 'memoryPath' | 'config' | 'env'>): { url: string; password: string | undefined } | undefined {
+  const env = options.env ?? process.env;
+  const isUrl = (value: string | undefined) => value !== undefined && /^postgres(ql)?:\/\//.test(value);
+  const url = options.memoryPath !== undefined ? (isUrl(options.memoryPath) ? options.memoryPath : undefined) : env.RELEASE_MCP_DATABASE_URL || options.config.memory.url;
+  if (!url) return undefined;
+  if (!isUrl(url)) throw new StartupError('RELEASE_MCP_DATABASE_URL: expected a postgresql:// URL');
+  const password = env[options.config.memory.password_env ?? 'PGPASSWORD'] || undefined;
+  return { url, password };
+}
+
 export function resolveMemoryPath(options: Pick<RuntimeOptions, 'memoryPath' | 'config' | 'env'>): string {
   return options.memoryPath ?? options.config.memory.path ?? join(userDataDir(options.env), 'memory.db');
 }
@@ -84,7 +101,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const { config } = options;
   const secrets = { ...readSecrets(env), target_passwords: readTargetPasswords(config, env) };
   const httpTokens = readHttpTokens(config, env);
-  const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4)];
+  const database = resolveDatabase({ ...options, env });
+  const databasePassword = database ? [database.password, urlPassword(database.url)].filter((p): p is string => !!p && p.length >= 4) : [];
+  const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4), ...databasePassword];
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
 
   const catalog = options.tools ? new ToolCatalog(options.tools) : new ToolCatalog(ALL_TOOLS, prebuiltSchemas());
@@ -94,26 +113,28 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   if (!personas.has(defaultPersona)) throw new StartupError(unknownPersonaMessage(defaultPersona, personas));
 
   const memory = openMemory({
-    path: resolveMemoryPath({ ...options, env }),
+    path: database ? '' : resolveMemoryPath({ ...options, env }),
+    ...(database ? { url: database.url, password: database.password } : {}),
     secrets: masked,
     defaultTenant: config.releases.default_tenant,
     busyTimeoutMs: config.memory.busy_timeout_ms,
     ...(options.migrations ? { migrations: options.migrations } : {}),
   });
-  try {
-    syncKnownIssues(memory, config.knowledge_dirs);
-    indexLegacyFixes(memory);
-  } catch (error) {
-    memory.close();
-    throw new StartupError((error as Error).message);
-  }
-
-  // A promotion whose process died between the target commit and the ledger is finished now.
-  try {
-    for (const r of reconcilePromotions(memory)) logger.warn('promotion journal reconciled at start', { ...r });
-  } catch (error) {
-    logger.error('could not reconcile the promotion journal', { message: (error as Error).message });
-  }
+  // Before the memory serves anyone (queries wait for it; ready() reports its failure).
+  memory.afterOpen(async () => {
+    try {
+      await syncKnownIssues(memory, config.knowledge_dirs);
+      await indexLegacyFixes(memory);
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+    // A promotion whose process died between the target commit and the ledger is finished now.
+    try {
+      for (const r of await reconcilePromotions(memory)) logger.warn('promotion journal reconciled at start', { ...r });
+    } catch (error) {
+      logger.error('could not reconcile the promotion journal', { message: (error as Error).message });
+    }
+  });
 
   const runtime: Runtime = {
     version: VERSION,
@@ -131,9 +152,25 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     readOnly: options.readOnly ?? false,
     httpTokens,
     metrics: new Metrics(),
+    ready: async () => {
+      try {
+        await memory.ready();
+      } catch (error) {
+        if (error instanceof MemoryOpenError) throw new StartupError(error.message, { cause: error });
+        throw error;
+      }
+    },
     close: () => memory.close(),
   };
   installSkillService(runtime);
   for (const extend of options.extend ?? []) extend(runtime);
   return runtime;
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

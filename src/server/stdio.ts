@@ -11,7 +11,7 @@ export async function serveStdio(runtime: Runtime): Promise<{ close(): Promise<v
     if (closed) return;
     closed = true;
     await session.close();
-    runtime.close();
+    await runtime.close();
   };
   transport.onclose = () => void close();
   await session.server.connect(transport);

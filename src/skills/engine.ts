@@ -116,7 +116,7 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
     if (options.resume) {
       // A read-only server would plan the rest and record the real run as planned: no longer resumable.
       if (ctx.session.readOnly) throw new ToolError('precondition', `run ${options.resume.runId} cannot be resumed on a read-only server`, { hint: 'resume it on a server started without --read-only' });
-      startAt = restore(deps, ctx.session.principal.tenant, state, sandbox, options.resume, owner);
+      startAt = await restore(deps, ctx.session.principal.tenant, state, sandbox, options.resume, owner);
       // Only a question the operator was shown can be approved.
       approved = options.resume.approve && skill.steps[startAt]?.confirm !== undefined && state.asked === true;
     } else {
@@ -124,14 +124,14 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
       state.id = newRunId();
       sandbox.set('inputs', inputs);
       const parent = ctx.caller ? { run: ctx.caller.run_id, step: ctx.caller.step, depth } : undefined;
-      createRun(deps.memory, { id: state.id, tenant: ctx.session.principal.tenant, started_by: ctx.session.principal.subject, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs, owner, parent });
+      await createRun(deps.memory, { id: state.id, tenant: ctx.session.principal.tenant, started_by: ctx.session.principal.subject, skill: skill.name, version: skill.version, file, status: 'running', dry_run: state.dryRun, inputs, owner, parent });
     }
     const lease = holdLease(deps, state.id, owner, ctx);
     try {
       return await execute(deps, ctx, state, sandbox, startAt, approved, started);
     } catch (error) {
       // Nothing may leave a run looking as if it were still running.
-      finishRun(deps.memory, state.id, { status: 'failed', outputs: {}, error: `the engine failed: ${(error as Error).message}`, duration_ms: performance.now() - started });
+      await finishRun(deps.memory, state.id, { status: 'failed', outputs: {}, error: `the engine failed: ${(error as Error).message}`, duration_ms: performance.now() - started });
       throw error;
     } finally {
       lease.release();
@@ -148,11 +148,9 @@ export async function runSkill(deps: EngineDeps, ctx: ToolContext, options: RunO
 function holdLease(deps: EngineDeps, runId: string, owner: string, ctx: ToolContext): { release(): void } {
   markOwnerLive(owner, true);
   const timer = setInterval(() => {
-    try {
-      renewLease(deps.memory, runId, owner);
-    } catch (error) {
+    renewLease(deps.memory, runId, owner).catch((error: unknown) => {
       ctx.logger.warn('could not renew the lease of a skill run', { run_id: runId, message: (error as Error).message });
-    }
+    });
   }, Math.max(50, Math.floor(deps.config.skills.lease_ms / 3)));
   timer.unref();
   return {
@@ -188,7 +186,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   let asking = false;
   if (state.interrupted) {
     const decision = interruptedDecision(state, state.interrupted, state.askedInterrupted ?? false);
-    if (decision !== 'rerun') recordInterrupted(deps, state, sandbox, env, skill.steps[startAt]!, state.interrupted, decision ?? 'ask');
+    if (decision !== 'rerun') await recordInterrupted(deps, state, sandbox, env, skill.steps[startAt]!, state.interrupted, decision ?? 'ask');
     if (decision === 'skip') startAt += 1;
     if (!decision) asking = true;
   }
@@ -198,7 +196,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
     if (!open) continue;
     const decision = interruptedDecision(state, open.call, open.asked);
     if (decision) finallyDecisions.set(step.name, decision);
-    else recordInterrupted(deps, state, sandbox, env, step, open.call, 'ask');
+    else await recordInterrupted(deps, state, sandbox, env, step, open.call, 'ask');
     if (!decision) asking = true;
   }
   if (asking) {
@@ -217,9 +215,9 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
     }
     env.approved = approved && i === startAt;
     const run = await runStep(skill.steps[i]!, 'main', env);
-    record(deps.memory, state, sandbox, skill.steps[i]!, run, env);
+    await record(deps.memory, state, sandbox, skill.steps[i]!, run, env);
     if (i === startAt && state.retrying && (run.result.status === 'succeeded' || run.result.status === 'healed')) {
-      rememberFix(env, state.retrying.tool, state.retrying.error as ToolErrorJSON, `resumed run ${state.id}: the step succeeded when run again`);
+      await rememberFix(env, state.retrying.tool, state.retrying.error as ToolErrorJSON, `resumed run ${state.id}: the step succeeded when run again`);
     }
     await ctx.progress({ progress: i + 1, total, message: `${run.result.name}: ${run.result.status}` }).catch(() => undefined);
     if (!GOES_ON.has(run.result.status)) {
@@ -245,11 +243,11 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
     });
     for (const [j, step] of skill.finally.entries()) {
       if (finallyDecisions.get(step.name) === 'skip') {
-        recordInterrupted(deps, state, sandbox, cleanup, step, state.interruptedFinally!.get(step.name)!.call, 'skip');
+        await recordInterrupted(deps, state, sandbox, cleanup, step, state.interruptedFinally!.get(step.name)!.call, 'skip');
         continue;
       }
       const run = await runStep(step, 'finally', cleanup);
-      record(deps.memory, state, sandbox, step, run, cleanup);
+      await record(deps.memory, state, sandbox, step, run, cleanup);
       await ctx.progress({ progress: skill.steps.length + j + 1, total, message: `${step.name}: ${run.result.status}` }).catch(() => undefined);
       if (run.result.status === 'failed' && (status === 'succeeded' || status === 'planned')) status = 'failed';
     }
@@ -269,7 +267,7 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
     outputs = {};
   }
   const duration_ms = Math.round(performance.now() - started);
-  finishRun(deps.memory, state.id, { status, outputs, error, duration_ms });
+  await finishRun(deps.memory, state.id, { status, outputs, error, duration_ms });
   const result: Omit<RunResult, 'report'> = {
     run_id: state.id,
     skill: skill.name,
@@ -284,12 +282,12 @@ async function execute(deps: EngineDeps, ctx: ToolContext, state: RunState, sand
   return { ...result, report: renderRunReport(result, { error, readOnly: ctx.session.readOnly }) };
 }
 
-function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv, options: { keepCallOpen?: boolean } = {}): void {
+async function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, step: Step, run: StepRun, env: StepEnv, options: { keepCallOpen?: boolean } = {}): Promise<void> {
   const { result } = run;
   // Recorded first, with its call closed in the same transaction: a step that ran stays recorded
   // (and is not run again on a resume) whatever happens next.
-  memory.db.transaction(() => {
-    addRunStep(memory, state.id, {
+  await memory.transaction(async () => {
+    await addRunStep(memory, state.id, {
       round: state.round,
       phase: result.phase,
       name: result.name,
@@ -305,8 +303,8 @@ function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSandbox, s
       matches: result.matches ?? null,
       note: result.note ?? null,
     });
-    if (result.tool && !options.keepCallOpen) finishStepCalls(memory, state.id, result.phase, result.name, result.status);
-  })();
+    if (result.tool && !options.keepCallOpen) await finishStepCalls(memory, state.id, result.phase, result.name, result.status);
+  });
   state.steps.push(result);
   state.scopeSteps[step.name] = { status: result.status, ...(result.error ? { error: result.error.message } : {}) };
   // Only this step's status crosses into the sandbox, not the whole map again.
@@ -346,10 +344,10 @@ export function stoppedStatus(run: RunRecord, leaseMs: number, verb: 'resumed' |
  * Load a stopped or interrupted run for a resume: its inputs, and the outputs of the steps before
  * the one it stopped at. Returns the index of that step.
  */
-function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: ExpressionSandbox, resume: NonNullable<RunOptions['resume']>, owner: string): number {
+async function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: ExpressionSandbox, resume: NonNullable<RunOptions['resume']>, owner: string): Promise<number> {
   const { memory } = deps;
   const runId = resume.runId;
-  const stored = getRun(memory, tenant, runId);
+  const stored = await getRun(memory, tenant, runId);
   if (!stored) throw new ToolError('not_found', `no skill run ${runId}`, { hint: 'skill_runs lists recent runs' });
   const { run, steps } = stored;
   if (run.skill !== state.skill.name) throw new ToolError('conflict', `run ${runId} is a run of ${run.skill}, not ${state.skill.name}`);
@@ -389,16 +387,16 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
   state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
   if (stopStep?.tool === 'skill_run') {
     // The inner run keeps its own record: continue it, or take how it ended, rather than start the nested skill again.
-    const inner = childRun(memory, runId, stopStep.name);
+    const inner = await childRun(memory, runId, stopStep.name);
     const innerStatus = inner && effectiveStatus(inner, deps.config.skills.lease_ms);
     if (inner && innerStatus === 'running') {
       throw new ToolError('conflict', `run ${runId} cannot be resumed: the inner run ${inner.id} of its step ${stopStep.name} is running`, { hint: 'wait for that run to end, then resume this one' });
     }
     if (inner && innerStatus && (innerStatus === 'interrupted' || RESUMABLE.includes(innerStatus))) state.innerRun = { id: inner.id };
-    if (inner && (innerStatus === 'succeeded' || innerStatus === 'abandoned')) state.innerRun = { id: inner.id, ended: innerEnded(memory, tenant, inner, stopStep.name) };
+    if (inner && (innerStatus === 'succeeded' || innerStatus === 'abandoned')) state.innerRun = { id: inner.id, ended: await innerEnded(memory, tenant, inner, stopStep.name) };
   }
   if (stopStep && !state.innerRun) {
-    const call = openStepCall(memory, runId, 'main', stopStep.name);
+    const call = await openStepCall(memory, runId, 'main', stopStep.name);
     if (call) {
       state.interrupted = call;
       state.askedInterrupted = stoppedAt?.kind === 'tool' && stoppedAt.status === 'awaiting_approval';
@@ -408,14 +406,14 @@ function restore(deps: EngineDeps, tenant: string, state: RunState, sandbox: Exp
   const latestFinally = new Map<string, RunStepRecord>();
   for (const row of steps) if (row.phase === 'finally') latestFinally.set(row.name, row);
   for (const step of state.skill.finally) {
-    const call = openStepCall(memory, runId, 'finally', step.name);
+    const call = await openStepCall(memory, runId, 'finally', step.name);
     if (!call) continue;
     const row = latestFinally.get(step.name);
     (state.interruptedFinally ??= new Map()).set(step.name, { call, asked: row?.kind === 'tool' && row.status === 'awaiting_approval' });
   }
   // Claimed last: a restore that fails leaves the run as it was, still resumable.
   const seen = status === 'interrupted' ? { owner: run.owner, heartbeat_at: run.heartbeat_at } : undefined;
-  if (!claimRun(memory, tenant, runId, RESUMABLE, owner, seen)) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
+  if (!(await claimRun(memory, tenant, runId, RESUMABLE, owner, seen))) throw new ToolError('conflict', `run ${runId} is being resumed by another call`);
   return startAt;
 }
 
@@ -429,17 +427,17 @@ function interruptedDecision(state: RunState, call: StepCall, asked: boolean): '
 }
 
 /** Record an interrupted change as skipped on the operator's word, or as waiting on the question (its call stays open). */
-function recordInterrupted(deps: EngineDeps, state: RunState, sandbox: ExpressionSandbox, env: StepEnv, step: Step, call: StepCall, decision: 'skip' | 'ask'): void {
+async function recordInterrupted(deps: EngineDeps, state: RunState, sandbox: ExpressionSandbox, env: StepEnv, step: Step, call: StepCall, decision: 'skip' | 'ask'): Promise<void> {
   const phase = phaseOf(state.skill, step);
   const base: StepResult = { name: step.name, phase, kind: 'tool', status: 'skipped', tool: call.tool, ...(call.args ? { args: call.args } : {}), duration_ms: 0, attempts: 0 };
   if (decision === 'skip') {
-    record(deps.memory, state, sandbox, step, { result: { ...base, note: `skipped on the operator's word: the ${call.tool} call started at ${call.started_at} was never recorded as done` } }, env);
+    await record(deps.memory, state, sandbox, step, { result: { ...base, note: `skipped on the operator's word: the ${call.tool} call started at ${call.started_at} was never recorded as done` } }, env);
     return;
   }
   const question =
     `${phase === 'finally' ? 'finally ' : ''}step ${step.name} (${call.tool}) was started at ${call.started_at} and its process died before the result was recorded: ` +
     `the change may or may not have happened. Check, then resume with interrupted "rerun" (or approve) to run it again, or "skip" if it happened`;
-  record(deps.memory, state, sandbox, step, { result: { ...base, status: 'awaiting_approval', note: question } }, env, { keepCallOpen: true });
+  await record(deps.memory, state, sandbox, step, { result: { ...base, status: 'awaiting_approval', note: question } }, env, { keepCallOpen: true });
 }
 
 function phaseOf(skill: Skill, step: Step): 'main' | 'finally' {

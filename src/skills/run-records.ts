@@ -8,7 +8,7 @@ import { renderRunReport } from './report.js';
  * a succeeded run gives its result (outputs included) as skill_run returned it; an abandoned
  * one fails the step.
  */
-export function innerEnded(memory: MemoryDb, tenant: string, inner: RunRecord, stepName: string): { outcome: ToolOutcome; note: string } {
+export async function innerEnded(memory: MemoryDb, tenant: string, inner: RunRecord, stepName: string): Promise<{ outcome: ToolOutcome; note: string }> {
   if (inner.status === 'abandoned') {
     const message = `inner run ${inner.id} (${inner.skill}) of step ${stepName} was abandoned${inner.error ? ` (${inner.error})` : ''}: it is not started again`;
     return {
@@ -18,7 +18,7 @@ export function innerEnded(memory: MemoryDb, tenant: string, inner: RunRecord, s
   }
   // Each step as it last ended, in the order the steps first ran.
   const latest = new Map<string, RunStepRecord>();
-  for (const row of getRun(memory, tenant, inner.id)?.steps ?? []) latest.set(`${row.phase}:${row.name}`, row);
+  for (const row of (await getRun(memory, tenant, inner.id))?.steps ?? []) latest.set(`${row.phase}:${row.name}`, row);
   const result: Omit<RunResult, 'report'> = {
     run_id: inner.id,
     skill: inner.skill,

@@ -76,14 +76,14 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
   const summary = (run: RunRecord) => runSummary({ ...run, status: effectiveStatus(run, deps.config.skills.lease_ms) });
 
   return {
-    abandon: (runId: string, tenant: string, reason?: string) => {
-      const stored = getRun(deps.memory, tenant, runId);
+    abandon: async (runId: string, tenant: string, reason?: string) => {
+      const stored = await getRun(deps.memory, tenant, runId);
       if (!stored) throw new ToolError('not_found', `no skill run ${runId}`, { hint: 'skill_runs lists recent runs' });
       const { run } = stored;
       const status = stoppedStatus(run, deps.config.skills.lease_ms, 'abandoned');
       const why = `abandoned${reason ? `: ${reason}` : ''} (was ${status})`;
-      if (!abandonRun(deps.memory, tenant, runId, run, why)) throw new ToolError('conflict', `run ${runId} changed while it was being abandoned (resumed by another call?)`, { hint: 'skill_runs shows its state now' });
-      return summary(getRun(deps.memory, tenant, runId)!.run);
+      if (!(await abandonRun(deps.memory, tenant, runId, run, why))) throw new ToolError('conflict', `run ${runId} changed while it was being abandoned (resumed by another call?)`, { hint: 'skill_runs shows its state now' });
+      return summary((await getRun(deps.memory, tenant, runId))!.run);
     },
 
     list: (): SkillSummary[] =>
@@ -148,7 +148,7 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
 
     run: async (request, ctx) => {
       if (request.resume) {
-        const stored = getRun(deps.memory, ctx.session.principal.tenant, request.resume);
+        const stored = await getRun(deps.memory, ctx.session.principal.tenant, request.resume);
         if (!stored) throw new ToolError('not_found', `no skill run ${request.resume}`, { hint: 'skill_runs lists recent runs' });
         const loaded = stored.run.file && existsSync(stored.run.file) && !request.name ? loadSkillFile(stored.run.file) : find(request.name ?? stored.run.skill);
         return runSkill(engine, ctx, { loaded, resume: { runId: request.resume, approve: request.approve ?? false, interrupted: request.interrupted } });
@@ -158,10 +158,10 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       return runSkill(engine, ctx, { loaded, inputs: request.inputs ?? {}, dryRun: request.dry_run ?? false });
     },
 
-    runs: (query, tenant): RunsResult => {
-      const runs = listRuns(deps.memory, tenant, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 }).map(summary);
+    runs: async (query, tenant): Promise<RunsResult> => {
+      const runs = (await listRuns(deps.memory, tenant, { ...(query.skill ? { skill: query.skill } : {}), limit: query.limit ?? 20 })).map(summary);
       if (!query.run_id) return { runs };
-      const stored = getRun(deps.memory, tenant, query.run_id);
+      const stored = await getRun(deps.memory, tenant, query.run_id);
       if (!stored) throw new ToolError('not_found', `no skill run ${query.run_id}`, { hint: 'call skill_runs without run_id to list recent runs' });
       return {
         runs,

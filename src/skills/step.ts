@@ -24,7 +24,7 @@ export interface StepEnv {
   /** The run the steps belong to: nested skill_run calls carry it as their caller. */
   run?: { id: string; depth: number };
   /** Journal a tool call before it is made (a crash during it is then seen on resume). */
-  journal?: (call: { step: Step; tool: string; args: Record<string, unknown>; idempotent: boolean }) => void;
+  journal?: (call: { step: Step; tool: string; args: Record<string, unknown>; idempotent: boolean }) => Promise<void>;
   /**
    * A skill_run step whose inner run exists already: continue that run (with the operator's
    * approve and interrupted decision) instead of starting a new one, or, when it has ended for
@@ -223,7 +223,7 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
     callArgs = { resume: existing.runId, approve: existing.approve, ...(existing.interrupted ? { interrupted: existing.interrupted } : {}) };
     result.note = `continued inner run ${existing.runId}`;
   }
-  if (!env.dryRun) env.journal?.({ step, tool: name, args: callArgs, idempotent: !!tool && (tool.annotations.readOnlyHint || tool.annotations.idempotentHint) });
+  if (!env.dryRun) await env.journal?.({ step, tool: name, args: callArgs, idempotent: !!tool && (tool.annotations.readOnlyHint || tool.annotations.idempotentHint) });
   let outcome = await callWithRetry(step, callArgs, env, result);
   if (name === 'skill_run') {
     const inner = innerRun(outcome);
@@ -286,7 +286,7 @@ async function callWithRetry(step: Step, args: Record<string, unknown>, env: Ste
     const outcome = await callOnce(step.tool!, args, env, timeoutMs, step.name);
     if (outcome.ok) {
       if (first) {
-        rememberFix(env, step.tool!, first, `retried: attempt ${attempt} succeeded`);
+        await rememberFix(env, step.tool!, first, `retried: attempt ${attempt} succeeded`);
         result.note = `succeeded on attempt ${attempt} after ${first.code}: ${first.message}`;
       }
       return outcome;
@@ -326,15 +326,15 @@ async function heal(step: Step, args: Record<string, unknown>, env: StepEnv, res
   }
   result.status = 'healed';
   result.note = `auto_heal (${errorClass}): ${healed.detail}; the step then succeeded`;
-  rememberFix(env, step.tool!, failed.error, `auto_heal ran ${describeHeal(action)}, then the step succeeded`);
+  await rememberFix(env, step.tool!, failed.error, `auto_heal ran ${describeHeal(action)}, then the step succeeded`);
   return retried;
 }
 
 /** A fix that worked goes to memory, so the next failure with this text shows it. */
-export function rememberFix(env: Pick<StepEnv, 'memory' | 'ctx'>, tool: string, error: StepError, fix: string): void {
+export async function rememberFix(env: Pick<StepEnv, 'memory' | 'ctx'>, tool: string, error: StepError, fix: string): Promise<void> {
   try {
     const { tenant, subject } = env.ctx.session.principal;
-    learnFix(env.memory, { tenant, subject }, { tool, error_pattern: errorPattern(error.message), root_cause: `${error.code}: ${error.message.slice(0, 300)}`, fix });
+    await learnFix(env.memory, { tenant, subject }, { tool, error_pattern: errorPattern(error.message), root_cause: `${error.code}: ${error.message.slice(0, 300)}`, fix });
   } catch (problem) {
     env.ctx.logger.warn('could not record a learned fix', { message: (problem as Error).message });
   }
@@ -351,9 +351,9 @@ async function fail(step: Step, env: StepEnv, result: StepResult, error: StepErr
   if (result.status === 'cancelled') return;
   try {
     // Only fixes whose pattern is in this error: a fix for another failure of the same tool would mislead.
-    const matches = findKnownIssues(env.memory, { tenant: env.ctx.session.principal.tenant, tool: step.tool ?? env.skill, error_text: error.message, limit: 3, onErrorTextOnly: true });
+    const matches = await findKnownIssues(env.memory, { tenant: env.ctx.session.principal.tenant, tool: step.tool ?? env.skill, error_text: error.message, limit: 3, onErrorTextOnly: true });
     if (matches.length) {
-      countMatches(env.memory, matches);
+      await countMatches(env.memory, matches);
       result.matches = matches.map(({ kind, id, tool, pattern, root_cause, fix, score }) => ({ kind, id, tool, pattern, root_cause, fix, score }));
     }
   } catch (problem) {

@@ -36,8 +36,8 @@ export const memorySessionLog = defineTool({
   }),
   output: z.object({ id: z.number().int(), ts: z.string(), action: z.string(), details: z.string() }),
   annotations: appendOnly,
-  handler: ({ action, details }, ctx) => {
-    const entry = addSessionLog(ctx.memory, ctx.session.principal, action, details);
+  handler: async ({ action, details }, ctx) => {
+    const entry = await addSessionLog(ctx.memory, ctx.session.principal, action, details);
     return { id: entry.id, ts: entry.ts, action: entry.action, details: entry.details };
   },
   summarize: (r) => `logged #${r.id}: ${r.action}`,
@@ -57,8 +57,8 @@ export const memorySessionRead = defineTool({
     next_before: z.number().int().optional().describe('Pass as before for the next older page; absent on the oldest page'),
   }),
   annotations: readOnly,
-  handler: ({ limit, before }, ctx) => {
-    const rows = recentSessionLog(ctx.memory, ctx.session.principal.tenant, { limit: limit + 1, ...(before ? { before } : {}) });
+  handler: async ({ limit, before }, ctx) => {
+    const rows = await recentSessionLog(ctx.memory, ctx.session.principal.tenant, { limit: limit + 1, ...(before ? { before } : {}) });
     const entries = rows.slice(0, limit);
     return { entries, ...(rows.length > limit ? { next_before: entries.at(-1)!.id } : {}) };
   },
@@ -77,10 +77,10 @@ export const memoryAppend = defineTool({
   }),
   output: z.object({ key: z.string(), list: z.string(), id: z.number().int(), length: z.number().int() }),
   annotations: appendOnly,
-  handler: ({ key, list, item }, ctx) => {
+  handler: async ({ key, list, item }, ctx) => {
     const max = ctx.config.memory.item_max_bytes;
     try {
-      return { key, list, ...appendItem(ctx.memory, ctx.session.principal.tenant, key, list, item, max) };
+      return { key, list, ...(await appendItem(ctx.memory, ctx.session.principal.tenant, key, list, item, max)) };
     } catch (error) {
       if (!(error instanceof ItemTooLargeError)) throw error;
       throw new ToolError('invalid_input', `item: expected at most ${max} bytes of JSON (memory.item_max_bytes), got ${error.bytes}`, {
@@ -113,8 +113,8 @@ export const memoryRead = defineTool({
     more_lists: z.boolean().describe(`More than ${MAX_LISTS_PER_READ} lists under the key: name one with list`),
   }),
   annotations: readOnly,
-  handler: ({ key, list, limit, before }, ctx) => {
-    const read = readLists(ctx.memory, ctx.session.principal.tenant, key, { list, limit, before });
+  handler: async ({ key, list, limit, before }, ctx) => {
+    const read = await readLists(ctx.memory, ctx.session.principal.tenant, key, { list, limit, before });
     const pages = Object.entries(read.lists);
     return {
       key,
@@ -140,9 +140,9 @@ export const learnToolFix = defineTool({
   }),
   output: z.object({ id: z.number().int(), created: z.boolean(), taught_by: z.string(), times_fixed: z.number().int(), times_matched: z.number().int() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  handler: ({ tool_name, error_pattern, root_cause, fix_description }, ctx) => {
+  handler: async ({ tool_name, error_pattern, root_cause, fix_description }, ctx) => {
     const { tenant, subject } = ctx.session.principal;
-    const { fix, created } = learnFix(ctx.memory, { tenant, subject }, { tool: tool_name, error_pattern, root_cause, fix: fix_description });
+    const { fix, created } = await learnFix(ctx.memory, { tenant, subject }, { tool: tool_name, error_pattern, root_cause, fix: fix_description });
     return { id: fix.id, created, taught_by: fix.taught_by, times_fixed: fix.times_fixed, times_matched: fix.times_matched };
   },
   summarize: (r) => (r.created ? `learned fix #${r.id}` : `updated fix #${r.id} (recorded ${r.times_fixed} times)`),
@@ -161,11 +161,11 @@ export const checkKnownIssues = defineTool({
     }),
   output: z.object({ matches: z.array(issueMatchSchema), count: z.number().int() }),
   annotations: readOnly,
-  handler: ({ tool_name, error_text, limit }, ctx) => {
+  handler: async ({ tool_name, error_text, limit }, ctx) => {
     if (!tool_name && !error_text) {
       throw new ToolError('invalid_input', 'check_known_issues needs tool_name or error_text', { hint: 'give the failing tool name, the error text, or both' });
     }
-    const matches = findKnownIssues(ctx.memory, {
+    const matches = await findKnownIssues(ctx.memory, {
       tenant: ctx.session.principal.tenant,
       ...(tool_name ? { tool: tool_name } : {}),
       ...(error_text ? { error_text } : {}),

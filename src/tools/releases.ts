@@ -175,8 +175,8 @@ export const releaseList = defineTool({
   }),
   output: z.object({ releases: z.array(releaseSummarySchema), count: z.number().int() }),
   annotations: readOnly,
-  handler: (args, ctx) => {
-    const releases = listReleases(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.status ? { status: args.status } : {}), ...(args.environment ? { environment: args.environment } : {}) });
+  handler: async (args, ctx) => {
+    const releases = await listReleases(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.status ? { status: args.status } : {}), ...(args.environment ? { environment: args.environment } : {}) });
     const rows = releases.map((r) => ({ ...r, commit_sha: typeof r.bundle.commit_sha === 'string' ? r.bundle.commit_sha : null, migrations: r.migrations.length }));
     return { releases: rows, count: rows.length };
   },
@@ -220,8 +220,8 @@ export const releaseEvents = defineTool({
     ),
   }),
   annotations: readOnly,
-  handler: (args, ctx) => ({
-    events: listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
+  handler: async (args, ctx) => ({
+    events: await listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
   }),
   summarize: (r) => `${r.events.length} event(s)`,
 });

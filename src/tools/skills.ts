@@ -148,9 +148,9 @@ export interface SkillService {
   lint(target?: string, options?: { anyFile?: boolean }): Promise<LintReport>;
   run(request: SkillRunRequest, ctx: ToolContext): Promise<RunResult>;
   /** Runs of one tenant: another tenant's run id is not found. */
-  runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }, tenant: string): RunsResult;
+  runs(query: { run_id?: string | undefined; skill?: string | undefined; limit?: number | undefined }, tenant: string): Promise<RunsResult>;
   /** End a stopped or interrupted run of this tenant for good; it can no longer be resumed. */
-  abandon(runId: string, tenant: string, reason?: string): RunSummary;
+  abandon(runId: string, tenant: string, reason?: string): Promise<RunSummary>;
 }
 
 declare module './registry.js' {

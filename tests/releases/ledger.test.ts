@@ -19,7 +19,7 @@ describe('release ledger through an MCP client', () => {
   const flags = () => currentFlags(runtime.memory, 'primary', runtime.config.environments.find((e) => e.name === 'staging')!);
   const events = async (release_id: string) => data<{ events: Array<{ event: string; actor: string; details: Record<string, unknown> }> }>(await mcp.call('release_events', { release_id })).events;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     staging = join(dir.path, 'staging.db');
   });
@@ -92,7 +92,7 @@ describe('release ledger through an MCP client', () => {
     expect(columnsOf(staging, 'users')).toContain('plan');
     expect(rowsOf(staging, "SELECT name FROM sqlite_master WHERE name IN ('audit_log', 'users_email') ORDER BY name")).toEqual([{ name: 'audit_log' }, { name: 'users_email' }]);
     expect(rowsOf(staging, 'SELECT plan FROM users ORDER BY id')).toEqual([{ plan: 'basic' }, { plan: 'basic' }, { plan: 'basic' }]);
-    expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+    expect(await flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
     expect(existsSync(promoted.backup_path!)).toBe(true);
     expect(schemaOf(promoted.backup_path!)).toEqual(before);
 
@@ -113,7 +113,7 @@ describe('release ledger through an MCP client', () => {
     expect(errorOf(failed).message).toMatch(/migration 3 failed: UNIQUE constraint failed/);
     expect(schemaOf(staging)).toEqual(before);
     expect(columnsOf(staging, 'users')).not.toContain('plan');
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     const manifest = data<Manifest>(await mcp.call('release_get', { release_id: id }));
     expect(manifest.status).toBe('failed');
     expect(manifest.failed_at).toBeTruthy();
@@ -138,7 +138,7 @@ describe('release ledger through an MCP client', () => {
     expect(rowsOf(staging, 'PRAGMA table_info(users)')).toEqual(columnsBefore);
     expect(schemaOf(staging)).toEqual(before);
     expect(rowsOf(staging, 'SELECT COUNT(*) AS n FROM users')).toEqual([{ n: 3 }]);
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     const again = await mcp.call('release_rollback', { release_id: id });
     expect(errorOf(again).message).toMatch(/is rolled_back: only a release that is promoted or failed can be rolled back/);
     expect((await events(id)).map((e) => e.event)).toEqual(['release.prepared', 'release.promoted', 'release.rollback', 'release.refused']);
@@ -170,11 +170,11 @@ describe('release ledger through an MCP client', () => {
     expect(errorOf(refused).code).toBe('precondition');
     expect(errorOf(refused).message).toContain('beta');
     expect(errorOf(refused).message).toContain(b.id);
-    expect(flags()).toMatchObject({ beta: 'silver' });
+    expect(await flags()).toMatchObject({ beta: 'silver' });
     expect(data<Manifest>(await mcp.call('release_get', { release_id: a.id })).status).toBe('promoted');
     data(await mcp.call('release_rollback', { release_id: b.id }));
     data(await mcp.call('release_rollback', { release_id: a.id }));
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
   });
 
   it('refuses a rollback that would drop data written to the new structures, and points at the backup', async () => {
@@ -240,7 +240,7 @@ describe('release ledger through an MCP client', () => {
     expect(errorOf(result).code).toBe('not_found');
     expect(errorOf(result).message).toMatch(/promotion skill deploy_staging failed: no skill "deploy_staging"/);
     expect(schemaOf(staging)).toEqual(before);
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     expect(data<Manifest>(await mcp.call('release_get', { release_id: id })).status).toBe('failed');
   });
 

@@ -11,7 +11,7 @@ const ops = (list: unknown[]) => list.map((op) => migrationOpSchema.parse(op));
 describe('migration planning and dry run on a real SQLite file', () => {
   let dir: ReturnType<typeof tempDir>;
   let path: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     path = join(dir.path, 'target.db');
     seedUsers(path);
@@ -40,20 +40,20 @@ describe('migration planning and dry run on a real SQLite file', () => {
     }
   };
 
-  it('rejects identifiers that are not plain names and types outside the allow-list', () => {
+  it('rejects identifiers that are not plain names and types outside the allow-list', async () => {
     expect(migrationOpSchema.safeParse({ operation: 'drop_column', table: 'users; DROP TABLE x', column: 'a' }).success).toBe(false);
     expect(migrationOpSchema.safeParse({ operation: 'add_column', table: 'users', column: { name: 'x', type: 'TEXT); DROP TABLE users; --' } }).success).toBe(false);
     expect(migrationOpSchema.safeParse({ operation: 'add_column', table: 'users', column: { name: '1x', type: 'TEXT' } }).success).toBe(false);
     expect(migrationOpSchema.safeParse({ operation: 'add_column', table: 'users', column: { name: 'x', type: 'varchar(20)' } }).success).toBe(true);
   });
 
-  it('quotes default values as literals', () => {
+  it('quotes default values as literals', async () => {
     const plan = apply([{ operation: 'add_column', table: 'users', column: { name: 'note', type: 'TEXT', default: "it's; DROP TABLE users" } }]);
     expect(plan.migrations[0]!.sql).toBe(`ALTER TABLE "users" ADD COLUMN "note" TEXT DEFAULT 'it''s; DROP TABLE users'`);
     expect(rowsOf(path, 'SELECT DISTINCT note FROM users')).toEqual([{ note: "it's; DROP TABLE users" }]);
   });
 
-  it('modify_column rebuilds the table keeping rows and indexes, and its rollback rebuilds it back', () => {
+  it('modify_column rebuilds the table keeping rows and indexes, and its rollback rebuilds it back', async () => {
     const before = schemaOf(path);
     const plan = apply([{ operation: 'modify_column', table: 'users', column: { name: 'age', type: 'TEXT', default: 'unknown' } }]);
     expect(plan.migrations[0]!.sql).toContain('INSERT INTO "_release_mcp_new_users"');
@@ -77,7 +77,7 @@ describe('migration planning and dry run on a real SQLite file', () => {
     expect(schemaOf(path).length).toBe(before.length);
   });
 
-  it('reports a NOT NULL change over NULL values as a failed dry run, and changes nothing', () => {
+  it('reports a NOT NULL change over NULL values as a failed dry run, and changes nothing', async () => {
     const before = schemaOf(path);
     const target = TargetDb.open(path);
     const plan = target.dryRun(ops([{ operation: 'modify_column', table: 'users', column: { name: 'email', type: 'TEXT', nullable: false } }]));
@@ -87,7 +87,7 @@ describe('migration planning and dry run on a real SQLite file', () => {
     expect(schemaOf(path)).toEqual(before);
   });
 
-  it('refuses to rebuild a table with constraints the rebuild would drop', () => {
+  it('refuses to rebuild a table with constraints the rebuild would drop', async () => {
     withDb(path, (db) => db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER)'));
     const target = TargetDb.open(path);
     const plan = target.dryRun(ops([{ operation: 'modify_column', table: 'accounts', column: { name: 'n', type: 'TEXT' } }]));
@@ -95,7 +95,7 @@ describe('migration planning and dry run on a real SQLite file', () => {
     expect(plan.migrations[0]!.dry_run_result.error).toMatch(/constraints the rebuild would not keep/);
   });
 
-  it('plans each migration against the schema the earlier ones leave, and marks later ones not run after a failure', () => {
+  it('plans each migration against the schema the earlier ones leave, and marks later ones not run after a failure', async () => {
     const target = TargetDb.open(path);
     const plan = target.dryRun(
       ops([
@@ -112,7 +112,7 @@ describe('migration planning and dry run on a real SQLite file', () => {
     expect(columnsOf(path, 'teams')).toEqual([]);
   });
 
-  it('drop_table keeps CREATE statements as rollback SQL and flags the rows it would lose', () => {
+  it('drop_table keeps CREATE statements as rollback SQL and flags the rows it would lose', async () => {
     const target = TargetDb.open(path);
     const plan = target.dryRun(ops([{ operation: 'drop_table', table: 'users' }]));
     target.close();
@@ -120,19 +120,20 @@ describe('migration planning and dry run on a real SQLite file', () => {
     expect(plan.migrations[0]!.rollback_sql).toContain('CREATE INDEX users_name ON users (name)');
   });
 
-  it('computes canonical JSON with sorted keys at every level', () => {
+  it('computes canonical JSON with sorted keys at every level', async () => {
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: 'x' })).toBe('{"a":"x","b":[{"c":2,"d":1}]}');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
-  it('gives two releases prepared in the same minute distinct ids', () => {
+  it('gives two releases prepared in the same minute distinct ids', async () => {
     const memory = new MemoryDb({ path: ':memory:' });
     const actor = { role: 'admin' as const, tenant: 'primary', subject: 'test' };
     const release = { from_env: 'dev', to_env: 'staging', bundle_sha256: 'x', hotfix: false, allow_data_loss: false, bundle: {}, migrations: [], feature_flags: {}, schema_before: 'y' };
     const now = new Date('2024-01-15T12:00:30Z');
-    const ids = [1, 2, 3].map(() => insertPrepared(memory, release, actor, 1, now).id);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await insertPrepared(memory, release, actor, 1, now)).id);
     expect(ids).toEqual(['rel_20240115_1200', 'rel_20240115_1200_2', 'rel_20240115_1200_3']);
-    expect(insertPrepared(memory, release, actor, 1, new Date('2024-01-15T12:01:00Z')).id).toBe('rel_20240115_1201');
-    memory.close();
+    expect((await insertPrepared(memory, release, actor, 1, new Date('2024-01-15T12:01:00Z'))).id).toBe('rel_20240115_1201');
+    await memory.close();
   });
 });

@@ -29,14 +29,14 @@ describe('promotion journal', () => {
   };
   const stop = async () => {
     await mcp?.close();
-    runtime?.close();
+    await runtime?.close();
     mcp = undefined;
     runtime = undefined;
   };
   const flags = () => currentFlags(runtime!.memory, 'primary', runtime!.config.environments.find((e) => e.name === 'staging')!);
   const addPlan = [{ operation: 'add_column', table: 'users', column: { name: 'plan', type: 'TEXT', default: 'basic' } }];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = tempDir();
     config = ledgerConfig(dir.path);
     memoryPath = join(dir.path, 'memory.db');
@@ -83,7 +83,7 @@ describe('promotion journal', () => {
     const release = data<Manifest & { previous_flags: Record<string, unknown> }>(await c.call('release_get', { release_id: id }));
     expect(release.status).toBe('promoted');
     expect(release.previous_flags).toEqual({ new_ui: null, beta: null });
-    expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+    expect(await flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
     const events = data<{ events: Array<{ event: string; actor: string; details: Record<string, unknown> }> }>(await c.call('release_events', { release_id: id })).events;
     expect(events.at(-1)).toMatchObject({ event: 'release.promoted', actor: 'release-mcp (reconcile at start)', details: { reconciled: true } });
 
@@ -91,20 +91,20 @@ describe('promotion journal', () => {
     const rolled = data<Manifest & { reverted_migrations: number }>(await c.call('release_rollback', { release_id: id }));
     expect(rolled).toMatchObject({ status: 'rolled_back', reverted_migrations: 1 });
     expect(columnsOf(staging, 'users')).not.toContain('plan');
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
   });
 
   it('restores the flags and fails the release when the process died before the target committed', async () => {
     const id = await crashedPromotion('after_intent');
     expect(columnsOf(staging, 'users')).not.toContain('plan');
-    expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+    expect(await flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
     await stop();
 
     const c = await start();
     const release = data<Manifest & { error_message: string }>(await c.call('release_get', { release_id: id }));
     expect(release.status).toBe('failed');
     expect(release.error_message).toMatch(/before the target committed: nothing was applied, the flags were restored/);
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     expect(columnsOf(staging, 'users')).not.toContain('plan');
   });
 
@@ -144,7 +144,7 @@ describe('promotion journal', () => {
     }
     expect(columnsOf(staging, 'users')).toContain('plan');
     expect(rowsOf(memoryPath, `SELECT outcome, previous_flags FROM release_promotions WHERE release_id = '${id}'`)).toEqual([{ outcome: 'committed', previous_flags: '{"new_ui":null,"beta":null}' }]);
-    expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+    expect(await flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
   });
 
   it('says a committed promotion committed when the memory file stays locked, and release_get finishes it once free', async () => {
@@ -164,14 +164,14 @@ describe('promotion journal', () => {
     // So release_rollback works at once, without a restart.
     expect(data<Manifest>(await c.call('release_rollback', { release_id: id })).status).toBe('rolled_back');
     expect(columnsOf(staging, 'users')).not.toContain('plan');
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
   });
 
   it('finishes a promotion stopped after the target commit at the next release_rollback, without a restart', async () => {
     const id = await crashedPromotion('after_target_commit');
     const rolled = data<Manifest & { reverted_migrations: number }>(await mcp!.call('release_rollback', { release_id: id }));
     expect(rolled).toMatchObject({ status: 'rolled_back', reverted_migrations: 1 });
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     expect((await eventsOf(mcp!, id)).map((e) => [e.event, e.actor])).toEqual([
       ['release.prepared', expect.any(String)],
       ['release.promoted', 'release-mcp (reconcile on release_rollback)'],
@@ -185,7 +185,7 @@ describe('promotion journal', () => {
     try {
       expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('prepared');
       expect(errorOf(await mcp!.call('release_rollback', { release_id: id }))).toMatchObject({ code: 'conflict' });
-      expect(flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
+      expect(await flags()).toEqual({ new_ui: true, plan: 'basic', beta: 'gold' });
     } finally {
       renameSync(`${staging}.moved`, staging);
     }
@@ -212,7 +212,7 @@ describe('promotion journal', () => {
     // Promoting again first finishes the open promotion: the flags come back, the release is failed.
     const again = errorOf(await mcp!.call('release_promote', { release_id: id }));
     expect(again).toMatchObject({ code: 'precondition', message: expect.stringMatching(/is failed/) });
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
     expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('failed');
     expect(columnsOf(staging, 'users')).not.toContain('plan');
   });
@@ -229,16 +229,16 @@ describe('promotion journal', () => {
       holder.close();
     }
     expect(data<Manifest>(await mcp!.call('release_get', { release_id: id })).status).toBe('failed');
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic' });
   });
 
   it('keeps the previous flag values of an open intent when the intent is written again', async () => {
     await start();
     const memory = runtime!.memory;
     const intent = { release_id: 'rel_20260101_0000', tenant: 'primary', environment: 'staging', target: staging, plan_sha256: 'x' };
-    const write = (previous_flags: Record<string, unknown>) => memory.db.transaction(() => journalIntent(memory, { ...intent, previous_flags } as Parameters<typeof journalIntent>[1])).immediate();
-    expect(write({ new_ui: null })).toEqual({ new_ui: null });
-    expect(write({ new_ui: true })).toEqual({ new_ui: null });
+    const write = (previous_flags: Record<string, unknown>) => memory.transaction(() => journalIntent(memory, { ...intent, previous_flags } as Parameters<typeof journalIntent>[1]));
+    expect(await write({ new_ui: null })).toEqual({ new_ui: null });
+    expect(await write({ new_ui: true })).toEqual({ new_ui: null });
     expect(rowsOf(memoryPath, `SELECT previous_flags FROM release_promotions`)).toEqual([{ previous_flags: '{"new_ui":null}' }]);
   });
 
@@ -260,7 +260,7 @@ describe('promotion journal', () => {
     const c = await start();
     expect(data<Manifest>(await c.call('release_get', { release_id: r1 })).status).toBe('failed');
     // new_ui is still r1's value: back to the config value. beta is r2's: it stays.
-    expect(flags()).toEqual({ new_ui: false, plan: 'basic', beta: 'silver' });
+    expect(await flags()).toEqual({ new_ui: false, plan: 'basic', beta: 'silver' });
     expect((await eventsOf(c, r1)).at(-1)).toMatchObject({ event: 'release.failed', details: { reconciled: true, kept_flags: ['beta'] } });
   });
 

@@ -134,7 +134,7 @@ describe('HTTP authentication hardening', () => {
     expect(rows.length).toBeLessThanOrEqual(4);
     expect(details.reduce((n, d) => n + d.count, 0)).toBe(200);
     expect(details.reduce((n, d) => n + d.rate_limited, 0)).toBe(limited);
-    expect(renderMetrics(memory, new Metrics(), 30_000)).toMatch(/^release_calls_refused_total 200$/m);
+    expect(await renderMetrics(memory, new Metrics(), 30_000)).toMatch(/^release_calls_refused_total 200$/m);
     memory.close();
   });
 

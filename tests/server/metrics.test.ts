@@ -118,14 +118,14 @@ describe('/metrics', () => {
   it('counts a run whose process died as interrupted, not running, as skill_runs shows it', async () => {
     const before = await scrape();
     const dead = spawnSync('node', ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
-    const run = (id: string, owner: string, heartbeatAgoMs: number) => {
-      createRun(runtime.memory, { id, tenant: runtime.config.releases.default_tenant, started_by: 'test', skill: 's', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner });
+    const run = async (id: string, owner: string, heartbeatAgoMs: number) => {
+      await createRun(runtime.memory, { id, tenant: runtime.config.releases.default_tenant, started_by: 'test', skill: 's', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner });
       runtime.memory.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - heartbeatAgoMs, id);
     };
     // Killed: its process is gone and its lease (skills.lease_ms, 30 s here) expired a minute ago.
-    run('metrics-killed', `${hostname()}:${dead}:0badc0de`, 90_000);
+    await run('metrics-killed', `${hostname()}:${dead}:0badc0de`, 90_000);
     // Alive: its process (this test's parent) exists and it renewed its lease just now.
-    run('metrics-live', `${hostname()}:${process.ppid}:live`, 0);
+    await run('metrics-live', `${hostname()}:${process.ppid}:live`, 0);
     const after = await scrape();
     expect(after.types.get('skill_runs')).toBe('gauge');
     expect(valueOf(after, 'skill_runs', { status: 'interrupted' }) - valueOf(before, 'skill_runs', { status: 'interrupted' })).toBe(1);
@@ -134,7 +134,7 @@ describe('/metrics', () => {
     expect(listed.runs.filter((r) => r.run_id.startsWith('metrics-')).map((r) => `${r.run_id}:${r.status}`).sort()).toEqual(['metrics-killed:interrupted', 'metrics-live:running']);
   });
 
-  it('escapes label values and HELP text', () => {
+  it('escapes label values and HELP text', async () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     const text = renderPrometheus([{ name: 'x_total', help: 'line\nbreak', type: 'counter', samples: [{ name: 'x_total', labels: { tool: 'we"ird\\' }, value: 3 }] }]);
     expect(text).toBe('# HELP x_total line\\nbreak\n# TYPE x_total counter\nx_total{tool="we\\"ird\\\\"} 3\n');

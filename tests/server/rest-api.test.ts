@@ -230,11 +230,11 @@ describe('REST API (seed 003) over HTTP', () => {
   });
 
   it('refuses an X-Tenant-Slug of another tenant with 403 and audits it', async () => {
-    const before = listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 }).length;
+    const before = (await listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 })).length;
     const reply = await asReply(await fetch(`${base}/api/releases/`, { headers: { ...admin, 'x-tenant-slug': 'other' } }));
     expect(reply.status).toBe(403);
     expect(reply.body).toEqual({ success: false, error: { code: 'forbidden', message: 'X-Tenant-Slug "other" is not the tenant of your token' } });
-    const events = listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 });
+    const events = await listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 });
     expect(events.length).toBe(before + 1);
     expect(events.at(-1)).toMatchObject({ actor: 'token:ADMIN_TOKEN', role: 'admin', details: { path: '/api/releases/', reason: 'X-Tenant-Slug names another tenant', tenant: 'other' } });
   });
@@ -252,7 +252,7 @@ describe('REST API (seed 003) over HTTP', () => {
     }
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
     expect(Number(retryAfter)).toBeGreaterThan(0);
-    const rows = listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 }).filter((e) => e.details.path === '/api/releases' && e.details.reason === 'invalid bearer token');
+    const rows = (await listEvents(runtime.memory, 'primary', { event: 'access.refused', limit: 100 })).filter((e) => e.details.path === '/api/releases' && e.details.reason === 'invalid bearer token');
     expect(rows).toHaveLength(1);
     // A valid token still passes.
     expect((await fetch(`${base}/api/releases/`, { headers: admin })).status).toBe(200);

@@ -6,7 +6,7 @@ import { tempDir } from '../helpers/harness.js';
 import { skillHarness, statuses, type SkillHarness } from './fixtures.js';
 
 let h: SkillHarness;
-beforeEach(() => {
+beforeEach(async () => {
   h = skillHarness({ config: { heal: { network: { command: ['true'] }, auth: { command: ['false'] } } } });
 });
 afterEach(() => h.close());
@@ -208,7 +208,7 @@ finally:
   });
 
   it('gives finally steps the failed tool, the error code and the known fixes of the failure', async () => {
-    learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
+    await learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
     h.write('t', skill(`
   - name: tag
     tool: test_flaky
@@ -224,7 +224,7 @@ finally:
   });
 
   it('attaches known fixes to a failed step and counts the match', async () => {
-    const { fix } = learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
+    const { fix } = await learnFix(h.runtime.memory, { tenant: 'primary', subject: 'test' }, { tool: 'test_flaky', error_pattern: 'manifest unknown', root_cause: 'image not built', fix: 'wait for the build' });
     h.write('t', skill(`
   - name: tag
     tool: test_flaky
@@ -361,7 +361,7 @@ finally:
     expect(resumed.status).toBe('succeeded');
     expect(h.fx.mutations).toEqual(['v1', 'last 1 v1']);
     expect(h.fx.calls.r).toBe(2);
-    const stored = getRun(h.runtime.memory, 'primary', failed.run_id)!;
+    const stored = (await getRun(h.runtime.memory, 'primary', failed.run_id))!;
     expect(stored.run).toMatchObject({ status: 'succeeded', resumes: 1, inputs: { tag: 'v1' } });
     expect(stored.steps.map((s) => `${s.round}:${s.name}:${s.status}`)).toEqual(['0:first:succeeded', '0:flaky:failed', '1:flaky:succeeded', '1:last:succeeded']);
     const learned = h.runtime.memory.db.prepare('SELECT fix FROM learned_fixes WHERE tool = ?').all('test_flaky') as Array<{ fix: string }>;
@@ -387,7 +387,7 @@ finally:
     expect(result.status).toBe('cancelled');
     expect(statuses(result)).toEqual({ slow: 'cancelled', cleanup: 'succeeded' });
     expect(h.fx.mutations).toEqual(['cleanup cancelled']);
-    expect(getRun(h.runtime.memory, 'primary', result.run_id)!.run.status).toBe('cancelled');
+    expect((await getRun(h.runtime.memory, 'primary', result.run_id))!.run.status).toBe('cancelled');
   });
 
   it('records every run completely in memory, with secrets masked', async () => {
@@ -401,7 +401,7 @@ finally:
     output: e
 `, 'inputs:\n  token: { type: string, required: true }\n'));
     const result = await h.run({ name: 't', inputs: { token: 's3cr3t-token' } });
-    const runs = h.runtime.services.skills!.runs({ run_id: result.run_id }, 'primary');
+    const runs = await h.runtime.services.skills!.runs({ run_id: result.run_id }, 'primary');
     expect(runs.runs[0]!.run_id).toBe(result.run_id);
     expect(runs.run!.summary).toMatchObject({ skill: 't', version: '1', status: 'succeeded' });
     expect(runs.run!.steps[0]).toMatchObject({ name: 'echo', status: 'succeeded', tool: 'test_echo', attempts: 1, output_summary: expect.any(String) });
@@ -538,7 +538,7 @@ describe('skill engine: a resume never repeats a change', () => {
     compute: "return 1"${body}`));
     await expect(h.run({ resume: failed.run_id })).rejects.toMatchObject({ code: 'conflict' });
     expect(h.fx.mutations).toEqual(['first']);
-    expect(getRun(h.runtime.memory, 'primary', failed.run_id)!.run.status).toBe('failed');
+    expect((await getRun(h.runtime.memory, 'primary', failed.run_id))!.run.status).toBe('failed');
   });
 });
 
@@ -581,12 +581,12 @@ describe('skill engine: a change that ran is always recorded', () => {
     const error = await h.run({ name: 't' }).then(() => undefined, (e: Error) => e);
     expect(error).toBeDefined();
     const id = (h.runtime.memory.db.prepare('SELECT id FROM skill_runs').get() as { id: string }).id;
-    const stored = getRun(h.runtime.memory, 'primary', id)!;
+    const stored = (await getRun(h.runtime.memory, 'primary', id))!;
     expect(stored.run.status).toBe('failed');
     expect(stored.steps.map((s) => [s.name, s.status])).toEqual([['write', 'succeeded']]);
     await h.run({ resume: id }).catch(() => undefined);
     expect(h.fx.mutations).toEqual(['once']);
     // A resume that could not start leaves the run resumable, not stuck as running.
-    expect(getRun(h.runtime.memory, 'primary', id)!.run.status).toBe('failed');
+    expect((await getRun(h.runtime.memory, 'primary', id))!.run.status).toBe('failed');
   });
 });

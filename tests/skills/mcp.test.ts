@@ -22,7 +22,7 @@ steps:
 `;
 
 let h: SkillHarness;
-beforeEach(() => {
+beforeEach(async () => {
   h = skillHarness();
   h.write('gated', GATED);
 });
@@ -133,9 +133,9 @@ outputs:
     setTimeout(() => controller.abort(), 150);
     await expect(call).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 200));
-    const runs = h.runtime.services.skills!.runs({ skill: 'slow' }, 'primary');
+    const runs = await h.runtime.services.skills!.runs({ skill: 'slow' }, 'primary');
     expect(runs.runs[0]!.status).toBe('cancelled');
-    expect(getRun(h.runtime.memory, 'primary', runs.runs[0]!.run_id)!.steps.map((s) => s.status)).toEqual(['cancelled']);
+    expect((await getRun(h.runtime.memory, 'primary', runs.runs[0]!.run_id))!.steps.map((s) => s.status)).toEqual(['cancelled']);
     expect(h.fx.mutations).toEqual([]);
     await c.close();
   });

@@ -28,7 +28,7 @@ function deadOwner(): string {
 }
 
 /** A run of `two` as its process left it when killed during step `second` (a call to `tool`). */
-function interruptedRun(tool: string, args: Record<string, unknown>, options: { heartbeatAgoMs?: number; owner?: string } = {}): string {
+async function interruptedRun(tool: string, args: Record<string, unknown>, options: { heartbeatAgoMs?: number; owner?: string } = {}): Promise<string> {
   h.write('two', `name: two
 description: a change, then another
 steps:
@@ -45,10 +45,10 @@ steps:
 `);
   const id = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
   const mem = h.runtime.memory;
-  createRun(mem, { id, tenant: h.runtime.config.releases.default_tenant, started_by: 'test', skill: 'two', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: options.owner ?? deadOwner() });
+  await createRun(mem, { id, tenant: h.runtime.config.releases.default_tenant, started_by: 'test', skill: 'two', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: options.owner ?? deadOwner() });
   mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - (options.heartbeatAgoMs ?? 5000), id);
-  addRunStep(mem, id, { round: 0, phase: 'main', name: 'first', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'first' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
-  startStepCall(mem, id, { round: 0, phase: 'main', name: 'second', tool, args, idempotent: tool !== 'test_mutate' });
+  await addRunStep(mem, id, { round: 0, phase: 'main', name: 'first', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'first' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
+  await startStepCall(mem, id, { round: 0, phase: 'main', name: 'second', tool, args, idempotent: tool !== 'test_mutate' });
   h.fx.mutations.push('first');
   return id;
 }
@@ -57,7 +57,7 @@ const statusOf = async (runId: string) => (await c.call('skill_runs', { run_id: 
 
 describe('resuming an interrupted run', () => {
   it('shows a run whose owner died as interrupted, and re-runs an idempotent step without repeating the done one', async () => {
-    const id = interruptedRun('test_echo', { text: 'look' });
+    const id = await interruptedRun('test_echo', { text: 'look' });
     expect((await statusOf(id)).run.summary.status).toBe('interrupted');
     const listed = (await c.call('skill_runs', {})).structuredContent as { runs: Array<{ run_id: string; status: string }> };
     expect(listed.runs.find((r) => r.run_id === id)?.status).toBe('interrupted');
@@ -68,7 +68,7 @@ describe('resuming an interrupted run', () => {
   });
 
   it('asks before running again a change that may have happened; approve re-runs it, skip goes past it', async () => {
-    const id = interruptedRun('test_mutate', { item: 'second' });
+    const id = await interruptedRun('test_mutate', { item: 'second' });
     const asked = await c.call('skill_run', { resume: id });
     expect(asked.isError).toBeFalsy();
     expect(runOf(asked).status).toBe('awaiting_approval');
@@ -82,7 +82,7 @@ describe('resuming an interrupted run', () => {
     expect(runOf(rerun).status).toBe('succeeded');
     expect(h.fx.mutations).toEqual(['first', 'second', 'third after 1']);
 
-    const other = interruptedRun('test_mutate', { item: 'second' });
+    const other = await interruptedRun('test_mutate', { item: 'second' });
     const skipped = await c.call('skill_run', { resume: other, interrupted: 'skip' });
     expect(runOf(skipped).status).toBe('succeeded');
     expect(runOf(skipped).steps.find((s) => s.name === 'second')).toMatchObject({ status: 'skipped' });
@@ -91,7 +91,7 @@ describe('resuming an interrupted run', () => {
   });
 
   it('refuses to resume or abandon a run whose owner is alive and whose lease is fresh', async () => {
-    const id = interruptedRun('test_echo', { text: 'x' }, { owner: `${hostname()}:${process.ppid}:live`, heartbeatAgoMs: 0 });
+    const id = await interruptedRun('test_echo', { text: 'x' }, { owner: `${hostname()}:${process.ppid}:live`, heartbeatAgoMs: 0 });
     expect((await statusOf(id)).run.summary.status).toBe('running');
     expect(errorOf(await c.call('skill_run', { resume: id }))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/is running \(owner .*:live, last heartbeat/) });
     expect(errorOf(await c.call('skill_abandon', { run_id: id }))).toMatchObject({ code: 'conflict' });
@@ -99,13 +99,13 @@ describe('resuming an interrupted run', () => {
   });
 
   it('lets one of two resumers claim an interrupted run; the other gets a conflict', async () => {
-    const id = interruptedRun('test_echo', { text: 'x' });
-    const seen = getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id)!.run;
-    expect(claimRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id, ['failed'], 'a:1:x', seen)).toBe(true);
-    expect(claimRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id, ['failed'], 'b:2:y', seen)).toBe(false);
-    expect(getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id)!.run).toMatchObject({ owner: 'a:1:x', status: 'running', resumes: 1 });
+    const id = await interruptedRun('test_echo', { text: 'x' });
+    const seen = (await getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id))!.run;
+    expect(await claimRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id, ['failed'], 'a:1:x', seen)).toBe(true);
+    expect(await claimRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id, ['failed'], 'b:2:y', seen)).toBe(false);
+    expect((await getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, id))!.run).toMatchObject({ owner: 'a:1:x', status: 'running', resumes: 1 });
     // Through the tool: two concurrent resumes of one interrupted run run it once.
-    const again = interruptedRun('test_mutate', { item: 'second' });
+    const again = await interruptedRun('test_mutate', { item: 'second' });
     const [x, y] = await Promise.all([c.call('skill_run', { resume: again, approve: true, interrupted: 'rerun' }), c.call('skill_run', { resume: again, interrupted: 'rerun' })]);
     const outcomes = [x, y].map((r) => (r.isError ? errorOf(r).code : runOf(r).status)).sort();
     expect(outcomes).toEqual(['conflict', 'succeeded']);
@@ -113,7 +113,7 @@ describe('resuming an interrupted run', () => {
   });
 
   it('abandons an interrupted run for good', async () => {
-    const id = interruptedRun('test_mutate', { item: 'second' });
+    const id = await interruptedRun('test_mutate', { item: 'second' });
     const abandoned = await c.call('skill_abandon', { run_id: id, reason: 'done by hand' });
     expect(abandoned.structuredContent).toMatchObject({ run_id: id, status: 'abandoned', error: 'abandoned: done by hand (was interrupted)' });
     expect(errorOf(await c.call('skill_run', { resume: id }))).toMatchObject({ code: 'precondition', message: expect.stringContaining('is abandoned') });
@@ -126,17 +126,17 @@ describe('resuming an interrupted run', () => {
     h.write('fin', 'name: fin\ndescription: d\nsteps:\n  - name: work\n    tool: test_mutate\n    args: { item: work }\nfinally:\n  - name: look\n    tool: test_echo\n    args: { text: look }\n  - name: notify\n    tool: test_mutate\n    args: { item: notify }\n');
     const mem = h.runtime.memory;
     /** A run of `fin` killed while its finally step notify was posting. */
-    const killedInFinally = () => {
+    const killedInFinally = async () => {
       const id = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
-      createRun(mem, { id, tenant: h.runtime.config.releases.default_tenant, started_by: 'test', skill: 'fin', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+      await createRun(mem, { id, tenant: h.runtime.config.releases.default_tenant, started_by: 'test', skill: 'fin', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
       mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, id);
-      addRunStep(mem, id, { round: 0, phase: 'main', name: 'work', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'work' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
-      addRunStep(mem, id, { round: 0, phase: 'finally', name: 'look', kind: 'tool', status: 'succeeded', tool: 'test_echo', args: { text: 'look' }, attempts: 1, duration_ms: 1, output: { text: 'look' }, output_summary: null, error: null, matches: null, note: null });
-      startStepCall(mem, id, { round: 0, phase: 'finally', name: 'notify', tool: 'test_mutate', args: { item: 'notify' }, idempotent: false });
+      await addRunStep(mem, id, { round: 0, phase: 'main', name: 'work', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'work' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
+      await addRunStep(mem, id, { round: 0, phase: 'finally', name: 'look', kind: 'tool', status: 'succeeded', tool: 'test_echo', args: { text: 'look' }, attempts: 1, duration_ms: 1, output: { text: 'look' }, output_summary: null, error: null, matches: null, note: null });
+      await startStepCall(mem, id, { round: 0, phase: 'finally', name: 'notify', tool: 'test_mutate', args: { item: 'notify' }, idempotent: false });
       h.fx.mutations.push('work', 'notify');
       return id;
     };
-    const id = killedInFinally();
+    const id = await killedInFinally();
     const asked = runOf(await c.call('skill_run', { resume: id }));
     expect(asked.status).toBe('awaiting_approval');
     expect(asked.steps.at(-1)).toMatchObject({ name: 'notify', phase: 'finally', status: 'awaiting_approval', tool: 'test_mutate', args: { item: 'notify' } });
@@ -147,7 +147,7 @@ describe('resuming an interrupted run', () => {
     expect(skipped.steps.filter((s) => s.phase === 'finally').map((s) => `${s.name}:${s.status}`)).toEqual(['look:succeeded', 'notify:skipped']);
     expect(h.fx.mutations).toEqual(['work', 'notify']);
 
-    const other = killedInFinally();
+    const other = await killedInFinally();
     expect(runOf(await c.call('skill_run', { resume: other })).status).toBe('awaiting_approval');
     const rerun = runOf(await c.call('skill_run', { resume: other, approve: true }));
     expect(rerun.status).toBe('succeeded');
@@ -161,12 +161,12 @@ describe('resuming an interrupted run', () => {
     const run = runOf(await c.call('skill_run', { name: 'one' }));
     const calls = h.runtime.memory.db.prepare('SELECT name, tool, idempotent, done_at IS NOT NULL AS done, outcome FROM run_step_calls WHERE run_id = ?').all(run.run_id);
     expect(calls).toEqual([{ name: 'change', tool: 'test_mutate', idempotent: 0, done: 1, outcome: 'succeeded' }]);
-    expect(getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, run.run_id)!.run).toMatchObject({ status: 'succeeded', owner: null });
+    expect((await getRun(h.runtime.memory, h.runtime.config.releases.default_tenant, run.run_id))!.run).toMatchObject({ status: 'succeeded', owner: null });
   });
 });
 
 describe('nested skill_run steps', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     h.write('inner', 'name: inner\ndescription: d\nsteps:\n  - name: gate\n    confirm: "ship it?"\n  - name: ship\n    tool: test_mutate\n    args: { item: inner }\n');
     h.write('outer', 'name: outer\ndescription: d\nsteps:\n  - name: nested\n    tool: skill_run\n    args: { name: inner }\n  - name: after\n    tool: test_mutate\n    args: { item: outer }\n');
   });
@@ -189,15 +189,15 @@ describe('nested skill_run steps', () => {
   const innerOf = (outerId: string) => h.runtime.memory.db.prepare("SELECT id FROM skill_runs WHERE parent_run = ? AND parent_step = 'nested'").all(outerId) as Array<{ id: string }>;
 
   /** An outer run killed while its `nested` skill_run step ran, and that step's inner run as created then (status running, owner dead). */
-  function killedInNestedStep(): { mem: typeof h.runtime.memory; outer: string; inner: string } {
+  async function killedInNestedStep(): Promise<{ mem: typeof h.runtime.memory; outer: string; inner: string }> {
     const mem = h.runtime.memory;
     const tenant = h.runtime.config.releases.default_tenant;
     const outer = `20260101-000000-${Math.random().toString(16).slice(2, 8)}`;
-    createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
+    await createRun(mem, { id: outer, tenant, started_by: 'test', skill: 'outer', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner() });
     mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, outer);
-    startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
+    await startStepCall(mem, outer, { round: 0, phase: 'main', name: 'nested', tool: 'skill_run', args: { name: 'inner' }, idempotent: false });
     const inner = `${outer}-in`;
-    createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
+    await createRun(mem, { id: inner, tenant, started_by: 'test', skill: 'inner', version: '1', file: '', status: 'running', dry_run: false, inputs: {}, owner: deadOwner(), parent: { run: outer, step: 'nested', depth: 1 } });
     return { mem, outer, inner };
   }
 
@@ -217,9 +217,9 @@ describe('nested skill_run steps', () => {
   });
 
   it('takes the result of an inner run that ended after its process died, without asking about the skill_run call', async () => {
-    const { mem, outer, inner } = killedInNestedStep();
-    addRunStep(mem, inner, { round: 0, phase: 'main', name: 'ship', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'inner' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
-    finishRun(mem, inner, { status: 'succeeded', outputs: {}, duration_ms: 5 });
+    const { mem, outer, inner } = await killedInNestedStep();
+    await addRunStep(mem, inner, { round: 0, phase: 'main', name: 'ship', kind: 'tool', status: 'succeeded', tool: 'test_mutate', args: { item: 'inner' }, attempts: 1, duration_ms: 1, output: { count: 1 }, output_summary: null, error: null, matches: null, note: null });
+    await finishRun(mem, inner, { status: 'succeeded', outputs: {}, duration_ms: 5 });
     h.fx.mutations.push('inner');
     const done = runOf(await c.call('skill_run', { resume: outer }));
     expect(done.status).toBe('succeeded');
@@ -252,10 +252,10 @@ describe('nested skill_run steps', () => {
 
   it('passes interrupted "skip" of an outer resume on to the inner run that waits on it', async () => {
     // The inner run was killed while its change (ship) was being made.
-    const { mem, outer, inner } = killedInNestedStep();
+    const { mem, outer, inner } = await killedInNestedStep();
     mem.db.prepare('UPDATE skill_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 5000, inner);
-    addRunStep(mem, inner, { round: 0, phase: 'main', name: 'gate', kind: 'confirm', status: 'succeeded', tool: null, args: null, attempts: 1, duration_ms: 1, output: undefined, output_summary: null, error: null, matches: null, note: null });
-    startStepCall(mem, inner, { round: 0, phase: 'main', name: 'ship', tool: 'test_mutate', args: { item: 'inner' }, idempotent: false });
+    await addRunStep(mem, inner, { round: 0, phase: 'main', name: 'gate', kind: 'confirm', status: 'succeeded', tool: null, args: null, attempts: 1, duration_ms: 1, output: undefined, output_summary: null, error: null, matches: null, note: null });
+    await startStepCall(mem, inner, { round: 0, phase: 'main', name: 'ship', tool: 'test_mutate', args: { item: 'inner' }, idempotent: false });
     h.fx.mutations.push('inner');
     const asked = runOf(await c.call('skill_run', { resume: outer }));
     expect(asked.status).toBe('awaiting_approval');
@@ -263,7 +263,7 @@ describe('nested skill_run steps', () => {
     const skipped = runOf(await c.call('skill_run', { resume: outer, interrupted: 'skip' }));
     expect(skipped.status).toBe('succeeded');
     expect(h.fx.mutations).toEqual(['inner', 'outer']);
-    expect(getRun(mem, h.runtime.config.releases.default_tenant, inner)!.steps.at(-1)).toMatchObject({ name: 'ship', status: 'skipped', note: expect.stringMatching(/skipped on the operator's word/) });
+    expect((await getRun(mem, h.runtime.config.releases.default_tenant, inner))!.steps.at(-1)).toMatchObject({ name: 'ship', status: 'skipped', note: expect.stringMatching(/skipped on the operator's word/) });
   });
 
   it('takes the declined status of its inner run', async () => {
