@@ -20,7 +20,7 @@ import {
   type RunStepRecord,
   type StepCall,
 } from '../memory/index.js';
-import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
+import type { ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { RunResult, StepResult } from '../tools/skills.js';
 import { ExpressionSandbox } from './expressions.js';
 import { resolveInputs } from './inputs.js';
@@ -28,11 +28,11 @@ import type { LoadedSkill } from './loader.js';
 import { renderRunReport } from './report.js';
 import { innerEnded, stepResultOf } from './run-records.js';
 import type { Skill, Step } from './schema.js';
-import { rememberFix, runStep, type StepEnv, type StepRun } from './step.js';
+import { rememberFix, runStep, type StepEnv, type StepRun, type StepTools } from './step.js';
 import { expressionFailure, renderValue, sandboxEvaluate } from './templates.js';
 
 export interface EngineDeps {
-  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
+  tools: StepTools;
   config: Config;
   memory: MemoryDb;
 }

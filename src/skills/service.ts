@@ -13,7 +13,7 @@ import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, SkillFileError, SkillLoa
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
-  catalog: Pick<ToolCatalog, 'get' | 'inputSchema' | 'parseArgs'>;
+  catalog: Pick<ToolCatalog, 'get' | 'inputSchema' | 'checkArgs' | 'load' | 'loaded'>;
   config: Config;
   memory: MemoryDb;
 }
@@ -105,9 +105,13 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       // A file named by an MCP client must be one of the skill folders' files; the CLI (the local user) may lint any file.
       else if (isFilePath(target) || existsSync(target)) collect(() => [loadSkillFile(resolve(target), options.anyFile ? undefined : [BUILTIN_SKILLS_DIR, ...deps.config.skills_dirs])]);
       else collect(() => [find(target)]);
+      // Arguments are checked by each tool's zod schema: the modules of the tools named are imported first.
+      const named = new Set(loaded.flatMap(({ skill }) => [...skill.steps, ...skill.finally].flatMap((s) => (s.tool && deps.catalog.get(s.tool) ? [s.tool] : []))));
+      await Promise.all([...named].map((name) => deps.catalog.load(name)));
+      const tools = { get: (name: string) => deps.catalog.loaded(name), inputSchema: (name: string) => deps.catalog.inputSchema(name) };
       const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
       try {
-        for (const skill of loaded) findings.push(...lintSkill(skill, deps.catalog, sandbox));
+        for (const skill of loaded) findings.push(...lintSkill(skill, tools, sandbox));
       } finally {
         sandbox.dispose();
       }
