@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { recordEvent } from '../releases/index.js';
+import { recordEvent } from '../releases/ledger.js';
 import { isToolVisible, selectTools, unknownPersonaMessage, type Persona, type ToolFilter } from '../personas/index.js';
 // Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
 import {

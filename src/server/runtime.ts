@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { readSecrets, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
-import { reconcilePromotions } from '../releases/index.js';
+// The one module, not releases/index.js: the release service and its planners load with the release tools.
+import { reconcilePromotions } from '../releases/promotion-journal.js';
 import { installSkillService } from '../skills/index.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 // Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
