@@ -4,7 +4,8 @@ import { createLogger, type Logger } from '../logger.js';
 import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
 // The one module, not releases/index.js: the release service and its planners load with the release tools.
 import { reconcilePromotions } from '../releases/promotion-journal.js';
-import { installSkillService } from '../skills/index.js';
+// The service alone: the skill engine it imports when a skill first runs.
+import { installSkillService } from '../skills/service.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 // Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
 import { STARTUP_MANIFEST } from '../tools/manifest.js';
