@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { build, type BuildOptions } from 'esbuild';
-import { figure, median } from './stats.js';
+import { cpuMsOf, figure, median } from './stats.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TARGET = 1.2;
@@ -20,21 +20,6 @@ interface Timing {
   listTools: number;
   /** A second tools/list request without validators: what Client.listTools() adds is the difference. */
   rawList: number;
-}
-
-/** CPU time of every thread of a process so far, from /proc (nanosecond counters); undefined off Linux. */
-function cpuMsOf(pid: number | null): number | undefined {
-  const tasks = `/proc/${pid}/task`;
-  if (pid === null || !existsSync(tasks)) return undefined;
-  let ns = 0;
-  for (const task of readdirSync(tasks)) {
-    try {
-      ns += Number(readFileSync(`${tasks}/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return ns / 1e6;
 }
 
 async function timeToFirstToolsList(args: string[]): Promise<Timing> {
