@@ -153,16 +153,11 @@ export class ToolCatalog {
   private readonly imports = new Map<string, Promise<void>>();
   private readonly imported = new Set<string>();
 
-  /** `precomputed`: JSON Schemas the build wrote for these same definitions (saves start time). */
-  constructor(tools: readonly AnyToolDefinition[], precomputed?: Record<string, { input: JsonSchemaObject; output: JsonSchemaObject }>) {
+  /** A catalog of definitions at hand (tests, the build); JSON Schemas are converted when first asked for. */
+  constructor(tools: readonly AnyToolDefinition[]) {
     for (const tool of tools) {
       this.add(tool);
       this.definitions.set(tool.name, tool);
-      const schemas = precomputed?.[tool.name];
-      if (schemas) {
-        this.inputSchemas.set(tool.name, schemas.input);
-        this.outputSchemas.set(tool.name, schemas.output);
-      }
     }
   }
 
