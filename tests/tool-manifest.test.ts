@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -110,7 +110,6 @@ describe('lazy tool modules (node dist/cli.js serve)', () => {
   it('loads no tool module and no client library until a tool is called, then only that tool module', async () => {
     const log = join(dir.path, 'modules.log');
     const configPath = join(dir.path, 'config.json');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(configPath, JSON.stringify({ default_persona: 'developer' }));
     writeFileSync(log, '');
     const transport = new StdioClientTransport({
