@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { figure } from './stats.js';
+import { cpuMsOf, figure } from './stats.js';
 
 /**
  * Calls per second of a cheap tool over Streamable HTTP, at 1, 8 and 32 concurrent sessions:
@@ -28,6 +28,8 @@ const PROTOCOL = '2025-06-18';
 
 interface Target {
   url: URL;
+  /** The server's process: its CPU time per call is the figure a busy machine does not skew. */
+  pid: number | undefined;
   tool: string;
   args: Record<string, unknown>;
 }
@@ -95,8 +97,9 @@ async function closeSessions(target: Target, ids: string[]): Promise<void> {
 }
 
 /** Every session calls the tool back to back for `ms`; returns the calls answered and the time taken. */
-async function slice(target: Target, ids: string[], ms: number): Promise<{ calls: number; seconds: number }> {
+async function slice(target: Target, ids: string[], ms: number): Promise<{ calls: number; seconds: number; cpuMs: number }> {
   let calls = 0;
+  const cpuBefore = cpuMsOf(target.pid ?? null) ?? 0;
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
@@ -109,18 +112,19 @@ async function slice(target: Target, ids: string[], ms: number): Promise<{ calls
       }
     }),
   );
-  return { calls, seconds: (performance.now() - started) / 1000 };
+  return { calls, seconds: (performance.now() - started) / 1000, cpuMs: (cpuMsOf(target.pid ?? null) ?? 0) - cpuBefore };
 }
 
 /**
  * Calls/s of both servers at one level of concurrency. The time is cut into short slices that
  * alternate between the two, so a load swing on the machine hits both alike.
  */
-async function compare(ours: Target, minimal: Target, sessions: number, seconds: number): Promise<{ ours: number; minimal: number }> {
+async function compare(ours: Target, minimal: Target, sessions: number, seconds: number): Promise<{ ours: number; minimal: number; cpuPerCall?: { ours: number; minimal: number } }> {
   const SLICES = 6;
   const ids = { ours: await Promise.all(Array.from({ length: sessions }, () => openSession(ours.url))), minimal: await Promise.all(Array.from({ length: sessions }, () => openSession(minimal.url))) };
-  const total = { ours: { calls: 0, seconds: 0 }, minimal: { calls: 0, seconds: 0 } };
-  const add = (into: { calls: number; seconds: number }, part: { calls: number; seconds: number }) => ((into.calls += part.calls), (into.seconds += part.seconds));
+  const total = { ours: { calls: 0, seconds: 0, cpuMs: 0 }, minimal: { calls: 0, seconds: 0, cpuMs: 0 } };
+  type Tally = typeof total.ours;
+  const add = (into: Tally, part: Tally) => ((into.calls += part.calls), (into.seconds += part.seconds), (into.cpuMs += part.cpuMs));
   for (let i = 0; i < SLICES; i++) {
     const sliceMs = (seconds * 1000) / SLICES;
     // Alternate which goes first, too.
@@ -134,7 +138,9 @@ async function compare(ours: Target, minimal: Target, sessions: number, seconds:
   }
   await closeSessions(ours, ids.ours);
   await closeSessions(minimal, ids.minimal);
-  return { ours: total.ours.calls / total.ours.seconds, minimal: total.minimal.calls / total.minimal.seconds };
+  const rates = { ours: total.ours.calls / total.ours.seconds, minimal: total.minimal.calls / total.minimal.seconds };
+  if (!total.ours.cpuMs || !total.minimal.cpuMs) return rates;
+  return { ...rates, cpuPerCall: { ours: total.ours.cpuMs / total.ours.calls, minimal: total.minimal.cpuMs / total.minimal.calls } };
 }
 
 export async function benchHttp(seconds = 3): Promise<Record<number, { ours: number; minimal: number }>> {
@@ -143,19 +149,21 @@ export async function benchHttp(seconds = 3): Promise<Record<number, { ours: num
   const ours = await start([join(ROOT, 'dist/cli.js'), 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--config', join(ROOT, 'config.json'), '--memory', join(work, 'memory.db')], env);
   const sampleSession = await openSession(ours.url);
   const sample = await post(ours.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'persona_list', arguments: {} } }, { 'mcp-session-id': sampleSession, 'mcp-protocol-version': PROTOCOL });
-  await closeSessions({ url: ours.url, tool: 'persona_list', args: {} }, [sampleSession]);
+  await closeSessions({ url: ours.url, pid: ours.child.pid, tool: 'persona_list', args: {} }, [sampleSession]);
   const payload = (sample.message?.result as { structuredContent?: unknown } | undefined)?.structuredContent;
   if (!payload) throw new Error(`persona_list gave no structured result: ${JSON.stringify(sample.message)}`);
   const minimal = await start([join(ROOT, 'bench/minimal-http-server.mjs')], { ...process.env, MINIMAL_PAYLOAD: JSON.stringify(payload) });
-  const targets = { ours: { url: ours.url, tool: 'persona_list', args: {} }, minimal: { url: minimal.url, tool: 'payload', args: {} } };
+  const targets = { ours: { url: ours.url, pid: ours.child.pid, tool: 'persona_list', args: {} }, minimal: { url: minimal.url, pid: minimal.child.pid, tool: 'payload', args: {} } };
   const results: Record<number, { ours: number; minimal: number }> = {};
   try {
     await compare(targets.ours, targets.minimal, 4, 1); // warm both up (JIT, first sessions)
     const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per server and level in alternating slices (release-mcp persona_list; baseline: a minimal SDK server, same transport, returning the same result)`];
     for (const sessions of LEVELS) {
       const rates = await compare(targets.ours, targets.minimal, sessions, seconds);
-      results[sessions] = rates;
+      results[sessions] = { ours: rates.ours, minimal: rates.minimal };
       lines.push(`  ${figure(`calls/s at ${sessions} concurrent session${sessions > 1 ? 's' : ''}`, rates.ours, rates.minimal, 'calls/s', { min: TARGET })}`);
+      // Server CPU per call: what each call costs the server, whatever else keeps the machine busy.
+      if (rates.cpuPerCall) lines.push(`    ${figure('server CPU time per call', rates.cpuPerCall.ours * 1000, rates.cpuPerCall.minimal * 1000, 'µs')}`);
     }
     console.log(lines.join('\n'));
     return results;

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -39,4 +41,19 @@ export function figure(name: string, value: number, baseline: number, unit: stri
   if (target.max !== undefined) line += `  target <= ${target.max}: ${verdict(ratio <= target.max)}`;
   if (target.min !== undefined) line += `  target >= ${target.min}: ${verdict(ratio >= target.min)}`;
   return line;
+}
+
+/** CPU time of every thread of a process so far, from /proc (nanosecond counters); undefined off Linux. */
+export function cpuMsOf(pid: number | null): number | undefined {
+  const tasks = `/proc/${pid}/task`;
+  if (pid === null || !existsSync(tasks)) return undefined;
+  let ns = 0;
+  for (const task of readdirSync(tasks)) {
+    try {
+      ns += Number(readFileSync(`${tasks}/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return ns / 1e6;
 }

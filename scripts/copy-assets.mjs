@@ -1,6 +1,7 @@
 // Runs after tsc. Builtin skills are YAML read at run time, so they are copied; builtin personas
-// are turned into JSON, so that starting the server needs no YAML parser; and every tool's JSON
-// Schema is computed once here, not at each start (see ToolCatalog).
+// are turned into JSON, so that starting the server needs no YAML parser; and the tool list
+// (names, titles, descriptions, annotations, JSON Schemas) is computed here from the tools' zod
+// schemas, so that a server lists its tools without importing their modules (src/tools/manifest.ts).
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
@@ -15,6 +16,5 @@ for (const file of readdirSync(src('personas/builtin')).filter((f) => /\.ya?ml$/
   writeFileSync(dist(`personas/builtin/${file.replace(/\.ya?ml$/, '.json')}`), JSON.stringify(persona));
 }
 
-const { ALL_TOOLS, jsonSchemaOf } = await import(dist('tools/index.js').href);
-const schemas = Object.fromEntries(ALL_TOOLS.map((t) => [t.name, { input: jsonSchemaOf(t.input, 'input'), output: jsonSchemaOf(t.output, 'output') }]));
-writeFileSync(dist('tool-schemas.json'), JSON.stringify(schemas));
+const { MANIFEST_FILE, manifestOfModules } = await import(dist('tools/manifest.js').href);
+writeFileSync(dist(MANIFEST_FILE), JSON.stringify(await manifestOfModules()));

@@ -345,7 +345,8 @@ export function findConfigFile(explicit: string | undefined, env: NodeJS.Process
 }
 
 export function parseConfig(raw: unknown, baseDir: string): Config {
-  const parsed = configSchema.safeParse(raw);
+  // Parsed once per process: compiling zod's fast path for it would cost more than it saves.
+  const parsed = configSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) throw new ConfigError('invalid config:', formatIssues(parsed.error.issues));
   const config = withDefaultHotfixPaths(parsed.data, raw);
   const problems = crossReferenceProblems(config);

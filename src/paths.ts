@@ -29,7 +29,7 @@ export function assetPath(relative: string): string {
   return join(PACKAGE_ROOT, RUNNING_FROM_DIST ? 'dist' : 'src', relative);
 }
 
-/** Files the build writes (dist/tool-schemas.json); undefined when running from sources. */
+/** Files the build writes (dist/tool-manifest.json); undefined when running from sources. */
 export function buildArtifact(name: string): string | undefined {
   if (!RUNNING_FROM_DIST) return undefined;
   const path = join(PACKAGE_ROOT, 'dist', name);

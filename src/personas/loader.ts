@@ -14,7 +14,8 @@ export function loadPersonas(dir: string = BUILTIN_PERSONAS_DIR): Map<string, Pe
   for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
     const path = join(dir, file);
     const text = readFileSync(path, 'utf8');
-    const parsed = personaSchema.safeParse(file.endsWith('.json') ? JSON.parse(text) : parseYaml(text));
+    // jitless: each file is parsed once, so compiling zod's fast path would cost more than it saves.
+    const parsed = personaSchema.safeParse(file.endsWith('.json') ? JSON.parse(text) : parseYaml(text), { jitless: true });
     if (!parsed.success) throw new Error(`invalid persona file ${path}:\n${formatIssues(parsed.error.issues).join('\n')}`);
     if (personas.has(parsed.data.name)) throw new Error(`persona "${parsed.data.name}" is defined twice (${path})`);
     personas.set(parsed.data.name, parsed.data);

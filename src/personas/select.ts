@@ -1,4 +1,4 @@
-import type { AnyToolDefinition } from '../tools/registry.js';
+import type { ToolListing } from '../tools/registry.js';
 import type { Persona } from './schema.js';
 
 export interface ToolFilter {
@@ -11,7 +11,7 @@ export interface ToolFilter {
  * The one filter: which tools a session sees. Used for tools/list and again at call time, so a
  * hidden tool is refused exactly like an unknown one.
  */
-export function isToolVisible(tool: AnyToolDefinition, filter: ToolFilter): boolean {
+export function isToolVisible(tool: Pick<ToolListing, 'name' | 'family' | 'annotations'>, filter: ToolFilter): boolean {
   if (filter.readOnly && !tool.annotations.readOnlyHint) return false;
   const { core, persona } = filter;
   return (
@@ -22,6 +22,6 @@ export function isToolVisible(tool: AnyToolDefinition, filter: ToolFilter): bool
   );
 }
 
-export function selectTools(tools: readonly AnyToolDefinition[], filter: ToolFilter): AnyToolDefinition[] {
+export function selectTools<T extends Pick<ToolListing, 'name' | 'family' | 'annotations'>>(tools: readonly T[], filter: ToolFilter): T[] {
   return tools.filter((tool) => isToolVisible(tool, filter));
 }

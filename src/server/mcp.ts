@@ -7,19 +7,20 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { recordEvent } from '../releases/index.js';
+import { recordEvent } from '../releases/ledger.js';
 import { isToolVisible, selectTools, unknownPersonaMessage, type Persona, type ToolFilter } from '../personas/index.js';
+// Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
 import {
   renderError,
   unknownToolError,
-  type AnyToolDefinition,
   type ConfirmFn,
   type PersonaSummary,
   type Progress,
   type SessionControl,
   type ToolContext,
+  type ToolListing,
   type ToolOutcome,
-} from '../tools/index.js';
+} from '../tools/registry.js';
 import { localPrincipal } from './auth.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
@@ -82,11 +83,11 @@ export class McpSession implements SessionControl {
     return persona;
   }
 
-  visibleTools(): AnyToolDefinition[] {
+  visibleTools(): ToolListing[] {
     return selectTools(this.runtime.catalog.all, this.filter);
   }
 
-  private describe(tool: AnyToolDefinition): Tool {
+  private describe(tool: ToolListing): Tool {
     const { catalog } = this.runtime;
     return {
       name: tool.name,

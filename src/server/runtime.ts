@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSecrets, readTargetPasswords, secretValues, userDataDir, type Config, type Secrets } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
-import { reconcilePromotions } from '../releases/index.js';
-import { installSkillService } from '../skills/index.js';
+// The one module, not releases/index.js: the release service and its planners load with the release tools.
+import { reconcilePromotions } from '../releases/promotion-journal.js';
+// The service alone: the skill engine it imports when a skill first runs.
+import { installSkillService } from '../skills/service.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
-import { ALL_TOOLS, createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/index.js';
-import { buildArtifact } from '../paths.js';
+// Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
+import { STARTUP_MANIFEST } from '../tools/manifest.js';
+import { TOOL_MODULES } from '../tools/modules.js';
+import { createClientCache, ToolCatalog, type AnyToolDefinition, type ClientCache, type ServiceMap } from '../tools/registry.js';
 import { VERSION } from '../version.js';
 import { readHttpTokens, type TokenEntry } from './auth.js';
 import { Metrics } from './metrics.js';
@@ -57,12 +60,6 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-/** The build writes every tool's JSON Schema to dist/tool-schemas.json; from sources there is none. */
-function prebuiltSchemas(): ConstructorParameters<typeof ToolCatalog>[1] {
-  const file = buildArtifact('tool-schemas.json');
-  return file ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
-}
-
 /** A memory file that is corrupt or not writable is a startup problem the user fixes (exit 2), not a crash. */
 function openMemory(options: ConstructorParameters<typeof MemoryDb>[0]): MemoryDb {
   try {
@@ -106,7 +103,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const masked = [...secretValues(secrets, config), ...httpTokens.map((t) => t.token).filter((t) => t.length >= 4), ...databasePassword];
   const logger = options.logger ?? createLogger({ secrets: masked, level: env.RELEASE_MCP_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
 
-  const catalog = options.tools ? new ToolCatalog(options.tools) : new ToolCatalog(ALL_TOOLS, prebuiltSchemas());
+  // Tools are listed from the manifest; a tool's module is imported when the tool is first called.
+  const catalog = options.tools ? new ToolCatalog(options.tools) : ToolCatalog.lazy(STARTUP_MANIFEST, TOOL_MODULES);
   const personas = loadPersonas();
   checkPersonas(personas, new Set(catalog.names), catalog.families);
   const defaultPersona = options.persona ?? env.RELEASE_MCP_PERSONA ?? config.default_persona;

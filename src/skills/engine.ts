@@ -20,19 +20,19 @@ import {
   type RunStepRecord,
   type StepCall,
 } from '../memory/index.js';
-import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
+import type { ToolContext, ToolOutcome } from '../tools/registry.js';
 import type { RunResult, StepResult } from '../tools/skills.js';
 import { ExpressionSandbox } from './expressions.js';
 import { resolveInputs } from './inputs.js';
 import type { LoadedSkill } from './loader.js';
 import { renderRunReport } from './report.js';
-import { innerEnded, stepResultOf } from './run-records.js';
+import { innerEnded, RESUMABLE, stepResultOf, stoppedStatus } from './run-records.js';
 import type { Skill, Step } from './schema.js';
-import { rememberFix, runStep, type StepEnv, type StepRun } from './step.js';
+import { rememberFix, runStep, type StepEnv, type StepRun, type StepTools } from './step.js';
 import { expressionFailure, renderValue, sandboxEvaluate } from './templates.js';
 
 export interface EngineDeps {
-  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
+  tools: StepTools;
   config: Config;
   memory: MemoryDb;
 }
@@ -50,7 +50,6 @@ export interface RunOptions {
 
 /** Statuses after which the next step runs. */
 const GOES_ON = new Set<StepResult['status']>(['succeeded', 'skipped', 'continued', 'healed', 'planned']);
-export const RESUMABLE = ['failed', 'cancelled', 'awaiting_approval', 'declined'];
 
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -320,24 +319,6 @@ async function record(memory: MemoryDb, state: RunState, sandbox: ExpressionSand
       sandbox.set(step.output, null);
     }
   }
-}
-
-/**
- * The status of a run that is to be resumed or abandoned: a run still running (its owner alive
- * and its lease fresh) is a conflict, one that ended for good a precondition.
- */
-export function stoppedStatus(run: RunRecord, leaseMs: number, verb: 'resumed' | 'abandoned'): string {
-  const status = effectiveStatus(run, leaseMs);
-  if (status === 'running') {
-    const silent = run.heartbeat_at === null ? 'never' : `${Math.round((Date.now() - run.heartbeat_at) / 1000)} s ago`;
-    throw new ToolError('conflict', `run ${run.id} is running (owner ${run.owner}, last heartbeat ${silent})`, {
-      hint: `wait for it to end, or cancel it where it runs; a run whose process died shows as interrupted once its lease (skills.lease_ms, ${leaseMs} ms) expires`,
-    });
-  }
-  if (status !== 'interrupted' && !RESUMABLE.includes(status)) {
-    throw new ToolError('precondition', `run ${run.id} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be ${verb}`);
-  }
-  return status;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { LoadedSkill } from './loader.js';
 import { RESERVED_NAMES, type Skill, type Step } from './schema.js';
 import { hasTemplate, referencedNames, templateExpressions } from './templates.js';
 
-type Catalog = Pick<ToolCatalog, 'get' | 'inputSchema'>;
+/** The tools with their zod schemas: the caller imports the modules of the tools a skill names first. */
+type Catalog = Pick<ToolCatalog, 'inputSchema'> & { get(name: string): AnyToolDefinition | undefined };
 
 const GLOBALS = new Set([
   ...RESERVED_NAMES,

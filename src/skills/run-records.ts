@@ -1,4 +1,5 @@
-import { getRun, type MemoryDb, type RunRecord, type RunStepRecord } from '../memory/index.js';
+import { ToolError } from '../errors.js';
+import { effectiveStatus, getRun, type MemoryDb, type RunRecord, type RunStepRecord } from '../memory/index.js';
 import type { ToolOutcome } from '../tools/registry.js';
 import type { RunResult, StepResult } from '../tools/skills.js';
 import { renderRunReport } from './report.js';
@@ -48,4 +49,25 @@ export function stepResultOf(row: RunStepRecord): StepResult {
     ...(row.output_summary ? { output_summary: row.output_summary } : {}),
     ...(row.note ? { note: row.note } : {}),
   };
+}
+
+/** Statuses a run can be resumed from (besides interrupted). */
+export const RESUMABLE = ['failed', 'cancelled', 'awaiting_approval', 'declined'];
+
+/**
+ * The status of a run that is to be resumed or abandoned: a run still running (its owner alive
+ * and its lease fresh) is a conflict, one that ended for good a precondition.
+ */
+export function stoppedStatus(run: RunRecord, leaseMs: number, verb: 'resumed' | 'abandoned'): string {
+  const status = effectiveStatus(run, leaseMs);
+  if (status === 'running') {
+    const silent = run.heartbeat_at === null ? 'never' : `${Math.round((Date.now() - run.heartbeat_at) / 1000)} s ago`;
+    throw new ToolError('conflict', `run ${run.id} is running (owner ${run.owner}, last heartbeat ${silent})`, {
+      hint: `wait for it to end, or cancel it where it runs; a run whose process died shows as interrupted once its lease (skills.lease_ms, ${leaseMs} ms) expires`,
+    });
+  }
+  if (status !== 'interrupted' && !RESUMABLE.includes(status)) {
+    throw new ToolError('precondition', `run ${run.id} is ${status}; only a failed, cancelled, declined, paused or interrupted run can be ${verb}`);
+  }
+  return status;
 }

@@ -5,15 +5,14 @@ import { ToolError } from '../errors.js';
 import { abandonRun, effectiveStatus, getRun, listRuns, type MemoryDb, type RunRecord } from '../memory/index.js';
 import type { ServiceMap, ToolCatalog } from '../tools/registry.js';
 import type { LintFinding, LintReport, RunsResult, SkillDescription, SkillService, SkillSummary } from '../tools/skills.js';
-import { runSkill, stoppedStatus } from './engine.js';
-import { stepResultOf } from './run-records.js';
-import { ExpressionSandbox } from './expressions.js';
-import { lintSkill } from './lint.js';
+// The engine, the linter and the expression sandbox are imported when a skill runs or is linted:
+// a server that starts does not load them.
+import { stepResultOf, stoppedStatus } from './run-records.js';
 import { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, readSkillLibrary, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';
 import { stepKind } from './schema.js';
 
 export interface SkillServiceDeps {
-  catalog: Pick<ToolCatalog, 'get' | 'inputSchema' | 'parseArgs'>;
+  catalog: Pick<ToolCatalog, 'get' | 'inputSchema' | 'checkArgs' | 'load' | 'loaded'>;
   config: Config;
   memory: MemoryDb;
 }
@@ -47,9 +46,14 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
     }
   };
   const lintLoaded = async (loaded: readonly LoadedSkill[]): Promise<LintFinding[]> => {
+    // Arguments are checked by each tool's zod schema: the modules of the tools named are imported first.
+    const named = new Set(loaded.flatMap(({ skill }) => [...skill.steps, ...skill.finally].flatMap((s) => (s.tool && deps.catalog.get(s.tool) ? [s.tool] : []))));
+    await Promise.all([...named].map((name) => deps.catalog.load(name)));
+    const tools = { get: (name: string) => deps.catalog.loaded(name), inputSchema: (name: string) => deps.catalog.inputSchema(name) };
+    const [{ ExpressionSandbox }, { lintSkill }] = await Promise.all([import('./expressions.js'), import('./lint.js')]);
     const sandbox = await ExpressionSandbox.create({ timeoutMs: deps.config.skills.expression_timeout_ms, memoryMb: deps.config.skills.expression_memory_mb });
     try {
-      return loaded.flatMap((skill) => lintSkill(skill, deps.catalog, sandbox));
+      return loaded.flatMap((skill) => lintSkill(skill, tools, sandbox));
     } finally {
       sandbox.dispose();
     }
@@ -147,6 +151,7 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
     },
 
     run: async (request, ctx) => {
+      const { runSkill } = await import('./engine.js');
       if (request.resume) {
         const stored = await getRun(deps.memory, ctx.session.principal.tenant, request.resume);
         if (!stored) throw new ToolError('not_found', `no skill run ${request.resume}`, { hint: 'skill_runs lists recent runs' });

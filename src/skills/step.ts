@@ -1,18 +1,25 @@
 import type { Config } from '../config.js';
 import { isTransient, ToolError, type ErrorCode, type ToolErrorJSON } from '../errors.js';
 import { countMatches, findKnownIssues, learnFix, type MemoryDb } from '../memory/index.js';
-import type { AnyToolDefinition, ToolContext, ToolOutcome } from '../tools/registry.js';
+import type { ToolContext, ToolListing, ToolOutcome } from '../tools/registry.js';
 import type { StepResult } from '../tools/skills.js';
 import { ExpressionError, type ExpressionKind, type ExpressionSandbox } from './expressions.js';
 import { classifyError, describeHeal, runHeal } from './heal.js';
 import { stepKind, type Step } from './schema.js';
 import { expressionFailure, referencedNames, renderValue, type Evaluate } from './templates.js';
 
+/** What the engine needs of the tools: their annotations, and (for a plan) their argument check. */
+export interface StepTools {
+  get(name: string): Pick<ToolListing, 'annotations'> | undefined;
+  /** Arguments as the tool would receive them (coerced, defaults filled), or its invalid_input error. */
+  checkArgs?(name: string, raw: unknown): Promise<Record<string, unknown>>;
+}
+
 /** What running one step needs from its run. */
 export interface StepEnv {
   sandbox: ExpressionSandbox;
   ctx: ToolContext;
-  tools: { get(name: string): AnyToolDefinition | undefined; parseArgs?(name: string, raw: unknown): Record<string, unknown> };
+  tools: StepTools;
   config: Config;
   memory: MemoryDb;
   skill: string;
@@ -191,9 +198,9 @@ async function toolStep(step: Step, env: StepEnv, result: StepResult): Promise<O
     // An unknown tool fails here as it would in the real run.
     if (tool && !tool.annotations.readOnlyHint) {
       // The arguments as the tool would receive them (coerced, defaults filled), or the failure the real run would have.
-      if (!waitingOn.size && env.tools.parseArgs) {
+      if (!waitingOn.size && env.tools.checkArgs) {
         try {
-          result.args = env.tools.parseArgs(name, args);
+          result.args = await env.tools.checkArgs(name, args);
         } catch (error) {
           if (error instanceof ToolError) throw new StepFailure(error.toJSON());
           throw error;

@@ -128,45 +128,118 @@ export function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): JsonSch
   return rest;
 }
 
+/** What tools/list and the persona filter need of a tool; a definition is one, and so is a manifest entry. */
+export type ToolListing = Pick<AnyToolDefinition, 'name' | 'family' | 'title' | 'description' | 'annotations'>;
+
+/** A tool as the build lists it: its listing, the module that defines it, and its JSON Schemas. */
+export interface ToolManifestEntry extends ToolListing {
+  module: string;
+  input: JsonSchemaObject;
+  output: JsonSchemaObject;
+}
+
+/** The tool modules by name, each imported when first needed. */
+export type ToolModules = Readonly<Record<string, () => Promise<readonly AnyToolDefinition[]>>>;
+
 /** The tools of a server: their schemas converted once, and the one call path used by MCP and skills. */
 export class ToolCatalog {
-  private readonly byName = new Map<string, AnyToolDefinition>();
+  private readonly listings = new Map<string, ToolListing>();
+  private readonly definitions = new Map<string, AnyToolDefinition>();
   private readonly inputSchemas = new Map<string, JsonSchemaObject>();
   private readonly outputSchemas = new Map<string, JsonSchemaObject>();
+  /** Lazy catalogs only: each tool's module, how to import it, and the imports started. */
+  private readonly moduleOf = new Map<string, string>();
+  private modules: ToolModules = {};
+  private readonly imports = new Map<string, Promise<void>>();
+  private readonly imported = new Set<string>();
 
-  /** `precomputed`: JSON Schemas the build wrote for these same definitions (saves start time). */
-  constructor(tools: readonly AnyToolDefinition[], precomputed?: Record<string, { input: JsonSchemaObject; output: JsonSchemaObject }>) {
+  /** A catalog of definitions at hand (tests, the build); JSON Schemas are converted when first asked for. */
+  constructor(tools: readonly AnyToolDefinition[]) {
     for (const tool of tools) {
-      if (this.byName.has(tool.name)) throw new Error(`duplicate tool name "${tool.name}"`);
-      this.byName.set(tool.name, tool);
-      const schemas = precomputed?.[tool.name];
-      if (schemas) {
-        this.inputSchemas.set(tool.name, schemas.input);
-        this.outputSchemas.set(tool.name, schemas.output);
-      }
+      this.add(tool);
+      this.definitions.set(tool.name, tool);
     }
   }
 
-  get names(): string[] {
-    return [...this.byName.keys()];
+  /**
+   * A catalog that answers from the build's manifest and imports a tool's module (its zod
+   * schemas, handlers and client libraries) only when one of its tools is first called.
+   */
+  static lazy(manifest: readonly ToolManifestEntry[], modules: ToolModules): ToolCatalog {
+    const catalog = new ToolCatalog([]);
+    catalog.modules = modules;
+    for (const { module, input, output, ...listing } of manifest) {
+      if (!Object.hasOwn(modules, module)) throw new Error(`tool ${listing.name}: no tool module "${module}"`);
+      catalog.add(listing);
+      catalog.moduleOf.set(listing.name, module);
+      catalog.inputSchemas.set(listing.name, input);
+      catalog.outputSchemas.set(listing.name, output);
+    }
+    return catalog;
   }
 
-  get all(): AnyToolDefinition[] {
-    return [...this.byName.values()];
+  private add(listing: ToolListing): void {
+    if (this.listings.has(listing.name)) throw new Error(`duplicate tool name "${listing.name}"`);
+    this.listings.set(listing.name, listing);
+  }
+
+  get names(): string[] {
+    return [...this.listings.keys()];
+  }
+
+  get all(): ToolListing[] {
+    return [...this.listings.values()];
   }
 
   get families(): Set<string> {
     return new Set(this.all.map((t) => t.family));
   }
 
-  get(name: string): AnyToolDefinition | undefined {
-    return this.byName.get(name);
+  get(name: string): ToolListing | undefined {
+    return this.listings.get(name);
+  }
+
+  /** Tool modules imported so far (lazy catalogs): a module is imported when one of its tools is first needed. */
+  get importedModules(): string[] {
+    return [...this.imported];
+  }
+
+  /** The full definition (zod schemas, handler), importing its module first when needed. */
+  async load(name: string): Promise<AnyToolDefinition> {
+    const loaded = this.definitions.get(name);
+    if (loaded) return loaded;
+    const module = this.moduleOf.get(name);
+    if (module === undefined) throw new Error(`unknown tool ${name}`);
+    let pending = this.imports.get(module);
+    if (!pending) {
+      pending = this.importModule(module);
+      this.imports.set(module, pending);
+      // A failed import is tried again at the next call rather than remembered.
+      pending.catch(() => this.imports.delete(module));
+    }
+    await pending;
+    return this.definitions.get(name)!;
+  }
+
+  /** The definition of a tool whose module is already imported (every tool of a catalog built from definitions). */
+  loaded(name: string): AnyToolDefinition | undefined {
+    return this.definitions.get(name);
+  }
+
+  private async importModule(module: string): Promise<void> {
+    const tools = await this.modules[module]!();
+    const byName = new Map(tools.map((tool) => [tool.name, tool]));
+    const listed = [...this.moduleOf].filter(([, m]) => m === module).map(([name]) => name);
+    const missing = listed.filter((name) => !byName.has(name));
+    if (missing.length) throw new ToolError('internal', `tool module ${module} does not define ${missing.join(', ')}, which the tool list names`, { hint: 'the build is out of date: run npm run build' });
+    for (const name of listed) this.definitions.set(name, byName.get(name)!);
+    this.imported.add(module);
   }
 
   inputSchema(name: string): JsonSchemaObject {
     let schema = this.inputSchemas.get(name);
     if (!schema) {
-      schema = jsonSchemaOf(this.require(name).input, 'input');
+      schema = jsonSchemaOf(this.requireLoaded(name).input, 'input');
       this.inputSchemas.set(name, schema);
     }
     return schema;
@@ -175,21 +248,21 @@ export class ToolCatalog {
   outputSchema(name: string): JsonSchemaObject {
     let schema = this.outputSchemas.get(name);
     if (!schema) {
-      schema = jsonSchemaOf(this.require(name).output, 'output');
+      schema = jsonSchemaOf(this.requireLoaded(name).output, 'output');
       this.outputSchemas.set(name, schema);
     }
     return schema;
   }
 
-  private require(name: string): AnyToolDefinition {
-    const tool = this.byName.get(name);
-    if (!tool) throw new Error(`unknown tool ${name}`);
+  private requireLoaded(name: string): AnyToolDefinition {
+    const tool = this.definitions.get(name);
+    if (!tool) throw new Error(this.listings.has(name) ? `tool ${name} is not loaded yet (ToolCatalog.load)` : `unknown tool ${name}`);
     return tool;
   }
 
-  /** Coerce and validate arguments; every problem is reported with its field path. */
+  /** Coerce and validate arguments of a loaded tool; every problem is reported with its field path. */
   parseArgs(name: string, raw: unknown): Record<string, unknown> {
-    const tool = this.require(name);
+    const tool = this.requireLoaded(name);
     const schema = this.inputSchema(name);
     // An argument the tool does not have is refused, not dropped: `target` for `target_branch`
     // would otherwise open a merge request into the default branch.
@@ -210,15 +283,22 @@ export class ToolCatalog {
     return parsed.data as Record<string, unknown>;
   }
 
+  /** parseArgs for any tool: its module is imported first when needed. */
+  async checkArgs(name: string, raw: unknown): Promise<Record<string, unknown>> {
+    await this.load(name);
+    return this.parseArgs(name, raw);
+  }
+
   /**
    * Run one tool: validate input, run the handler, validate output, mask secrets. A throw of any
    * kind becomes a failed outcome, so nothing that failed is reported as success.
    */
   async invoke(name: string, raw: unknown, ctx: ToolContext, secrets: readonly string[]): Promise<ToolOutcome> {
-    const tool = this.byName.get(name);
+    const listing = this.listings.get(name);
     try {
-      if (!tool) throw unknownToolError(name);
-      if (ctx.session.readOnly && !tool.annotations.readOnlyHint) throw unknownToolError(name);
+      if (!listing) throw unknownToolError(name);
+      if (ctx.session.readOnly && !listing.annotations.readOnlyHint) throw unknownToolError(name);
+      const tool = this.definitions.get(name) ?? (await this.load(name));
       const args = this.parseArgs(name, raw);
       ctx.signal.throwIfAborted();
       const result = await tool.handler(args, ctx);
