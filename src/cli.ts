@@ -1,5 +1,4 @@
 import { exitCodeFor, printError, UsageError } from './cli/common.js';
-import { releaseCommand } from './cli/release.js';
 import { serveCommand } from './cli/serve.js';
 import { skillCommand } from './cli/skill.js';
 import { toolsCommand } from './cli/tools.js';
@@ -23,7 +22,8 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   tools: toolsCommand,
   skill: skillCommand,
-  release: releaseCommand,
+  // The release service (migration planner, SQL parser, PostgreSQL client) loads only for this command.
+  release: async (argv) => (await import('./cli/release.js')).releaseCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number | 'running'> {

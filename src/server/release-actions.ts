@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { listReleases, prepareRelease, promoteRelease, readRelease, rollbackRelease, type MigrationOp, type ReleaseManifest } from '../releases/index.js';
-import { promotionSkillRunner } from '../tools/releases.js';
+import { promotionSkillRunner } from '../releases/promotion-skill.js';
 import { formatIssues } from '../validation.js';
 import { LocalSession } from './context.js';
 import { listQuerySchema, type PrepareRequest, type ReleaseSummary, type ReleaseView } from './rest-schemas.js';
@@ -109,7 +109,7 @@ export class ReleaseActions {
   /** Runs the environment's promotion skill through skill_run, with the caller's rights. */
   async promote(actor: Principal, id: string, signal: AbortSignal = new AbortController().signal): Promise<ReleaseManifest> {
     const ctx = new LocalSession(this.runtime, actor).context({ signal });
-    return await promoteRelease(this.deps, actor, id, promotionSkillRunner(ctx));
+    return await promoteRelease(this.deps, actor, id, promotionSkillRunner((name, args) => ctx.callTool(name, args)));
   }
 
   async rollback(actor: Principal, id: string) {

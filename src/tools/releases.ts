@@ -14,6 +14,7 @@ import {
   type ReleaseManifest,
 } from '../releases/index.js';
 import { defineTool, type ToolContext } from './registry.js';
+import { promotionSkillRunner } from '../releases/promotion-skill.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
@@ -79,26 +80,6 @@ const manifestSchema = z.object({
 
 const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory, secrets: ctx.secrets });
 
-const SKILL_FAILED = new Set(['failed', 'error', 'awaiting_approval', 'paused', 'cancelled']);
-
-/** The promotion skill runs through skill_run, so a server without the skill engine says so plainly. */
-export function promotionSkillRunner(ctx: ToolContext): PromotionSkillRunner {
-  return async (skill, release, env) => {
-    const inputs = { release_id: release.id, environment: env.name, from_env: release.from_env, commit_sha: release.bundle.commit_sha, images: release.bundle.images };
-    const outcome = await ctx.callTool('skill_run', { name: skill, inputs });
-    if (!outcome.ok) {
-      if (outcome.error.code === 'not_found' && outcome.error.message.includes('skill_run')) {
-        throw new ToolError('config', `skill_run is not available, so the promotion skill ${skill} of environment ${env.name} cannot run`, {
-          hint: `remove promotion_skill from environments "${env.name}" in config.json, or run a release-mcp with the skill engine`,
-        });
-      }
-      throw new ToolError(outcome.error.code, `promotion skill ${skill} failed: ${outcome.error.message}`, outcome.error.hint ? { hint: outcome.error.hint } : {});
-    }
-    const status = outcome.data.status;
-    if (typeof status === 'string' && SKILL_FAILED.has(status)) throw new ToolError('precondition', `promotion skill ${skill} ended ${status}`, { details: { run_id: outcome.data.run_id } });
-  };
-}
-
 const describeRelease = (r: Pick<ReleaseManifest, 'id' | 'from_env' | 'to_env' | 'status'>) => `${r.id} ${r.from_env} -> ${r.to_env}: ${r.status}`;
 
 export const releasePrepare = defineTool({
@@ -129,7 +110,7 @@ export const releasePromote = defineTool({
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, promotionSkillRunner(ctx)),
+  handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, promotionSkillRunner((name, args) => ctx.callTool(name, args))),
   summarize: (r) => `promoted ${describeRelease(r)}; backup ${r.backup_path}`,
 });
 
