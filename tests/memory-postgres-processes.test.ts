@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -10,6 +10,7 @@ import { SlackEmulator } from './emulators/slack.js';
 import { tempDir } from './helpers/harness.js';
 import { sharedPostgres } from './helpers/real-postgres.js';
 import { bundle, ledgerConfig } from './releases/fixtures.js';
+import { writeAnnounceSkill } from './skills/fixtures.js';
 
 /**
  * Several real server processes (`node dist/cli.js`) on one PostgreSQL memory: concurrent writes
@@ -110,27 +111,7 @@ describe.skipIf(!server)('a skill run killed in one process, on a PostgreSQL mem
   beforeAll(async () => {
     await slack.start();
     dir = tempDir('release-mcp-pg-crash-');
-    mkdirSync(join(dir.path, 'skills'));
-    writeFileSync(
-      join(dir.path, 'skills', 'announce.yaml'),
-      `name: announce
-description: log, post to Slack, log again
-inputs:
-  tag: { type: string, required: true }
-steps:
-  - name: before
-    tool: memory_session_log
-    args: { action: "before {{ inputs.tag }}" }
-  - name: post
-    tool: notify_team
-    args: { template: custom, data: { text: "release {{ inputs.tag }}" } }
-  - name: after
-    tool: memory_session_log
-    args: { action: "after {{ inputs.tag }}" }
-`,
-    );
-    config = join(dir.path, 'config.json');
-    writeFileSync(config, JSON.stringify({ skills_dirs: ['./skills'], skills: { lease_ms: LEASE_MS }, slack: { timeout_ms: 5000 } }));
+    config = writeAnnounceSkill(dir.path, LEASE_MS);
     url = await server!.createDatabase('crash');
   });
   afterAll(async () => {

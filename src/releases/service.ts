@@ -276,9 +276,12 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
     }
     // With the lock held, check again: another promotion may have changed the schema (or this
     // release, or claimed it) while the backup ran; applying a plan made for another schema can lose data.
+    // The claim is read before the status: a promotion that closes its claim in between has
+    // already written `promoted`, so the status read after it refuses (read the other way round,
+    // a prepared status and a closed claim would both pass, and the release would promote twice).
+    const claimed = await openIntentOf(memory, actor.tenant, id);
     const locked = await getRelease(memory, actor.tenant, id);
     const drifted = (await target.fingerprint()) !== release.schema_before;
-    const claimed = await openIntentOf(memory, actor.tenant, id);
     if (locked.status !== 'prepared' || drifted || claimed) {
       await target.rollback();
       throw await refuse(memory, actor, tool, id, locked.status !== 'prepared'

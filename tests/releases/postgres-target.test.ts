@@ -127,7 +127,7 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     const failed = errorOf(await call('release_promote', { release_id: id }));
     expect(failed.message).toMatch(/migration 3 failed: column "email" of relation "users" contains null values/);
     expect(await schema()).toEqual(before);
-    expect(flags()).toEqual({ new_ui: false });
+    expect(await flags()).toEqual({ new_ui: false });
     expect(data<PgManifest>(await call('release_get', { release_id: id })).status).toBe('failed');
   });
 
@@ -139,7 +139,7 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     expect(promoted.status).toBe('promoted');
     expect(await sql(`SELECT plan FROM users ORDER BY id`)).toEqual([{ plan: 'basic' }, { plan: 'basic' }, { plan: 'basic' }]);
     expect(await sql(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email'::regclass`)).toEqual([{ indisvalid: true }]);
-    expect(flags()).toEqual({ new_ui: true });
+    expect(await flags()).toEqual({ new_ui: true });
 
     expect(promoted.backup_path).toBe(join(dir.path, 'backups', `${new URL(stagingUrl).pathname.slice(1)}.staging.before-${id}.dump`));
     expect(existsSync(promoted.backup_path!)).toBe(true);
@@ -152,7 +152,7 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     expect(rolled).toMatchObject({ status: 'rolled_back', reverted_migrations: 3 });
     expect(await schema()).toEqual(before);
     expect(await sql(`SELECT count(*)::int AS n FROM users`)).toEqual([{ n: 3 }]);
-    expect(flags()).toEqual({ new_ui: false });
+    expect(await flags()).toEqual({ new_ui: false });
   });
 
   it('never shows the password: not in results, errors, events or the memory file', async () => {
@@ -203,7 +203,7 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     expect(failed.message).toMatch(/promotion skill deploy_staging failed/);
     expect(await schema()).toEqual(before);
     expect(await sql(`SELECT count(*)::int AS n FROM _release_mcp_promotions WHERE release_id = '${id}'`)).toEqual([{ n: 0 }]);
-    expect(flags()).toEqual({ new_ui: false });
+    expect(await flags()).toEqual({ new_ui: false });
     expect(data<PgManifest>(await call('release_get', { release_id: id })).status).toBe('failed');
   });
 
@@ -246,7 +246,7 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
       const outcomes = [a, b].map((r) => (r.isError ? errorOf(r).message : 'promoted'));
       expect(outcomes.filter((o) => o === 'promoted'), JSON.stringify(outcomes)).toHaveLength(1);
       expect(outcomes.find((o) => o !== 'promoted')).toMatch(/is promoted: only a release that is prepared|is being promoted by another call|is still open/);
-      expect(flags()).toEqual({ new_ui: round % 2 === 0 });
+      expect(await flags()).toEqual({ new_ui: round % 2 === 0 });
       const events = data<{ events: Array<{ event: string }> }>(await call('release_events', { release_id: id })).events.map((e) => e.event);
       expect(events.filter((e) => e === 'release.promoted')).toHaveLength(1);
     }
@@ -259,6 +259,6 @@ describe.skipIf(!server)('PostgreSQL target environments', () => {
     expect(runtime!.memory.db.prepare('SELECT status FROM releases WHERE id = ?').get(id)).toEqual({ status: 'prepared' });
     const got = data<PgManifest>(await call('release_get', { release_id: id }));
     expect(got.status).toBe('promoted');
-    expect(flags()).toEqual({ new_ui: true });
+    expect(await flags()).toEqual({ new_ui: true });
   });
 });

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackEmulator } from '../emulators/slack.js';
 import { tempDir } from '../helpers/harness.js';
+import { writeAnnounceSkill } from './fixtures.js';
 
 /**
  * A real `release-mcp skill run` process killed with SIGKILL in the middle of a Slack post:
@@ -22,29 +22,8 @@ let memory: string;
 beforeAll(async () => {
   await slack.start();
   dir = tempDir('release-mcp-crash-');
-  const skills = join(dir.path, 'skills');
-  mkdirSync(skills);
-  writeFileSync(
-    join(skills, 'announce.yaml'),
-    `name: announce
-description: log, post to Slack, log again
-inputs:
-  tag: { type: string, required: true }
-steps:
-  - name: before
-    tool: memory_session_log
-    args: { action: "before {{ inputs.tag }}" }
-  - name: post
-    tool: notify_team
-    args: { template: custom, data: { text: "release {{ inputs.tag }}" } }
-  - name: after
-    tool: memory_session_log
-    args: { action: "after {{ inputs.tag }}" }
-`,
-  );
-  config = join(dir.path, 'config.json');
+  config = writeAnnounceSkill(dir.path, LEASE_MS);
   memory = join(dir.path, 'memory.db');
-  writeFileSync(config, JSON.stringify({ skills_dirs: ['./skills'], skills: { lease_ms: LEASE_MS }, slack: { timeout_ms: 5000 } }));
 });
 afterAll(async () => {
   await slack.stop();

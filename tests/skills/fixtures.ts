@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ToolError, type ErrorCode } from '../../src/errors.js';
@@ -145,4 +145,34 @@ export function skillHarness(options: { config?: Record<string, unknown>; readOn
 /** Status of each step by name. */
 export function statuses(result: RunResult): Record<string, string> {
   return Object.fromEntries(result.steps.map((s) => [s.name, s.status]));
+}
+
+/**
+ * A skill that logs, posts to Slack, and logs again, for tests that kill a real `skill run`
+ * process while its post is in flight; writes it under `dir`/skills with a config beside it
+ * (lease `leaseMs`) and returns the config's path.
+ */
+export function writeAnnounceSkill(dir: string, leaseMs: number): string {
+  mkdirSync(join(dir, 'skills'));
+  writeFileSync(
+    join(dir, 'skills', 'announce.yaml'),
+    `name: announce
+description: log, post to Slack, log again
+inputs:
+  tag: { type: string, required: true }
+steps:
+  - name: before
+    tool: memory_session_log
+    args: { action: "before {{ inputs.tag }}" }
+  - name: post
+    tool: notify_team
+    args: { template: custom, data: { text: "release {{ inputs.tag }}" } }
+  - name: after
+    tool: memory_session_log
+    args: { action: "after {{ inputs.tag }}" }
+`,
+  );
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ skills_dirs: ['./skills'], skills: { lease_ms: leaseMs }, slack: { timeout_ms: 5000 } }));
+  return config;
 }
