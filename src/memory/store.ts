@@ -7,7 +7,8 @@ import { redactSecrets, redactValue } from '../logger.js';
 import type { Backend } from './dialect.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './migrate-postgres.js';
-import { PgStore, SqliteStore, type Store } from './sql-store.js';
+import type { PgStore } from './pg-store.js';
+import { SqliteStore, type Store } from './sql-store.js';
 
 export type Db = Database.Database;
 
@@ -73,7 +74,8 @@ export class MemoryDb {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly backend: Backend;
-  readonly store: Store;
+  /** Set in the constructor for SQLite; for PostgreSQL by the first startup task, before any query runs. */
+  store!: Store;
   private readonly secrets: readonly string[];
   /** Opening work still running (PostgreSQL migrations, the runtime's startup tasks); queries wait for it. */
   private opening: Promise<void> | undefined;
@@ -91,10 +93,13 @@ export class MemoryDb {
     if (options.url) {
       this.backend = 'postgresql';
       this.path = describeDatabaseUrl(options.url);
-      const pgStore = new PgStore({ connectionString: options.url, password: options.password, lockTimeoutMs: this.busyTimeoutMs });
-      this.store = pgStore;
+      const url = options.url;
       this.afterOpen(async () => {
         try {
+          // pg loads only for a memory on PostgreSQL.
+          const { PgStore } = await import('./pg-store.js');
+          const pgStore = new PgStore({ connectionString: url, password: options.password, lockTimeoutMs: this.busyTimeoutMs });
+          this.store = pgStore;
           await migratePostgres(pgStore.pool, migrations, defaultTenant);
         } catch (error) {
           throw new MemoryOpenError(this.path, 'other', `cannot open the memory database ${this.path}: ${this.redact((error as Error).message ?? String(error))}`);
@@ -186,7 +191,7 @@ export class MemoryDb {
    * ends (PostgreSQL advisory lock); SQLite's BEGIN IMMEDIATE already serialises every writer.
    */
   async lock(key: string): Promise<void> {
-    if (this.store instanceof PgStore) await this.store.lock(key);
+    if (this.backend === 'postgresql') await (this.store as PgStore).lock(key);
   }
 
   /** Run `fn` with a shorter lock wait (SQLite busy_timeout; PostgreSQL lock_timeout of its transaction). */
@@ -235,7 +240,8 @@ export class MemoryDb {
 
   async close(): Promise<void> {
     while (this.opening) await this.opening.catch(() => undefined);
-    await this.store.close();
+    // Undefined when PostgreSQL's store could not even be made (its failure is ready()'s).
+    await this.store?.close();
   }
 
   /**
