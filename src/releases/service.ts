@@ -323,18 +323,20 @@ export async function promoteRelease(deps: LedgerDeps, actor: Principal, id: str
         else await target.rollback();
         throw await recordFailed(deps, actor, release, env.name, error, message, undo, previous, backupPath, started);
       }
+      // The owner stays live until the ledger says promoted: a release_get meanwhile sees a running
+      // promotion, not a stopped one to finish from the target's marker.
+      return await recordPromoted(deps, actor.tenant, id, env.name, {
+        to: 'promoted',
+        event: 'release.promoted',
+        actor,
+        duration_ms: elapsedMs(started),
+        set: { promoted_at: new Date().toISOString(), backup_path: backupPath, schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
+        alongside: () => journalOutcome(memory, id, 'committed'),
+        details: { environment: env.name, backup_path: backupPath, migrations: release.migrations.length, feature_flags: Object.keys(release.feature_flags) },
+      });
     } finally {
       markOwnerLive(owner, false);
     }
-    return await recordPromoted(deps, actor.tenant, id, env.name, {
-      to: 'promoted',
-      event: 'release.promoted',
-      actor,
-      duration_ms: elapsedMs(started),
-      set: { promoted_at: new Date().toISOString(), backup_path: backupPath, schema_after: schemaAfter, previous_flags: JSON.stringify(previous) },
-      alongside: () => journalOutcome(memory, id, 'committed'),
-      details: { environment: env.name, backup_path: backupPath, migrations: release.migrations.length, feature_flags: Object.keys(release.feature_flags) },
-    });
   } finally {
     await target.close();
   }
