@@ -85,35 +85,40 @@ const elapsedMs = (start: number) => performance.now() - start;
 
 /** An open promotion of this release is finished first; one that may be running refuses the call. */
 async function reconcileOrRefuse(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<void> {
-  if (await reconcileFirst(deps, actor, tool, id)) return;
+  const reconciled = await reconcileFirst(deps, actor, tool, id);
+  if (reconciled === true) return;
   const owner = (await openIntentOf(deps.memory, actor.tenant, id))?.owner;
-  const why = owner && ownerAlive(owner) ? `its process (${owner}) is alive: it is running` : 'its target database is locked: it may be running';
+  const why = owner && ownerAlive(owner) ? `its process (${owner}) is alive: it is running` : reconciled.unreachable ? `its target database cannot be asked how it ended (${reconciled.unreachable})` : 'its target database is locked: it may be running';
   throw await refuse(deps.memory, actor, tool, id, new ToolError('conflict', `a promotion of ${id} is still open and ${why}`, {
-    hint: 'wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)',
+    hint: reconciled.unreachable
+      ? "make the target reachable (its URL, password_env, the network), then retry: the promotion is finished from the target's marker"
+      : 'wait for it to end, then release_get shows how it ended (if the target database file was moved, put it back where config names it)',
   }));
 }
 
 /**
  * Finish this release's promotion if a process stopped (or could not write the ledger) between
- * its intent and its outcome. Returns false when it may be running: its owner lives, or its
- * target is locked. A PostgreSQL target is asked over the network, so this is async.
+ * its intent and its outcome. Returns true when done (or nothing was open); otherwise it may be
+ * running (its owner lives, or its target is locked), or its target could not be reached
+ * (`unreachable` says why). A PostgreSQL target is asked over the network, so this is async.
  */
-async function reconcileFirst(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<boolean> {
+async function reconcileFirst(deps: LedgerDeps, actor: Principal, tool: string, id: string): Promise<true | { unreachable?: string }> {
   const { memory, config } = deps;
   const row = await openIntentOf(memory, actor.tenant, id);
   if (!row) return true;
-  if (!isPostgresUrl(row.target) || (row.owner && ownerAlive(row.owner))) return (await reconcilePromotion(memory, actor.tenant, id, `on ${tool}`))?.outcome !== 'pending';
+  const pending = {};
+  if (!isPostgresUrl(row.target) || (row.owner && ownerAlive(row.owner))) return (await reconcilePromotion(memory, actor.tenant, id, `on ${tool}`))?.outcome !== 'pending' || pending;
   const env = config.environments.find((e) => e.name === row.environment);
-  if (!env) return false;
+  if (!env) return { unreachable: `environment ${row.environment} is no longer in config` };
   let target: TargetDatabase;
   try {
     target = await openTarget(deps, env, databaseOf(config, env, actor.tenant));
-  } catch {
-    return false;
+  } catch (error) {
+    return { unreachable: (error as Error).message };
   }
   try {
     const committed = await target.promotionCommitted(id);
-    if (committed === undefined) return false;
+    if (committed === undefined) return pending;
     const schemaAfter = committed ? await target.fingerprint() : undefined;
     await finishIntent(memory, row, committed, schemaAfter, `on ${tool}`);
     return true;

@@ -161,17 +161,10 @@ export class TargetDb implements SchemaView {
           const lost = plan.data_loss_check ? this.count(plan.data_loss_check.sql) : 0;
           this.db.exec(plan.sql);
           if (this.foreignKeyViolations() > baselineViolations) throw new PlanError('the migration leaves rows that break a foreign key');
-          const migration: PlannedMigration = { index, ...plan, data_loss: lost > 0, dry_run_result: { ok: true, affected: plan.affected } };
-          if (lost > 0) {
-            migration.data_loss_detail = `${lost} ${plan.data_loss_check!.what} would be lost`;
-            migration.reversible = false;
-            migration.notes = [...plan.notes, 'data is lost: rollback SQL restores the structure only; restore the pre-promotion backup to get the data back'];
-          }
-          migrations.push(migration);
+          migrations.push(dryRunSucceeded(index, plan, plan.data_loss_check && { count: lost, what: plan.data_loss_check.what }, 'restore the pre-promotion backup'));
         } catch (error) {
           failedAt = index;
-          const message = (error as Error).message;
-          migrations.push(plan ? { index, ...plan, data_loss: false, dry_run_result: { ok: false, error: message, affected: plan.affected } } : notRun(op, index, message));
+          migrations.push(dryRunFailed(op, index, plan, (error as Error).message));
         }
       });
     } finally {
@@ -229,17 +222,23 @@ export class TargetDb implements SchemaView {
   }
 }
 
-function notRun(op: MigrationOp, index: number, error: string): PlannedMigration {
-  return {
-    index,
-    operation: op.operation,
-    table: op.table,
-    sql: '',
-    rollback_sql: null,
-    reversible: false,
-    notes: [],
-    affected: [],
-    data_loss: false,
-    dry_run_result: { ok: false, error, affected: [] },
-  };
+/** A migration of a dry run that was not run (an earlier one failed, or it could not be planned). */
+export function notRun(op: MigrationOp, index: number, error: string): PlannedMigration {
+  return { index, operation: op.operation, table: op.table, sql: '', rollback_sql: null, reversible: false, notes: [], affected: [], data_loss: false, dry_run_result: { ok: false, error, affected: [] } };
+}
+
+/** A planned migration that the dry run ran: `lost` rows (what they are) make it lose data and not reversible. */
+export function dryRunSucceeded(index: number, plan: MigrationPlan, lost: { count: number; what: string } | undefined, restoreHint: string): PlannedMigration {
+  const migration: PlannedMigration = { index, ...plan, data_loss: Boolean(lost && lost.count > 0), dry_run_result: { ok: true, affected: plan.affected } };
+  if (lost && lost.count > 0) {
+    migration.data_loss_detail = `${lost.count} ${lost.what} would be lost`;
+    migration.reversible = false;
+    migration.notes = [...plan.notes, `data is lost: rollback SQL restores the structure only; ${restoreHint} to get the data back`];
+  }
+  return migration;
+}
+
+/** A planned migration that failed in the dry run (or one that could not be planned). */
+export function dryRunFailed(op: MigrationOp, index: number, plan: MigrationPlan | undefined, error: string): PlannedMigration {
+  return plan ? { index, ...plan, data_loss: false, dry_run_result: { ok: false, error, affected: plan.affected } } : notRun(op, index, error);
 }

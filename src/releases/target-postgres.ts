@@ -8,7 +8,7 @@ import { planPgMigration } from './migrations-plan-pg.js';
 import { PlanError, type MigrationPlan } from './migrations-plan.js';
 import { PG_MARKER_TABLE, pgFingerprint, readPgSchema } from './pg-schema.js';
 import type { TargetDatabase, TargetDryRun } from './target.js';
-import { MigrationError, type PlannedMigration } from './target-db.js';
+import { dryRunFailed, dryRunSucceeded, MigrationError, notRun, type PlannedMigration } from './target-db.js';
 
 /**
  * A PostgreSQL target database. Its DDL is transactional: the migrations run in one transaction,
@@ -133,17 +133,10 @@ export class PostgresTarget implements TargetDatabase {
             await this.client.query('ROLLBACK TO SAVEPOINT release_mcp_migration');
             throw error;
           }
-          const migration: PlannedMigration = { index, ...plan, data_loss: Boolean(check.data_loss), dry_run_result: { ok: true, affected: plan.affected } };
-          if (check.data_loss) {
-            migration.data_loss_detail = `${check.data_loss.count} ${check.data_loss.what} would be lost`;
-            migration.reversible = false;
-            migration.notes = [...plan.notes, 'data is lost: rollback SQL restores the structure only; restore the pre-promotion backup (pg_restore) to get the data back'];
-          }
-          migrations.push(migration);
+          migrations.push(dryRunSucceeded(index, plan, check.data_loss, 'restore the pre-promotion backup (pg_restore)'));
         } catch (error) {
           failedAt = index;
-          const message = (error as Error).message;
-          migrations.push(plan ? { index, ...plan, data_loss: false, dry_run_result: { ok: false, error: message, affected: plan.affected } } : notRun(op, index, message));
+          migrations.push(dryRunFailed(op, index, plan, (error as Error).message));
         }
       }
     } finally {
@@ -267,8 +260,4 @@ export class PostgresTarget implements TargetDatabase {
     await this.rollback().catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
-}
-
-function notRun(op: MigrationOp, index: number, error: string): PlannedMigration {
-  return { index, operation: op.operation, table: op.table, sql: '', rollback_sql: null, reversible: false, notes: [], affected: [], data_loss: false, dry_run_result: { ok: false, error, affected: [] } };
 }
