@@ -2,7 +2,6 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
-  type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { ToolError } from '../errors.js';
@@ -22,6 +21,7 @@ import {
   type ToolOutcome,
 } from '../tools/registry.js';
 import { localPrincipal } from './auth.js';
+import { toCallToolResult } from './tool-result.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
 
@@ -161,21 +161,4 @@ export class McpSession implements SessionControl {
   async close(): Promise<void> {
     await this.server.close().catch(() => undefined);
   }
-}
-
-/**
- * A failure carries its code and hint in the text and in `_meta`. Its structuredContent is set
- * only when it matches the tool's outputSchema (a failed skill run's full record), because
- * clients validate structuredContent against that schema even on errors.
- */
-export function toCallToolResult(outcome: ToolOutcome): CallToolResult {
-  if (outcome.ok) {
-    return { content: [{ type: 'text', text: `${outcome.text}\n${JSON.stringify(outcome.data)}` }], structuredContent: outcome.data };
-  }
-  return {
-    content: [{ type: 'text', text: outcome.text }],
-    isError: true,
-    ...(outcome.data ? { structuredContent: outcome.data } : {}),
-    _meta: { 'release-mcp/error': outcome.error },
-  };
 }
