@@ -116,7 +116,8 @@ function expectServedWell(observed: Observed, expected: { startTools: string[]; 
   const label = `${observed.mode}`;
   expect(observed.connect_error, `${label}: connect failed`).toBeUndefined();
   const negotiation = observed.negotiation!;
-  expect(negotiation.server_info?.name).toBe('release-mcp');
+  // The initialize handshake always names the server; on the modern path the name is optional.
+  if (negotiation.era === 'handshake' || negotiation.server_info) expect(negotiation.server_info?.name).toBe('release-mcp');
   // The version the client settled on is one the server offers: from its own list on the
   // modern (server/discover) path, from the SDK's handshake versions otherwise.
   if (negotiation.era === 'modern') {
@@ -150,6 +151,8 @@ function expectServedWell(observed: Observed, expected: { startTools: string[]; 
 function expectPersonaSwitch(observed: Observed, expected: { startTools: string[]; nextTools: string[] }): void {
   const switched = observed.persona_switch!;
   expect(switched, 'persona switch not recorded').toBeDefined();
+  // The server says at the handshake that it sends tools/list_changed.
+  expect(observed.negotiation?.tools_list_changed).toBe(true);
   expect(ok(switched.tools_before, 'tools/list before persona_load')).toEqual(expected.startTools);
   const loaded = ok(switched.result, 'persona_load').result;
   expect(loaded.isError ?? false, textOf(loaded)).toBe(false);
