@@ -7,24 +7,27 @@ import { pathToFileURL } from 'node:url';
 import { cpuMsOf, figure } from './stats.js';
 
 /**
- * Calls per second of a cheap tool over Streamable HTTP, at 1, 8 and 32 concurrent sessions:
- * release-mcp (dist/cli.js serve --http, persona_list) against a minimal SDK server with the same
- * transport (bench/minimal-http-server.mjs, payload). Both run as their own process on 127.0.0.1;
- * each level runs for a bounded time. Target: at least 0.9x the baseline.
+ * Calls per second of a cheap tool over Streamable HTTP, at 1, 8 and 32 concurrent clients, in
+ * both protocol eras: 2025 (a session per client) and 2026-07-28 (stateless: every request stands
+ * alone). release-mcp (dist/cli.js serve --http, persona_list) against a minimal SDK v2 server with
+ * the same serving pieces (bench/minimal-http-server.mjs, payload). Both run as their own process on
+ * 127.0.0.1; each level runs for a bounded time. Target: at least 0.9x the baseline.
  *
- * Fairness: echo answers ~100 bytes where persona_list answers ~2.9 kB (a summary line plus the
- * JSON of ~1.3 kB of structured content, checked against its output schema), and the client of
- * this bench parses every answer, so echo measured payload size more than server overhead. The
- * baseline calls `payload` instead: it returns the very persona_list result release-mcp gave at
- * start (passed in MINIMAL_PAYLOAD), validated against the same output shape by the SDK and sent
- * in the same text form. Both then do the same work per call except what release-mcp adds
- * (auth, Host/Origin, persona filter, input checks, masking, metrics): what this bench is about.
+ * Fairness: the baseline's `payload` returns the very persona_list result release-mcp gave at
+ * start (structured content in MINIMAL_PAYLOAD, text in MINIMAL_TEXT), validated against the same
+ * output shape by the SDK. Both then do the same work per call except what release-mcp adds
+ * (auth, Host/Origin, persona filter and, on 2026-07-28, reading the principal's persona from the
+ * store, input checks, masking, metrics): what this bench is about.
  */
 
 const ROOT = join(import.meta.dirname, '..');
 const LEVELS = [1, 8, 32] as const;
 const TARGET = 0.9;
 const PROTOCOL = '2025-06-18';
+const MODERN = '2026-07-28';
+type Era = 'legacy' | 'modern';
+/** A 2026-07-28 client's per-request envelope and the headers that must agree with its body. */
+const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
 
 interface Target {
   url: URL;
@@ -80,7 +83,8 @@ function post(url: URL, body: unknown, headers: Record<string, string>): Promise
   });
 }
 
-async function openSession(url: URL): Promise<string> {
+async function openSession(url: URL, era: Era): Promise<string> {
+  if (era === 'modern') return '';
   const init = await post(url, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }, {});
   if (init.status !== 200 || !init.session) throw new Error(`initialize answered ${init.status}`);
   const headers = { 'mcp-session-id': init.session, 'mcp-protocol-version': PROTOCOL };
@@ -90,6 +94,7 @@ async function openSession(url: URL): Promise<string> {
 }
 
 async function closeSessions(target: Target, ids: string[]): Promise<void> {
+  ids = ids.filter(Boolean);
   const headers = { 'mcp-protocol-version': PROTOCOL };
   await Promise.all(
     ids.map((id) => new Promise<void>((resolve) => request(target.url, { method: 'DELETE', agent, headers: { ...headers, 'mcp-session-id': id } }, (res) => res.resume().on('end', resolve)).on('error', () => resolve()).end())),
@@ -104,9 +109,11 @@ async function slice(target: Target, ids: string[], ms: number): Promise<{ calls
   const end = started + ms;
   await Promise.all(
     ids.map(async (id) => {
-      const headers = { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL };
+      const modern = !id;
+      const headers: Record<string, string> = modern ? { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': target.tool } : { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL };
+      const params = { name: target.tool, arguments: target.args, ...(modern ? { _meta: ENVELOPE } : {}) };
       for (let n = 1; performance.now() < end; n++) {
-        const answer = await post(target.url, { jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: target.tool, arguments: target.args } }, headers);
+        const answer = await post(target.url, { jsonrpc: '2.0', id: n, method: 'tools/call', params }, headers);
         if (answer.status !== 200 || !answer.message?.result || answer.message.result.isError) throw new Error(`${target.tool} failed: ${answer.status} ${JSON.stringify(answer.message)}`);
         calls += 1;
       }
@@ -119,9 +126,9 @@ async function slice(target: Target, ids: string[], ms: number): Promise<{ calls
  * Calls/s of both servers at one level of concurrency. The time is cut into short slices that
  * alternate between the two, so a load swing on the machine hits both alike.
  */
-async function compare(ours: Target, minimal: Target, sessions: number, seconds: number): Promise<{ ours: number; minimal: number; cpuPerCall?: { ours: number; minimal: number } }> {
+async function compare(ours: Target, minimal: Target, sessions: number, seconds: number, era: Era): Promise<{ ours: number; minimal: number; cpuPerCall?: { ours: number; minimal: number } }> {
   const SLICES = 6;
-  const ids = { ours: await Promise.all(Array.from({ length: sessions }, () => openSession(ours.url))), minimal: await Promise.all(Array.from({ length: sessions }, () => openSession(minimal.url))) };
+  const ids = { ours: await Promise.all(Array.from({ length: sessions }, () => openSession(ours.url, era))), minimal: await Promise.all(Array.from({ length: sessions }, () => openSession(minimal.url, era))) };
   const total = { ours: { calls: 0, seconds: 0, cpuMs: 0 }, minimal: { calls: 0, seconds: 0, cpuMs: 0 } };
   type Tally = typeof total.ours;
   const add = (into: Tally, part: Tally) => ((into.calls += part.calls), (into.seconds += part.seconds), (into.cpuMs += part.cpuMs));
@@ -143,27 +150,31 @@ async function compare(ours: Target, minimal: Target, sessions: number, seconds:
   return { ...rates, cpuPerCall: { ours: total.ours.cpuMs / total.ours.calls, minimal: total.minimal.cpuMs / total.minimal.calls } };
 }
 
-export async function benchHttp(seconds = 3): Promise<Record<number, { ours: number; minimal: number }>> {
+export async function benchHttp(seconds = 3): Promise<Record<string, { ours: number; minimal: number }>> {
   const work = mkdtempSync(join(tmpdir(), 'release-mcp-bench-'));
   const env = { ...process.env, RELEASE_MCP_HTTP_TOKEN: '' };
   const ours = await start([join(ROOT, 'dist/cli.js'), 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--config', join(ROOT, 'config.json'), '--memory', join(work, 'memory.db')], env);
-  const sampleSession = await openSession(ours.url);
+  const sampleSession = await openSession(ours.url, 'legacy');
   const sample = await post(ours.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'persona_list', arguments: {} } }, { 'mcp-session-id': sampleSession, 'mcp-protocol-version': PROTOCOL });
   await closeSessions({ url: ours.url, pid: ours.child.pid, tool: 'persona_list', args: {} }, [sampleSession]);
-  const payload = (sample.message?.result as { structuredContent?: unknown } | undefined)?.structuredContent;
+  const sampled = sample.message?.result as { structuredContent?: unknown; content?: Array<{ text: string }> } | undefined;
+  const payload = sampled?.structuredContent;
   if (!payload) throw new Error(`persona_list gave no structured result: ${JSON.stringify(sample.message)}`);
-  const minimal = await start([join(ROOT, 'bench/minimal-http-server.mjs')], { ...process.env, MINIMAL_PAYLOAD: JSON.stringify(payload) });
+  const minimal = await start([join(ROOT, 'bench/minimal-http-server.mjs')], { ...process.env, MINIMAL_PAYLOAD: JSON.stringify(payload), MINIMAL_TEXT: sampled.content?.[0]?.text ?? '' });
   const targets = { ours: { url: ours.url, pid: ours.child.pid, tool: 'persona_list', args: {} }, minimal: { url: minimal.url, pid: minimal.child.pid, tool: 'payload', args: {} } };
-  const results: Record<number, { ours: number; minimal: number }> = {};
+  const results: Record<string, { ours: number; minimal: number }> = {};
   try {
-    await compare(targets.ours, targets.minimal, 4, 1); // warm both up (JIT, first sessions)
-    const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per server and level in alternating slices (release-mcp persona_list; baseline: a minimal SDK server, same transport, returning the same result)`];
-    for (const sessions of LEVELS) {
-      const rates = await compare(targets.ours, targets.minimal, sessions, seconds);
-      results[sessions] = { ours: rates.ours, minimal: rates.minimal };
-      lines.push(`  ${figure(`calls/s at ${sessions} concurrent session${sessions > 1 ? 's' : ''}`, rates.ours, rates.minimal, 'calls/s', { min: TARGET })}`);
-      // Server CPU per call: what each call costs the server, whatever else keeps the machine busy.
-      if (rates.cpuPerCall) lines.push(`    ${figure('server CPU time per call', rates.cpuPerCall.ours * 1000, rates.cpuPerCall.minimal * 1000, 'µs')}`);
+    const lines = [`HTTP: calls/s of a cheap tool over Streamable HTTP on 127.0.0.1, ${seconds} s per server and level in alternating slices (release-mcp persona_list; baseline: a minimal SDK v2 server, same serving pieces, returning the same result)`];
+    for (const era of ['legacy', 'modern'] as const) {
+      await compare(targets.ours, targets.minimal, 4, 1, era); // warm both up (JIT, first sessions)
+      lines.push(`  ${era === 'legacy' ? `2025 era (${PROTOCOL}, a session per client)` : `2026-07-28 era (stateless)`}:`);
+      for (const sessions of LEVELS) {
+        const rates = await compare(targets.ours, targets.minimal, sessions, seconds, era);
+        results[`${era} ${sessions}`] = { ours: rates.ours, minimal: rates.minimal };
+        lines.push(`    ${figure(`calls/s at ${sessions} concurrent client${sessions > 1 ? 's' : ''}`, rates.ours, rates.minimal, 'calls/s', { min: TARGET })}`);
+        // Server CPU per call: what each call costs the server, whatever else keeps the machine busy.
+        if (rates.cpuPerCall) lines.push(`      ${figure('server CPU time per call', rates.cpuPerCall.ours * 1000, rates.cpuPerCall.minimal * 1000, 'µs')}`);
+      }
     }
     console.log(lines.join('\n'));
     return results;

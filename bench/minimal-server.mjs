@@ -1,8 +1,11 @@
-// Baseline for the cold-start benchmark: the smallest useful MCP server, one tool, stdio.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+// Baseline for the cold-start benchmark: the smallest useful MCP server, one tool, stdio, served
+// by the SDK v2 entry that release-mcp uses (both protocol eras).
+import { McpServer } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
 
-const server = new McpServer({ name: 'minimal', version: '1.0.0' });
-server.registerTool('echo', { description: 'Echo text', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-await server.connect(new StdioServerTransport());
+serveStdio(() => {
+  const server = new McpServer({ name: 'minimal', version: '1.0.0' });
+  server.registerTool('echo', { description: 'Echo text', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  return server;
+});

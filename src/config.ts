@@ -232,6 +232,13 @@ export const configSchema = z.strictObject({
       allowed_origins: z.array(z.string()).default([]),
       tokens: z.array(httpTokenSchema).default([]).describe('Bearer tokens (by env var name) with their role and tenant'),
       promote_wait_ms: z.number().int().min(0).max(3_600_000).default(30_000).describe('How long POST /api/releases/promote waits for the promotion before answering 202 with a status URL'),
+      legacy_sessions: z
+        .strictObject({
+          max: z.number().int().min(1).max(100_000).default(1000).describe('Open MCP sessions of 2025-era clients at most; a new one past this gets 503'),
+          idle_minutes: z.number().min(0.01).max(7 * 24 * 60).default(30).describe('A 2025-era MCP session with no request for this long (and none running) is closed'),
+        })
+        .prefault({})
+        .describe('2026-07-28 clients need no session; these bound the sessions of 2025-era clients'),
     })
     .prefault({}),
   environments: z

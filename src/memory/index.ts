@@ -5,4 +5,5 @@ export { addSessionLog, appendItem, ItemTooLargeError, MAX_LISTS_PER_READ, readL
 export { indexLegacyFixes, countMatches, findKnownIssues, learnFix, patternIndex, replaceKnownIssues, searchTerms, type IssueMatch, type KnownIssue, type KnownIssueQuery, type LearnedFix, type Teacher } from './fixes.js';
 export { findKnowledgeFile, selectSection, syncKnownIssues } from './knowledge.js';
 export { abandonRun, addRunStep, childRun, claimRun, createRun, finishRun, finishStepCalls, getRun, listRuns, openStepCall, renewLease, startStepCall, type NewRun, type RunRecord, type RunStepRecord, type StepCall } from './runs.js';
+export { savedPersona, savePersona } from './personas.js';
 export { effectiveStatus, markOwnerLive, newOwner, ownerAlive } from './lease.js';

@@ -336,4 +336,24 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE release_promotions ADD COLUMN owner TEXT;`,
     postgresql: `ALTER TABLE release_promotions ADD COLUMN owner TEXT;`,
   },
+  {
+    // The 2026-07-28 protocol era has no sessions: a principal's persona lives here, so every
+    // process serving that principal lists the same tools.
+    version: 9,
+    name: 'principal personas',
+    sql: `CREATE TABLE principal_personas (
+  tenant TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  persona TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, subject)
+);`,
+    postgresql: `CREATE TABLE principal_personas (
+  tenant TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  persona TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, subject)
+);`,
+  },
 ];

@@ -9,7 +9,7 @@ import { DEFAULT_AUTH_FAILURE_LIMITS, FailureBuckets, RefusalAudit, type AuthFai
 import { localPrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
 import { bearerAuth, HttpProblem, hostAndOrigin, jsonBody, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
-import { McpSessions } from './mcp-http.js';
+import { McpHttp } from './mcp-http.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { REST_PREFIX, restApi, restError, type RestApi } from './rest-api.js';
 import type { Runtime } from './runtime.js';
@@ -105,15 +105,16 @@ function errorResponse(runtime: Runtime, c: HttpContext, error: unknown): Respon
 
 interface App {
   app: Hono<HttpEnv>;
-  sessions: McpSessions;
+  sessions: McpHttp;
   rest: RestApi;
 }
 
 /** Host/origin first, then each route with the auth it needs, then the body size limit. */
 function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, hostRules: HostRules): App {
   const app = new Hono<HttpEnv>();
-  const sessions = new McpSessions(runtime);
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const { max, idle_minutes } = runtime.config.http.legacy_sessions;
+  const sessions = new McpHttp(runtime, { max, idleMs: idle_minutes * 60_000 }, maxBody);
   // After authentication: an unauthenticated client never gets the server to read its body.
   const readBody = jsonBody(maxBody);
   const rest = restApi(runtime, { auth, readBody, promoteWaitMs: options.promoteWaitMs ?? runtime.config.http.promote_wait_ms });
@@ -132,7 +133,7 @@ function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, host
 }
 
 /**
- * Hono on Node (@hono/node-server): Streamable HTTP at /mcp, GET /health, GET /metrics and the
+ * Hono on Node (@hono/node-server): Streamable HTTP at /mcp (both protocol eras), GET /health, GET /metrics and the
  * REST API under /api. Each request is authenticated to a principal (role, tenant); an MCP
  * session stays bound to the principal that created it. Refuses to start on a non-loopback
  * address without a token.

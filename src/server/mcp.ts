@@ -1,9 +1,4 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { Server, type Tool } from '@modelcontextprotocol/server';
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { recordEvent } from '../releases/ledger.js';
@@ -30,6 +25,25 @@ export interface SessionOptions {
   readOnly?: boolean;
   /** Who the session acts for; default the local user (admin of the default tenant). */
   principal?: Principal;
+  /**
+   * The protocol era the client speaks: `legacy` (2025, initialize and a session) or `modern`
+   * (2026-07-28, every request stands alone). Default legacy, which a 2025 client also gets.
+   */
+  era?: ProtocolEra;
+  /**
+   * Where a persona change is told: the session's own server by default (list_changed on its
+   * connection); a stateless HTTP request has no connection of its own, so its server passes one.
+   */
+  onToolListChanged?: () => void;
+  /** Where a persona change is kept: in the session by default; in the store for stateless HTTP. */
+  personaStore?: PersonaStore;
+}
+
+export type ProtocolEra = 'legacy' | 'modern';
+
+/** Keeps a principal's persona where every process that serves it can read it. */
+export interface PersonaStore {
+  save(principal: Principal, persona: string): Promise<void>;
 }
 
 /** One client's view of the server: its persona, and what its client can do. */
@@ -37,6 +51,7 @@ export class McpSession implements SessionControl {
   persona: string;
   readonly readOnly: boolean;
   readonly principal: Principal;
+  readonly era: ProtocolEra;
   readonly server: Server;
 
   constructor(
@@ -47,6 +62,9 @@ export class McpSession implements SessionControl {
     this.principal = options.principal ?? localPrincipal(runtime.config);
     // A viewer sees and may call read-only tools only, whatever the persona.
     this.readOnly = (options.readOnly ?? runtime.readOnly) || this.principal.role === 'viewer';
+    this.era = options.era ?? 'legacy';
+    this.onToolListChanged = options.onToolListChanged;
+    this.personaStore = options.personaStore;
     this.server = new Server(
       { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
       {
@@ -55,17 +73,20 @@ export class McpSession implements SessionControl {
           'Release engineering tools. Tools are grouped into personas (persona_list, persona_load). Skills (skill_list, skill_run) chain tools into whole release procedures; run them with dry_run first. On a failure, check_known_issues shows what fixed it before.',
       },
     );
-    this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.visibleTools().map((tool) => this.describe(tool)) }));
-    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    this.server.setRequestHandler('tools/list', () => ({ tools: this.visibleTools().map((tool) => this.describe(tool)) }));
+    this.server.setRequestHandler('tools/call', async (request, ctx) => {
       const progressToken = request.params._meta?.progressToken;
       const progress = async (update: Progress) => {
         if (progressToken === undefined) return;
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, ...update } });
+        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...update } });
       };
-      const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: extra.signal, progress });
+      const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: ctx.mcpReq.signal, progress });
       return toCallToolResult(outcome);
     });
   }
+
+  private readonly onToolListChanged: (() => void) | undefined;
+  private readonly personaStore: PersonaStore | undefined;
 
   /** Kept until the persona changes: every call checks visibility against it. */
   private cachedFilter: ToolFilter | undefined;
@@ -93,8 +114,9 @@ export class McpSession implements SessionControl {
       name: tool.name,
       title: tool.title,
       description: tool.description,
-      inputSchema: catalog.inputSchema(tool.name),
-      outputSchema: catalog.outputSchema(tool.name),
+      inputSchema: catalog.inputSchema(tool.name) as Tool['inputSchema'],
+      // Our schema type is looser than the SDK's JSON value types; the values are JSON all the same.
+      outputSchema: catalog.outputSchema(tool.name) as Tool['outputSchema'],
       annotations: { title: tool.title, ...tool.annotations },
     };
   }
@@ -130,8 +152,13 @@ export class McpSession implements SessionControl {
   async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
     const persona = this.personaNamed(name);
     const changed = persona.name !== this.persona;
+    // Saved before it is shown: a stateless client's next request may reach another process.
+    if (this.personaStore) await this.personaStore.save(this.principal, persona.name);
     this.persona = persona.name;
-    if (changed) await this.server.sendToolListChanged().catch(() => undefined);
+    if (changed) {
+      if (this.onToolListChanged) this.onToolListChanged();
+      else await this.server.sendToolListChanged().catch(() => undefined);
+    }
     this.runtime.logger.info('persona loaded', { persona: persona.name });
     return { persona: persona.name, tools: this.visibleTools().map((t) => t.name) };
   }
@@ -140,9 +167,12 @@ export class McpSession implements SessionControl {
     return personaSummaries(this.runtime, this.persona, this.readOnly);
   }
 
-  /** Present only when the client declared elicitation support. */
+  /**
+   * Present only on a 2025-era connection whose client declared elicitation support: the 2026-07-28
+   * era has no server-to-client requests.
+   */
   get confirm(): ConfirmFn | undefined {
-    if (!this.server.getClientCapabilities()?.elicitation) return undefined;
+    if (this.era !== 'legacy' || !this.server.getClientCapabilities()?.elicitation) return undefined;
     return async (message) => {
       const result = await this.server.elicitInput({
         message,
