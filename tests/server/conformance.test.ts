@@ -16,9 +16,11 @@ describe('MCP conformance suite over HTTP', () => {
     const run = conformance('2025');
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/protocol era 2025 \(baseline conformance-baseline\.yml\): passed/);
-    expect(run.stdout).toMatch(/server-initialize: 1 passed, 0 failed/);
-    expect(run.stdout).toMatch(/tools-call-error: 1 passed, 0 failed/);
-    expect(run.stdout).toMatch(/dns-rebinding-protection: 2 passed, 0 failed/);
+    // Not tools-call-error or tools-call-simple-text: they call the suite's own tools, and pass on
+    // the isError result release-mcp gives an unknown tool, so they say nothing about our tools.
+    for (const scenario of ['server-initialize: 1', 'ping: 1', 'logging-set-level: 1', 'tools-list: 1', 'server-sse-multiple-streams: 2', 'dns-rebinding-protection: 2']) {
+      expect(run.stdout).toContain(`✓ ${scenario} passed, 0 failed`);
+    }
   }, 150_000);
 
   it('2026-07-28 era: passes every check except those needing the suite fixtures (conformance-baseline-2026-07-28.yml)', () => {
@@ -27,8 +29,9 @@ describe('MCP conformance suite over HTTP', () => {
     expect(run.stdout).toMatch(/protocol era 2026-07-28 \(baseline conformance-baseline-2026-07-28\.yml\): passed/);
     expect(run.stdout).toMatch(/Baseline check passed: all failures are expected/);
     expect(run.stdout).not.toMatch(/2025 \(baseline/);
-    // Scenarios of the 2026-07-28 requirements that need no fixture pass outright.
-    for (const scenario of ['tools-list: 4', 'tools-call-simple-text: 2', 'tools-call-error: 2', 'server-sse-multiple-streams: 1', 'dns-rebinding-protection: 2']) {
+    // Scenarios of the 2026-07-28 requirements that need no fixture pass outright (tools-call-error and
+    // tools-call-simple-text pass too, but only on our unknown-tool error: see the 2025 test).
+    for (const scenario of ['tools-list: 4', 'server-sse-multiple-streams: 1', 'dns-rebinding-protection: 2']) {
       expect(run.stdout).toContain(`✓ ${scenario} passed, 0 failed`);
     }
     // Mcp-Method / Mcp-Name header validation (SEP-2243): pending in the suite, so unscored; kept passing here.
