@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { serveHttp, type HttpHandle } from '../../src/server/http.js';
-import { testRuntime } from '../helpers/harness.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, testRuntime } from '../helpers/harness.js';
 // @ts-expect-error: a plain .mjs script without typings; the function takes and returns a string.
 import { withoutFsGlobSync } from '../../scripts/conformance-node20-hook.mjs';
 
@@ -60,17 +62,44 @@ describe('Node 20 hook of the 2026-07-28 suite', () => {
   });
 });
 
-describe('2026-07-28 era over HTTP: tools list_changed on subscriptions/listen', () => {
+// What the baselined scenarios would show with the suite's own tools, checked with ours.
+describe('2026-07-28 era over HTTP: what the suite checks only with its own tools', () => {
   let handle: HttpHandle | undefined;
+  const dirs: Array<{ cleanup(): void }> = [];
   afterEach(async () => {
     await handle?.close();
     handle = undefined;
+    for (const dir of dirs.splice(0)) dir.cleanup();
   });
 
-  it('tells an open listen stream when persona_load changes the tool list, and not when it does not', async () => {
+  async function modernClient(url: string): Promise<Client> {
+    const client = new Client({ name: 'modern-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return client;
+  }
+
+  it('sends skill_run progress per step on the request stream (tools-call-with-progress)', async () => {
+    const skills = tempDir();
+    dirs.push(skills);
+    writeFileSync(
+      join(skills.path, 'two_notes.yaml'),
+      'name: two_notes\ndescription: two journal notes\nsteps:\n  - name: first\n    tool: memory_session_log\n    args: { action: one }\n  - name: second\n    tool: memory_session_log\n    args: { action: two }\n',
+    );
+    handle = await serveHttp(testRuntime({ config: { skills_dirs: [skills.path] } }), { host: '127.0.0.1', port: 0 });
+    const client = await modernClient(handle.url);
+    try {
+      const seen: Array<{ progress: number; total?: number; message?: string }> = [];
+      const result = await client.callTool({ name: 'skill_run', arguments: { name: 'two_notes' } }, { onprogress: (p) => void seen.push(p) });
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      expect(seen.map((p) => `${p.progress}/${p.total} ${p.message}`)).toEqual(['1/2 first: succeeded', '2/2 second: succeeded']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('tells an open subscriptions/listen stream when persona_load changes the tool list, and not when it does not', async () => {
     handle = await serveHttp(testRuntime(), { host: '127.0.0.1', port: 0 });
-    const client = new Client({ name: 'listen-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(handle.url)));
+    const client = await modernClient(handle.url);
     const notified: string[] = [];
     client.setNotificationHandler('notifications/tools/list_changed', (n) => void notified.push(n.method));
     const subscription = await client.listen({ toolsListChanged: true });
