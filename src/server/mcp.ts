@@ -22,6 +22,7 @@ import {
 } from '../tools/registry.js';
 import { localPrincipal } from './auth.js';
 import { toCallToolResult } from './tool-result.js';
+import { CONTENT_CAPABILITIES, registerContentHandlers } from './mcp-content.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
 
@@ -50,7 +51,7 @@ export class McpSession implements SessionControl {
     this.server = new Server(
       { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
       {
-        capabilities: { tools: { listChanged: true }, logging: {} },
+        capabilities: { tools: { listChanged: true }, logging: {}, ...CONTENT_CAPABILITIES },
         instructions:
           'Release engineering tools. Tools are grouped into personas (persona_list, persona_load). Skills (skill_list, skill_run) chain tools into whole release procedures; run them with dry_run first. On a failure, check_known_issues shows what fixed it before.',
       },
@@ -65,6 +66,7 @@ export class McpSession implements SessionControl {
       const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: extra.signal, progress });
       return toCallToolResult(outcome);
     });
+    registerContentHandlers(this.server, this);
   }
 
   /** Kept until the persona changes: every call checks visibility against it. */
@@ -132,6 +134,8 @@ export class McpSession implements SessionControl {
     const changed = persona.name !== this.persona;
     this.persona = persona.name;
     if (changed) await this.server.sendToolListChanged().catch(() => undefined);
+    // Resource kinds follow the tools a persona shows.
+    if (changed) await this.server.sendResourceListChanged().catch(() => undefined);
     this.runtime.logger.info('persona loaded', { persona: persona.name });
     return { persona: persona.name, tools: this.visibleTools().map((t) => t.name) };
   }
