@@ -8,5 +8,7 @@ describe('MCP conformance suite over HTTP', () => {
     expect(run.stdout).toMatch(/server-initialize: 1 passed, 0 failed/);
     expect(run.stdout).toMatch(/tools-call-error: 1 passed, 0 failed/);
     expect(run.stdout).toMatch(/dns-rebinding-protection: 2 passed, 0 failed/);
+    expect(run.stdout).toMatch(/resources-list: 1 passed, 0 failed/);
+    expect(run.stdout).toMatch(/prompts-list: 1 passed, 0 failed/);
   }, 150_000);
 });
