@@ -5,6 +5,8 @@ import type { Runtime } from '../../src/server/runtime.js';
 import type { RunResult } from '../../src/tools/index.js';
 import { connect, tempDir, testRuntime, type ConnectedClient } from '../helpers/harness.js';
 import { bundle, data, type Manifest } from '../releases/fixtures.js';
+import { resourceUris } from '../../src/resources/uris.js';
+import { sharedPostgres } from '../helpers/real-postgres.js';
 import { contentConfig, TOKENS } from './content-fixtures.js';
 
 const INVALID_PARAMS = -32602;
@@ -107,4 +109,31 @@ describe('completion/complete', () => {
       await developer.close();
     }
   });
+});
+
+const postgres = sharedPostgres();
+
+describe.skipIf(!postgres)('completions and resources on a PostgreSQL memory', () => {
+  const dir = tempDir();
+  let runtime: Runtime | undefined;
+  let mcp: ConnectedClient | undefined;
+  afterAll(async () => {
+    await mcp?.close();
+    await runtime?.close();
+    dir.cleanup();
+  });
+
+  it("completes and reads the tenant's runs and releases", async () => {
+    runtime = testRuntime({ config: contentConfig(dir.path), env: TOKENS, memoryPath: await postgres!.createDatabase('content') });
+    await runtime.ready();
+    mcp = await connect(runtime, { principal: PRIMARY });
+    const releaseId = data<Manifest>(await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([]) })).id;
+    const runId = ((await mcp.call('skill_run', { name: 'note_release', inputs: { ticket: 'AAP-7' } })).structuredContent as unknown as RunResult).run_id;
+    expect((await mcp.client.complete({ ref: { type: 'ref/resource', uri: 'release-mcp://releases/{id}' }, argument: { name: 'id', value: 'rel_' } })).completion.values).toEqual([releaseId]);
+    expect((await mcp.client.complete({ ref: { type: 'ref/resource', uri: 'release-mcp://runs/{id}' }, argument: { name: 'id', value: '' } })).completion.values).toEqual([runId]);
+    const uris = (await mcp.client.listResources()).resources.map((r) => r.uri);
+    expect(uris).toEqual(expect.arrayContaining([resourceUris.run(runId), resourceUris.release(releaseId), resourceUris.audit()]));
+    const { contents } = await mcp.client.readResource({ uri: resourceUris.audit() });
+    expect(JSON.parse((contents[0] as { text: string }).text).events[0]).toMatchObject({ event: 'release.prepared', release_id: releaseId });
+  }, 60_000);
 });
