@@ -3,7 +3,7 @@ import { redactSecrets } from '../masking.js';
 import { knowledgeFiles, knowledgeText } from './knowledge-files.js';
 import { PAGE_SIZE, RECENT_LIMIT, RESOURCE_KIND_NAMES, RESOURCE_KINDS, type ResourceKind } from './kinds.js';
 import { auditTrail, recentReleases, recentRuns, releaseRecord, runRecord } from './records.js';
-import { skillLibrary, skillText } from './skill-files.js';
+import { firstSentence, skillLibrary, skillText } from './skill-files.js';
 import { RESOURCE_SCHEME, resourceUris } from './uris.js';
 import { resourceNotFound, type ContentDeps } from './deps.js';
 
@@ -55,7 +55,7 @@ async function allEntries(deps: ContentDeps): Promise<ResourceEntry[]> {
   const mime = (kind: ResourceKind) => RESOURCE_KINDS[kind].mimeType;
   if (deps.kinds.has('skills')) {
     for (const { skill } of skillLibrary(deps.config).values()) {
-      entries.push({ uri: resourceUris.skill(skill.name), name: skill.name, title: `Skill ${skill.name}`, description: skill.description.split('\n')[0]!, mimeType: mime('skills') });
+      entries.push({ uri: resourceUris.skill(skill.name), name: skill.name, title: `Skill ${skill.name}`, description: firstSentence(skill.description), mimeType: mime('skills') });
     }
   }
   if (deps.kinds.has('runs')) {

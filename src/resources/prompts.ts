@@ -4,7 +4,7 @@ import { checkInputValue, typeName } from '../skills/inputs.js';
 import type { InputSpec, Skill } from '../skills/schema.js';
 import { shortEcho } from '../validation.js';
 import type { ContentDeps } from './deps.js';
-import { skillLibrary } from './skill-files.js';
+import { firstSentence, skillLibrary } from './skill-files.js';
 
 /** A prompts/list entry (the MCP Prompt shape, without MCP types). */
 export interface PromptEntry {
@@ -83,7 +83,7 @@ export function getPrompt(deps: Pick<ContentDeps, 'config' | 'secretValues'>, na
   const defaulted = Object.entries(skill.inputs).filter(([input, spec]) => !(input in inputs) && spec.default !== undefined);
   const call = JSON.stringify({ name: skill.name, inputs });
   const lines = [
-    `Run the release-mcp skill ${skill.name}: ${skill.description.trim().split('\n')[0]}`,
+    `Run the release-mcp skill ${skill.name}: ${firstSentence(skill.description)}`,
     '',
     `Inputs: ${JSON.stringify(inputs)}`,
     ...(defaulted.length ? [`Left to their defaults: ${defaulted.map(([input, spec]) => `${input} = ${JSON.stringify(spec.default)}`).join(', ')}`] : []),

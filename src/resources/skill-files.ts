@@ -19,3 +19,10 @@ export function skillText(config: Config, name: string): string | undefined {
   if (!loaded) return undefined;
   return readFileSafely(loaded.file, { roots: [BUILTIN_SKILLS_DIR, ...config.skills_dirs], maxBytes: FILE_CAPS.skill });
 }
+
+/** A skill description's first sentence on one line, for lists and the prompt message. */
+export function firstSentence(description: string): string {
+  const text = description.replace(/\s+/g, ' ').trim();
+  const end = text.search(/[.!?](\s|$)/);
+  return end === -1 ? text : text.slice(0, end + 1);
+}
