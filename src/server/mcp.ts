@@ -17,6 +17,7 @@ import {
 } from '../tools/registry.js';
 import { localPrincipal } from './auth.js';
 import { toCallToolResult } from './tool-result.js';
+import { CONTENT_CAPABILITIES, registerContentHandlers } from './mcp-content.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
 
@@ -31,10 +32,10 @@ export interface SessionOptions {
    */
   era?: ProtocolEra;
   /**
-   * Where a persona change is told: the session's own server by default (list_changed on its
-   * connection); a stateless HTTP request has no connection of its own, so its server passes one.
+   * Where a persona change is told (tools and resources list_changed): the session's own server by
+   * default; a stateless HTTP request has no connection of its own, so its server passes one.
    */
-  onToolListChanged?: () => void;
+  onListsChanged?: () => void;
   /** Where a persona change is kept: in the session by default; in the store for stateless HTTP. */
   personaStore?: PersonaStore;
 }
@@ -63,12 +64,12 @@ export class McpSession implements SessionControl {
     // A viewer sees and may call read-only tools only, whatever the persona.
     this.readOnly = (options.readOnly ?? runtime.readOnly) || this.principal.role === 'viewer';
     this.era = options.era ?? 'legacy';
-    this.onToolListChanged = options.onToolListChanged;
+    this.onListsChanged = options.onListsChanged;
     this.personaStore = options.personaStore;
     this.server = new Server(
       { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
       {
-        capabilities: { tools: { listChanged: true }, logging: {} },
+        capabilities: { tools: { listChanged: true }, logging: {}, ...CONTENT_CAPABILITIES },
         instructions:
           'Release engineering tools. Tools are grouped into personas (persona_list, persona_load). Skills (skill_list, skill_run) chain tools into whole release procedures; run them with dry_run first. On a failure, check_known_issues shows what fixed it before.',
       },
@@ -83,9 +84,10 @@ export class McpSession implements SessionControl {
       const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: ctx.mcpReq.signal, progress });
       return toCallToolResult(outcome);
     });
+    registerContentHandlers(this.server, this);
   }
 
-  private readonly onToolListChanged: (() => void) | undefined;
+  private readonly onListsChanged: (() => void) | undefined;
   private readonly personaStore: PersonaStore | undefined;
 
   /** Kept until the persona changes: every call checks visibility against it. */
@@ -156,8 +158,12 @@ export class McpSession implements SessionControl {
     if (this.personaStore) await this.personaStore.save(this.principal, persona.name);
     this.persona = persona.name;
     if (changed) {
-      if (this.onToolListChanged) this.onToolListChanged();
-      else await this.server.sendToolListChanged().catch(() => undefined);
+      // Resource kinds follow the tools a persona shows, so both lists change together.
+      if (this.onListsChanged) this.onListsChanged();
+      else {
+        await this.server.sendToolListChanged().catch(() => undefined);
+        await this.server.sendResourceListChanged().catch(() => undefined);
+      }
     }
     this.runtime.logger.info('persona loaded', { persona: persona.name });
     return { persona: persona.name, tools: this.visibleTools().map((t) => t.name) };

@@ -20,7 +20,7 @@ describe('MCP conformance suite over HTTP', () => {
     expect(run.stdout).toMatch(/protocol era 2025 \(baseline conformance-baseline\.yml\): passed/);
     // Not tools-call-error or tools-call-simple-text: they call the suite's own tools, and pass on
     // the isError result release-mcp gives an unknown tool, so they say nothing about our tools.
-    for (const scenario of ['server-initialize: 1', 'ping: 1', 'logging-set-level: 1', 'tools-list: 1', 'server-sse-multiple-streams: 2', 'dns-rebinding-protection: 2']) {
+    for (const scenario of ['server-initialize: 1', 'ping: 1', 'logging-set-level: 1', 'tools-list: 1', 'server-sse-multiple-streams: 2', 'dns-rebinding-protection: 2', 'resources-list: 1', 'prompts-list: 1']) {
       expect(run.stdout).toContain(`✓ ${scenario} passed, 0 failed`);
     }
   }, 150_000);
