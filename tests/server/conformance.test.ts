@@ -33,7 +33,7 @@ describe('MCP conformance suite over HTTP', () => {
     expect(run.stdout).not.toMatch(/2025 \(baseline/);
     // Scenarios of the 2026-07-28 requirements that need no fixture pass outright (tools-call-error and
     // tools-call-simple-text pass too, but only on our unknown-tool error: see the 2025 test).
-    for (const scenario of ['tools-list: 4', 'server-sse-multiple-streams: 1', 'dns-rebinding-protection: 2']) {
+    for (const scenario of ['tools-list: 4', 'server-sse-multiple-streams: 1', 'dns-rebinding-protection: 2', 'resources-list: 2', 'prompts-list: 2', 'sep-2164-resource-not-found: 4', 'caching: 8']) {
       expect(run.stdout).toContain(`✓ ${scenario} passed, 0 failed`);
     }
     // Mcp-Method / Mcp-Name header validation (SEP-2243): pending in the suite, so unscored; kept passing here.
