@@ -62,6 +62,19 @@ export function canElicit(ctx: ServerContext): boolean {
  * whose run then stops at a confirm step is asked about it, when the client can answer.
  */
 export async function callOnModernEra(session: McpSession, name: string, args: unknown, ctx: ServerContext, options: CallOptions): Promise<ToolOutcome | InputRequiredResult> {
+  try {
+    return await askOrAnswer(session, name, args, ctx, options);
+  } catch (error) {
+    // A key that cannot be had (too short, store down) is found before the run starts: nothing ran.
+    if (error instanceof ToolError) return failure(name, error);
+    throw error;
+  }
+}
+
+async function askOrAnswer(session: McpSession, name: string, args: unknown, ctx: ServerContext, options: CallOptions): Promise<ToolOutcome | InputRequiredResult> {
+  const asks = name === ASKING_TOOL && canElicit(ctx);
+  // The key first: a run that could not be asked about would stop at its confirm step for nothing.
+  if (asks) await stateKey(session.runtime);
   const raw = ctx.mcpReq.requestState<unknown>();
   let outcome: ToolOutcome;
   if (raw === undefined) {
@@ -72,7 +85,7 @@ export async function callOnModernEra(session: McpSession, name: string, args: u
     if (answered.cancelled) return answered.outcome;
     outcome = answered.outcome;
   }
-  if (name !== ASKING_TOOL || !canElicit(ctx)) return outcome;
+  if (!asks) return outcome;
   return (await askApproval(session, name, outcome)) ?? outcome;
 }
 
