@@ -159,6 +159,7 @@ async function answerApproval(
   const about = `the approval request for run ${claim.run} (step ${claim.step})`;
   const resumeHint = `call skill_run with {"resume": "${claim.run}"} to be asked again`;
   if (!claimedBy(claim, principal)) {
+    await session.auditRefusal(tool, `an approval request for run ${claim.run} (step ${claim.step}) issued to ${claim.subject} was answered with other credentials`);
     return refused(new ToolError('forbidden', `${about} was issued to another caller: it can only be answered with the credentials it was asked with`, { hint: 'the run is unchanged; its own operator answers it' }));
   }
   if (claim.tool !== tool) return refused(new ToolError('invalid_input', `${about} belongs to a ${claim.tool} call, not ${tool}`, { hint: 'retry the same tool call with the answer' }));

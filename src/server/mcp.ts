@@ -145,7 +145,8 @@ export class McpSession implements SessionControl {
     return outcome;
   }
 
-  private async auditRefusal(tool: string, reason: string): Promise<void> {
+  /** An access.refused audit event of this principal (a failure to record it is logged, not raised). */
+  async auditRefusal(tool: string, reason: string): Promise<void> {
     try {
       await recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
     } catch (error) {

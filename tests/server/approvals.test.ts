@@ -347,6 +347,13 @@ describe('approvals on the 2026-07-28 era over HTTP (serve --http --port 0)', ()
     expect(after.steps.length).toBe(before.steps.length);
     expect(after.approvals).toEqual([]);
     expect(after.journal).not.toContain('alice only');
+    const memory = new MemoryDb({ path: memoryPath });
+    const audit = await memory.all<{ actor: string; details: string }>("SELECT actor, details FROM release_events WHERE event = 'access.refused'");
+    await memory.close();
+    expect(audit.map((e) => ({ actor: e.actor, details: JSON.parse(e.details) as unknown }))).toContainEqual({
+      actor: 'token:BOB_TOKEN',
+      details: expect.objectContaining({ tool: 'skill_run', reason: `an approval request for run ${runId} (step approve) issued to token:ALICE_TOKEN was answered with other credentials` }),
+    });
 
     const alice = await rawCall(b.url, TOKENS.ALICE_TOKEN, { ...askParams('alice only'), inputResponses: { confirm: ACCEPT }, requestState: asked.requestState });
     expect(alice.body.result).toMatchObject({ structuredContent: { status: 'succeeded' } });
