@@ -404,7 +404,7 @@ describe('approval expiry and the key from RELEASE_MCP_STATE_KEY (HTTP)', () => 
   let other: HttpServer;
 
   beforeAll(async () => {
-    server = await startHttp(writeConfig('expiry', { skills: { approval_ttl_minutes: 0.02 } }), memoryPath, { RELEASE_MCP_STATE_KEY: STATE_KEY });
+    server = await startHttp(writeConfig('expiry', { skills: { approval_ttl_minutes: 0.05 } }), memoryPath, { RELEASE_MCP_STATE_KEY: STATE_KEY });
     // Another server with a key of its own (from its store): it cannot read the first one's states.
     other = await startHttp(writeConfig('other-key'), join(dir.path, 'other-key.db'));
   });
@@ -420,7 +420,7 @@ describe('approval expiry and the key from RELEASE_MCP_STATE_KEY (HTTP)', () => 
     const late = await rawCall(server.url, TOKENS.ALICE_TOKEN, { ...askParams('too late'), inputResponses: { confirm: ACCEPT }, requestState: asked.requestState });
     const error = errorOf(late.body.result as never);
     expect(error.code).toBe('precondition');
-    expect(error.message).toBe(`the approval request for run ${claim.run} (step approve) expired at ${new Date(claim.exp).toISOString()} (skills.approval_ttl_minutes 0.02); the run still waits for approval`);
+    expect(error.message).toBe(`the approval request for run ${claim.run} (step approve) expired at ${new Date(claim.exp).toISOString()} (skills.approval_ttl_minutes 0.05); the run still waits for approval`);
     expect(error.hint).toBe(`call skill_run with {"resume": "${claim.run}"} to be asked again`);
     const store = await stored(memoryPath, claim.run);
     expect(store.run!.status).toBe('awaiting_approval');
