@@ -16,6 +16,7 @@ import {
   type ToolOutcome,
 } from '../tools/registry.js';
 import { localPrincipal } from './auth.js';
+import { callOnModernEra, CONFIRM_SCHEMA } from './approvals.js';
 import { toCallToolResult } from './tool-result.js';
 import { CONTENT_CAPABILITIES, registerContentHandlers } from './mcp-content.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
@@ -81,8 +82,13 @@ export class McpSession implements SessionControl {
         if (progressToken === undefined) return;
         await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...update } });
       };
-      const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: ctx.mcpReq.signal, progress });
-      return toCallToolResult(outcome);
+      const options = { signal: ctx.mcpReq.signal, progress };
+      if (this.era === 'modern') {
+        // No server-to-client requests on this era: a confirm step is asked in the result instead.
+        const answer = await callOnModernEra(this, request.params.name, request.params.arguments ?? {}, ctx, options);
+        return 'resultType' in answer ? answer : toCallToolResult(answer);
+      }
+      return toCallToolResult(await this.call(request.params.name, request.params.arguments ?? {}, options));
     });
     registerContentHandlers(this.server, this);
   }
@@ -123,8 +129,11 @@ export class McpSession implements SessionControl {
     };
   }
 
-  /** A call from the client: the persona filter applies, and hidden tools look unknown. */
-  async call(name: string, args: unknown, options: CallOptions): Promise<ToolOutcome> {
+  /**
+   * A call from the client: the persona filter applies, and hidden tools look unknown. `as` is the
+   * session the tool sees (an approval answer's resume passes one that carries the answer).
+   */
+  async call(name: string, args: unknown, options: CallOptions, as: SessionControl = this): Promise<ToolOutcome> {
     const tool = this.runtime.catalog.get(name);
     if (!tool || !isToolVisible(tool, this.filter)) {
       if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) await this.auditRefusal(name, 'the viewer role may call read-only tools only');
@@ -133,12 +142,13 @@ export class McpSession implements SessionControl {
       this.runtime.metrics.countToolCall(tool ? name : '(unknown)', error.code);
       return { ok: false, error, text: renderError(name, error) };
     }
-    const outcome = await this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);
+    const outcome = await this.runtime.catalog.invoke(name, args, this.context(options, as), this.runtime.secretValues);
     this.runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
     return outcome;
   }
 
-  private async auditRefusal(tool: string, reason: string): Promise<void> {
+  /** An access.refused audit event of this principal (a failure to record it is logged, not raised). */
+  async auditRefusal(tool: string, reason: string): Promise<void> {
     try {
       await recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
     } catch (error) {
@@ -147,8 +157,8 @@ export class McpSession implements SessionControl {
   }
 
   /** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
-  context(options: CallOptions): ToolContext {
-    return toolContext(this.runtime, this, options);
+  context(options: CallOptions, as: SessionControl = this): ToolContext {
+    return toolContext(this.runtime, as, options);
   }
 
   async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
@@ -182,11 +192,7 @@ export class McpSession implements SessionControl {
     return async (message) => {
       const result = await this.server.elicitInput({
         message,
-        requestedSchema: {
-          type: 'object',
-          properties: { confirm: { type: 'boolean', title: 'Proceed', description: 'Proceed with this step' } },
-          required: ['confirm'],
-        },
+        requestedSchema: CONFIRM_SCHEMA,
       });
       if (result.action !== 'accept') return result.action;
       // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.

@@ -34,6 +34,8 @@ export interface SessionControl {
   listPersonas(): PersonaSummary[];
   /** Ask the user to confirm, when the client supports elicitation. */
   confirm?: ConfirmFn;
+  /** The MCP protocol era of the client (legacy 2025, modern 2026-07-28); absent without MCP (CLI, REST). */
+  readonly era?: 'legacy' | 'modern';
 }
 
 export interface PersonaSummary {
