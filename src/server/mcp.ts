@@ -20,6 +20,7 @@ import {
   type ToolListing,
   type ToolOutcome,
 } from '../tools/registry.js';
+import { listedAnnotations } from '../tools/listing.js';
 import { localPrincipal } from './auth.js';
 import { toCallToolResult } from './tool-result.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
@@ -88,15 +89,8 @@ export class McpSession implements SessionControl {
   }
 
   private describe(tool: ToolListing): Tool {
-    const { catalog } = this.runtime;
-    return {
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: catalog.inputSchema(tool.name),
-      outputSchema: catalog.outputSchema(tool.name),
-      annotations: { title: tool.title, ...tool.annotations },
-    };
+    const { input, output } = this.runtime.catalog.listedSchemas(tool.name);
+    return { name: tool.name, title: tool.title, description: tool.description, inputSchema: input, outputSchema: output, annotations: listedAnnotations(tool.annotations) };
   }
 
   /** A call from the client: the persona filter applies, and hidden tools look unknown. */
