@@ -65,7 +65,7 @@ export function stepOf(result: CallToolResult, name: string): StepResult {
   return found;
 }
 
-/** All text content of a result. */
+/** All text content of a result (its report; resource links and other blocks are left out). */
 export function textOf(result: CallToolResult): string {
-  return (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
+  return result.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
 }
