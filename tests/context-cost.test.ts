@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceUris } from '../src/resources/uris.js';
-import { ALL_TOOLS, ToolCatalog, jsonSchemaOf } from '../src/tools/index.js';
+import { ALL_TOOLS, ToolCatalog } from '../src/tools/index.js';
 import { connect, runOf, tempDir, testRuntime, textOf, type ConnectedClient } from './helpers/harness.js';
 import { bundle, ledgerConfig } from './releases/fixtures.js';
 import { skillHarness, type SkillHarness } from './skills/fixtures.js';
@@ -87,7 +87,7 @@ describe('tool results', () => {
     expect(result.structuredContent, name).toBeDefined();
     for (const [which, schema] of [
       ['listed', listedOutput.get(name)!],
-      ['full', jsonSchemaOf(full.loaded(name)!.output, 'output')],
+      ['full', full.outputSchema(name)],
     ] as const) {
       const validate = ajv.compile(schema);
       expect(validate(result.structuredContent), `${name} (${which} schema): ${ajv.errorsText(validate.errors)}`).toBe(true);
@@ -142,9 +142,12 @@ describe('tool results', () => {
       expect(text, name).not.toMatch(/succeeded$/);
       expect(result.content.filter((c) => c.type === 'text'), name).toHaveLength(1);
     }
+    // A run's markdown report is its text, and only there.
     const plan = await mcp.call('skill_plan', { name: 'look_then_write' });
-    expect(textOf(plan)).toContain('look_then_write');
+    expect(textOf(plan)).toMatch(/^## look_then_write v1: planned/);
     expect(textOf(plan)).toContain(runOf(plan).run_id);
+    expect(plan.structuredContent).not.toHaveProperty('report');
+    expect(runOf(plan)).toMatchObject({ status: 'planned', steps: [{ name: 'look', status: 'succeeded' }, { name: 'write', status: 'planned' }] });
     const prepared = await mcp.call('release_prepare', { from_env: 'dev', to_env: 'staging', bundle: bundle([{ operation: 'add_column', table: 'users', column: { name: 'tier', type: 'TEXT' } }]) });
     expect(textOf(prepared)).toMatch(/1\. add_column users: dry run ok; reversible/);
   });

@@ -98,6 +98,12 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
    * The call is then a failure (`isError`) that still carries its structured result.
    */
   failureOf?: (result: z.output<O>) => ToolErrorJSON | undefined;
+  /**
+   * A field of the result that is its readable report (a skill run's markdown): it becomes the
+   * text content and is left out of structuredContent and of the published output schema, so the
+   * report is sent once. summarize is not used then.
+   */
+  reportField?: keyof z.output<O> & string;
   /** Records the result stands for, which a client reads in full as MCP resources (sent as resource links). */
   links?: (result: z.output<O>) => ResourceLink[];
 }
@@ -148,9 +154,14 @@ export interface ListedSchemas {
   output: JsonSchemaObject;
 }
 
+/** The output a client receives as structuredContent: the tool's output without its report field. */
+export function structuredOutput(tool: Pick<AnyToolDefinition, 'output' | 'reportField'>): AnyObject {
+  return tool.reportField ? (tool.output as z.ZodObject).omit({ [tool.reportField]: true } as never) : tool.output;
+}
+
 /** The listed schemas of a tool, from its zod schemas. */
-export function listedSchemasOf(tool: Pick<AnyToolDefinition, 'input' | 'output'>): ListedSchemas {
-  return { input: listedInputSchema(jsonSchemaOf(tool.input, 'input')), output: listedOutputSchema(jsonSchemaOf(tool.output, 'output')) };
+export function listedSchemasOf(tool: Pick<AnyToolDefinition, 'input' | 'output' | 'reportField'>): ListedSchemas {
+  return { input: listedInputSchema(jsonSchemaOf(tool.input, 'input')), output: listedOutputSchema(jsonSchemaOf(structuredOutput(tool), 'output')) };
 }
 
 /** A tool as the build lists it: its listing, the module that defines it, and its listed JSON Schemas. */
@@ -276,11 +287,11 @@ export class ToolCatalog {
     return schema;
   }
 
-  /** The full output schema of a loaded tool. */
+  /** The full schema of a loaded tool's structuredContent. */
   outputSchema(name: string): JsonSchemaObject {
     let schema = this.outputSchemas.get(name);
     if (!schema) {
-      schema = jsonSchemaOf(this.requireLoaded(name).output, 'output');
+      schema = jsonSchemaOf(structuredOutput(this.requireLoaded(name)), 'output');
       this.outputSchemas.set(name, schema);
     }
     return schema;
@@ -341,12 +352,13 @@ export class ToolCatalog {
         });
       }
       const data = redactValue(checked.data as Record<string, unknown>, secrets);
-      const summary = redactValue(tool.summarize ? tool.summarize(data as never) : `${name} succeeded`, secrets);
+      const summary = tool.reportField ? String(data[tool.reportField]) : redactValue(tool.summarize ? tool.summarize(data as never) : `${name} succeeded`, secrets);
       const failure = tool.failureOf?.(data as never);
       const links = tool.links?.(data as never);
       const linked = links?.length ? { links: redactValue(links, secrets) } : {};
-      if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data, ...linked };
-      return { ok: true, data, text: summary, ...linked };
+      const structured = tool.reportField ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== tool.reportField)) : data;
+      if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data: structured, ...linked };
+      return { ok: true, data: structured, text: summary, ...linked };
     } catch (thrown) {
       const error = redactValue(boundedError(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON()), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });

@@ -205,7 +205,7 @@ export const skillRun = defineTool({
     if (!args.name && !args.resume) throw new ToolError('invalid_input', 'skill_run needs a skill name or a run id to resume', { hint: 'call skill_list for names, skill_runs for run ids' });
     return service(ctx).run(args, ctx);
   },
-  summarize: (r) => r.report,
+  reportField: 'report',
   failureOf: runFailure,
   links: runLink,
 });
@@ -223,7 +223,7 @@ export const skillPlan = defineTool({
   output: runResultSchema,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: ({ name, inputs }, ctx) => service(ctx).run({ name, inputs, dry_run: true }, ctx),
-  summarize: (r) => r.report,
+  reportField: 'report',
   failureOf: runFailure,
   links: runLink,
 });

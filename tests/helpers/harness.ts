@@ -53,9 +53,9 @@ export function errorOf(result: CallToolResult): { code: string; message: string
   return (result._meta as Record<string, { code: string; message: string; hint?: string }>)['release-mcp/error']!;
 }
 
-/** The skill run record a skill_run/skill_plan result carries (also when it failed). */
-export function runOf(result: CallToolResult): RunResult {
-  return result.structuredContent as unknown as RunResult;
+/** The skill run record a skill_run/skill_plan result carries (also when it failed); its report is the text (textOf). */
+export function runOf(result: CallToolResult): Omit<RunResult, 'report'> {
+  return result.structuredContent as unknown as Omit<RunResult, 'report'>;
 }
 
 /** The last record of a step in a run result; a missing step fails the test with the list of steps. */
