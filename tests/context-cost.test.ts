@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceUris } from '../src/resources/uris.js';
 import { ALL_TOOLS, ToolCatalog } from '../src/tools/index.js';
+import { listedAnnotations, listedInputSchema, listedOutputSchema } from '../src/tools/listing.js';
 import { connect, runOf, tempDir, testRuntime, textOf, type ConnectedClient } from './helpers/harness.js';
 import { bundle, ledgerConfig } from './releases/fixtures.js';
 import { skillHarness, type SkillHarness } from './skills/fixtures.js';
@@ -32,6 +33,40 @@ function fieldDescriptions(schema: unknown, at = ''): Record<string, string> {
   }
   return found;
 }
+
+describe('listed schemas', () => {
+  it('leave out the server\'s guards and keep what says what to send, at every depth', () => {
+    const safe = Number.MAX_SAFE_INTEGER;
+    const full = {
+      type: 'object' as const,
+      properties: {
+        sha: { type: 'string', pattern: '^[0-9a-f]{40}$', minLength: 40, maxLength: 40 },
+        repo: { type: 'string', pattern: '^[^-]', maxLength: 1000, description: 'A configured repository' },
+        limit: { type: 'integer', minimum: 1, maximum: 500, default: 20 },
+        count: { type: 'integer', minimum: -safe, maximum: safe },
+        labels: { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string', maxLength: 50 } },
+        steps: { type: 'array', maxItems: 100, items: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object', properties: { name: { type: 'string', maxLength: 64, pattern: '^[a-z]+$' } }, required: ['name'] }] } },
+      },
+      required: ['sha'],
+    };
+    expect(listedInputSchema(full)).toEqual({
+      type: 'object',
+      properties: {
+        sha: { type: 'string', pattern: '^[0-9a-f]{40}$' },
+        repo: { type: 'string', description: 'A configured repository' },
+        limit: { type: 'integer', minimum: 1, maximum: 500, default: 20 },
+        count: { type: 'integer' },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+        steps: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z]+$' } }, required: ['name'] }] } },
+      },
+      required: ['sha'],
+    });
+    expect(listedOutputSchema({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] })).toEqual({ type: 'object', required: ['a'] });
+    expect(listedOutputSchema({ type: 'object', properties: {} })).toEqual({ type: 'object' });
+    expect(listedAnnotations({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true })).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true });
+    expect(listedAnnotations({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true })).toEqual({});
+  });
+});
 
 describe('tools/list', () => {
   it(`of the release persona, through a real client, is at most ${RELEASE_TOOLS_LIST_MAX_BYTES} bytes and keeps what a model needs to pick and call each tool`, async () => {
