@@ -15,6 +15,7 @@ import {
   type ToolListing,
   type ToolOutcome,
 } from '../tools/registry.js';
+import { listedAnnotations } from '../tools/listing.js';
 import { localPrincipal } from './auth.js';
 import { callOnModernEra, CONFIRM_SCHEMA } from './approvals.js';
 import { toCallToolResult } from './tool-result.js';
@@ -117,16 +118,10 @@ export class McpSession implements SessionControl {
   }
 
   private describe(tool: ToolListing): Tool {
-    const { catalog } = this.runtime;
-    return {
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: catalog.inputSchema(tool.name) as Tool['inputSchema'],
-      // Our schema type is looser than the SDK's JSON value types; the values are JSON all the same.
-      outputSchema: catalog.outputSchema(tool.name) as Tool['outputSchema'],
-      annotations: { title: tool.title, ...tool.annotations },
-    };
+    const { input, output } = this.runtime.catalog.listedSchemas(tool.name);
+    // Our schema type is looser than the SDK's JSON value types; the values are JSON all the same.
+    const schemas = { inputSchema: input as Tool['inputSchema'], outputSchema: output as Tool['outputSchema'] };
+    return { name: tool.name, title: tool.title, description: tool.description, ...schemas, annotations: listedAnnotations(tool.annotations) };
   }
 
   /**

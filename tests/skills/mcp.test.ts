@@ -2,7 +2,7 @@ import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getRun, runApprovals } from '../../src/memory/index.js';
 import type { RunResult } from '../../src/tools/index.js';
-import { connect, errorOf, testRuntime } from '../helpers/harness.js';
+import { connect, errorOf, testRuntime, textOf } from '../helpers/harness.js';
 import { skillHarness, type SkillHarness } from './fixtures.js';
 
 const GATED = `name: gated
@@ -28,7 +28,8 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const structured = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
+/** The run record of a result, with its report: the text of the result. */
+const structured = (result: CallToolResult): RunResult => ({ ...(result.structuredContent as unknown as Omit<RunResult, 'report'>), report: textOf(result) });
 
 describe('skill tools through an MCP client', () => {
   it('reports a run that fails only in its outputs as a failed call that says why', async () => {
