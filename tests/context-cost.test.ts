@@ -74,11 +74,13 @@ describe('listed schemas', () => {
 describe('tools/list', () => {
   it(`of the release persona, through a real client, is at most ${RELEASE_TOOLS_LIST_MAX_BYTES} bytes and keeps what a model needs to pick and call each tool`, async () => {
     const runtime = testRuntime();
-    const mcp = await connect(runtime, { persona: 'release' });
+    const release = await connect(runtime, { persona: 'release' });
+    const mcp = await connect(runtime, { persona: 'all' });
     try {
+      expect(bytes(await release.client.listTools())).toBeLessThanOrEqual(RELEASE_TOOLS_LIST_MAX_BYTES);
+      // Every tool's listing, as the persona with all of them shows it.
       const listed = await mcp.client.listTools();
       expect(listed.tools).toHaveLength(ALL_TOOLS.length);
-      expect(bytes(listed)).toBeLessThanOrEqual(RELEASE_TOOLS_LIST_MAX_BYTES);
       for (const tool of listed.tools) {
         const definition = ALL_TOOLS.find((t) => t.name === tool.name)!;
         const input = full.inputSchema(tool.name);
@@ -93,6 +95,7 @@ describe('tools/list', () => {
         expect(JSON.stringify(tool.inputSchema), tool.name).not.toMatch(/"(maxLength|\$schema)"|9007199254740991/);
       }
     } finally {
+      await release.close();
       await mcp.close();
       runtime.close();
     }
@@ -111,7 +114,7 @@ describe('tool results', () => {
     h = skillHarness({ config: ledgerConfig(dir.path), memoryPath: join(dir.path, 'memory.db') });
     h.write('look_then_write', 'name: look_then_write\ndescription: reads, then changes something\nsteps:\n  - name: look\n    tool: test_echo\n    args: { text: hello }\n    output: seen\n  - name: write\n    tool: test_mutate\n    args: { item: "{{ seen.text }}" }\n');
     h.write('always_fails', 'name: always_fails\ndescription: a step that keeps failing\nsteps:\n  - name: flaky\n    tool: test_flaky\n    args: { key: always, code: upstream, times: 99, message: "registry answered 502" }\n');
-    mcp = await connect(h.runtime, { persona: 'release' });
+    mcp = await connect(h.runtime, { persona: 'all' });
     for (const tool of (await mcp.client.listTools()).tools) if (tool.outputSchema) listedOutput.set(tool.name, tool.outputSchema);
   });
   afterAll(async () => {
