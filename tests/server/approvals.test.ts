@@ -70,6 +70,8 @@ async function stored(memoryPath: string, runId: string) {
 }
 
 const runOf = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
+/** The run's report: the text of the result (the structured record carries the data only). */
+const reportOf = (result: CallToolResult) => (result.content as Array<{ type: string; text?: string }>).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 const errorOf = (result: { _meta?: Record<string, unknown> }) => (result._meta as Record<string, { code: string; message: string; hint?: string }>)['release-mcp/error']!;
 
 function modernClient(capabilities: Record<string, unknown>, answer?: () => Answer): Client {
@@ -159,7 +161,7 @@ describe('approvals on the 2026-07-28 era over stdio (dist/cli.js serve)', () =>
     expect(cancelled.isError).toBeFalsy();
     const run = runOf(cancelled);
     expect(run.status).toBe('awaiting_approval');
-    expect(run.report).toContain(`"resume": "${run.run_id}", "approve": true`);
+    expect(reportOf(cancelled)).toContain(`"resume": "${run.run_id}", "approve": true`);
     expect((await stored(memoryPath, run.run_id)).approvals).toEqual([]);
 
     answer = { action: 'accept', content: { confirm: true } };
@@ -203,7 +205,7 @@ describe('a 2026-07-28 client without the elicitation capability (stdio)', () =>
       const run = runOf(result as CallToolResult);
       expect(run.status).toBe('awaiting_approval');
       expect(run.run_id).toMatch(/\S/);
-      expect(run.report).toContain(`Approve with skill_run { "resume": "${run.run_id}", "approve": true }`);
+      expect(reportOf(result as CallToolResult)).toContain(`Approve with skill_run { "resume": "${run.run_id}", "approve": true }`);
       const done = runOf((await client.callTool({ name: 'skill_run', arguments: { resume: run.run_id, approve: true } })) as CallToolResult);
       expect(done.status).toBe('succeeded');
       expect((await stored(memoryPath, run.run_id)).approvals).toEqual([expect.objectContaining({ decision: 'approved', era: 'modern', via: 'approve_flag' })]);
