@@ -23,7 +23,13 @@ import { figure } from './stats.js';
  * The baselines are these figures for the released tool list and result format (measured at
  * 31a0934, before any work on context size): later changes print their ratio against them.
  * A figure with no recorded baseline is printed against itself.
+ *
+ * Also printed: the largest tool entry and tool description of each list (where to cut next),
+ * and the resource links a plan result carries.
  */
+
+/** The release persona's tools/list should fit in 40 KB (40,960 bytes): its ratio to the baseline. */
+const RELEASE_LIST_TARGET = Math.round((40_960 / 127_245) * 1000) / 1000;
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -93,8 +99,8 @@ async function connectWire(args: string[], env?: NodeJS.ProcessEnv): Promise<Wir
   };
 }
 
-function print(name: string, value: number, unit: string): void {
-  console.log(`  ${figure(name, value, BASELINE[name] || value, unit)}`);
+function print(name: string, value: number, unit: string, target: { max?: number } = {}): void {
+  console.log(`  ${figure(name, value, BASELINE[name] || value, unit, target)}`);
 }
 
 export interface ToolListFigures {
@@ -102,6 +108,14 @@ export interface ToolListFigures {
   tools: number;
   bytes: number;
   outputSchemaBytes: number;
+  /** The tool whose entry (name, title, description, schemas, hints) is the largest, and its bytes. */
+  largestTool: { name: string; bytes: number };
+  /** The tool with the longest description, and its bytes. */
+  largestDescription: { name: string; bytes: number };
+}
+
+function largest<T extends { name: string }>(items: readonly T[], size: (item: T) => number): { name: string; bytes: number } {
+  return items.map((item) => ({ name: item.name, bytes: size(item) })).reduce((a, b) => (b.bytes > a.bytes ? b : a), { name: 'none', bytes: 0 });
 }
 
 /** tools/list of every builtin persona, through a real client of the built server. */
@@ -113,8 +127,15 @@ export async function toolListFigures(work: string): Promise<ToolListFigures[]> 
     const client = await connectWire(['serve', '--persona', persona, '--config', config, '--memory', join(work, `${persona}.db`)]);
     try {
       const result = await client.request('tools/list', {});
-      const tools = result.tools as Array<{ outputSchema?: unknown }>;
-      figures.push({ persona, tools: tools.length, bytes: jsonBytes(result), outputSchemaBytes: tools.reduce((sum, tool) => sum + jsonBytes(tool.outputSchema), 0) });
+      const tools = result.tools as Array<{ name: string; description?: string; outputSchema?: unknown }>;
+      figures.push({
+        persona,
+        tools: tools.length,
+        bytes: jsonBytes(result),
+        outputSchemaBytes: tools.reduce((sum, tool) => sum + jsonBytes(tool.outputSchema), 0),
+        largestTool: largest(tools, jsonBytes),
+        largestDescription: largest(tools, (tool) => Buffer.byteLength(tool.description ?? '', 'utf8')),
+      });
     } finally {
       await client.close();
     }
@@ -132,6 +153,8 @@ export interface PlanFigures {
   reportBytes: number;
   /** The text content carries the JSON of structuredContent after the report: these bytes are sent twice. */
   repeatedBytes: number;
+  /** resource_link blocks of the result (the run record as a resource). */
+  links: number;
 }
 
 /** The largest builtin skill, by file size. */
@@ -153,11 +176,12 @@ export async function planFigures(): Promise<PlanFigures> {
       const result = await client.request('tools/call', { name: 'skill_plan', arguments: { name: skill, inputs } });
       const structured = result.structuredContent as { status?: string; steps?: unknown[]; report?: string } | undefined;
       if (result.isError || structured?.status !== 'planned') throw new Error(`skill_plan ${skill} did not plan: ${JSON.stringify(result).slice(0, 500)}`);
-      const texts = (result.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '');
+      const content = result.content as Array<{ type: string; text?: string }>;
+      const texts = content.filter((c) => c.type === 'text').map((c) => c.text ?? '');
       const textBytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0);
       const structuredJson = JSON.stringify(structured);
       const repeatedBytes = texts.some((text) => text.includes(structuredJson)) ? Buffer.byteLength(structuredJson, 'utf8') : 0;
-      return { skill, steps: structured.steps?.length ?? 0, bytes: jsonBytes(result), textBytes, structuredBytes: jsonBytes(structured), reportBytes: jsonBytes(structured.report), repeatedBytes };
+      return { skill, steps: structured.steps?.length ?? 0, bytes: jsonBytes(result), textBytes, structuredBytes: jsonBytes(structured), reportBytes: jsonBytes(structured.report), repeatedBytes, links: content.filter((c) => c.type === 'resource_link').length };
     } finally {
       await client.close();
     }
@@ -173,9 +197,10 @@ export async function benchContext(): Promise<{ lists: ToolListFigures[]; plan: 
     console.log('context cost: tools/list per persona (JSON of the result as received over stdio; tokens estimated as bytes / 4)');
     for (const l of lists) {
       print(`tools/list ${l.persona}: tools`, l.tools, 'tools');
-      print(`tools/list ${l.persona}: bytes`, l.bytes, 'B');
+      print(`tools/list ${l.persona}: bytes`, l.bytes, 'B', l.persona === 'release' ? { max: RELEASE_LIST_TARGET } : {});
       print(`tools/list ${l.persona}: tokens`, tokens(l.bytes), 'tokens');
       print(`tools/list ${l.persona}: output schemas share`, (100 * l.outputSchemaBytes) / l.bytes, '%');
+      console.log(`  tools/list ${l.persona}: largest tool entry ${l.largestTool.name}, ${l.largestTool.bytes} B; longest description ${l.largestDescription.name}, ${l.largestDescription.bytes} B`);
     }
     const plan = await planFigures();
     console.log(`context cost: skill_plan result of ${plan.skill} (${plan.steps} steps), the largest builtin skill`);
@@ -185,6 +210,7 @@ export async function benchContext(): Promise<{ lists: ToolListFigures[]; plan: 
     print(`skill_plan ${plan.skill}: structuredContent bytes`, plan.structuredBytes, 'B');
     print(`skill_plan ${plan.skill}: text content repeating structuredContent, bytes`, plan.repeatedBytes, 'B');
     print(`skill_plan ${plan.skill}: report inside structuredContent, bytes`, plan.reportBytes, 'B');
+    print(`skill_plan ${plan.skill}: resource links`, plan.links, 'links');
     return { lists, plan };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -221,6 +221,7 @@ export const configSchema = z.strictObject({
       step_timeout_ms: positiveMs(600_000),
       lease_ms: positiveMs(30_000).describe('A running run renews its lease this often x3; a run whose lease expired and whose process is gone is interrupted'),
       max_depth: z.number().int().min(1).max(50).default(5).describe('How deep skill_run steps may nest'),
+      approval_ttl_minutes: z.number().min(0.01).max(24 * 60).default(10).describe('How long a 2026-07-28 client may take to answer a confirm step asked in an input_required result'),
     })
     .prefault({}),
   heal: z.record(z.string(), healActionSchema).default({}).describe('Heal action per error class, for on_error: auto_heal'),
@@ -277,6 +278,8 @@ export const SECRET_ENV_VARS = [
   'PROMETHEUS_TOKEN',
   'SLACK_WEBHOOK_URL',
   'RELEASE_MCP_HTTP_TOKEN',
+  // The key that seals approval request states (at least 32 bytes); replicas behind one address share it.
+  'RELEASE_MCP_STATE_KEY',
   // Not a secret (like KUBECONFIG): a CA bundle Node trusts, which tls.ca_file must not drop.
   'NODE_EXTRA_CA_CERTS',
 ] as const;
@@ -311,7 +314,7 @@ export function readSecrets(env: NodeJS.ProcessEnv): Secrets {
 export function secretValues(secrets: Secrets, config?: Config): string[] {
   // Jira Cloud sends base64(email:token) as Basic credentials: that encoding is a secret too.
   const jiraBasic = secrets.JIRA_EMAIL && secrets.JIRA_TOKEN ? Buffer.from(`${secrets.JIRA_EMAIL}:${secrets.JIRA_TOKEN}`).toString('base64') : undefined;
-  const values = [jiraBasic, secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, config?.slack.webhook_url, ...Object.values(secrets.target_passwords ?? {})];
+  const values = [jiraBasic, secrets.GITLAB_TOKEN, secrets.JIRA_TOKEN, secrets.QUAY_TOKEN, secrets.PROMETHEUS_TOKEN, secrets.SLACK_WEBHOOK_URL, secrets.RELEASE_MCP_HTTP_TOKEN, secrets.RELEASE_MCP_STATE_KEY, config?.slack.webhook_url, ...Object.values(secrets.target_passwords ?? {})];
   return values.filter((v): v is string => typeof v === 'string' && v.length >= 4);
 }
 

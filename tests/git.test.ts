@@ -12,7 +12,7 @@ let fx: GitFixture;
 let mcp: ConnectedClient;
 
 async function start(extra: Record<string, unknown> = {}): Promise<void> {
-  mcp = await connect(testRuntime({ config: { ...fx.config, ...extra } }));
+  mcp = await connect(testRuntime({ config: { ...fx.config, ...extra } }), { persona: 'developer' });
 }
 
 async function ok(name: string, args: Record<string, unknown>): Promise<Data> {

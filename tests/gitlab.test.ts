@@ -57,7 +57,7 @@ describe('gitlab tools against the GitLab emulator', () => {
       'fork-elsewhere': { path: checkout('fork-elsewhere', 'https://user:s3cret@github.com/releaser/app-interface.git') },
     };
     const runtime = testRuntime({ config: { gitlab: { url: emulator.url, timeout_ms: 1500 }, repositories }, env: { GITLAB_TOKEN: TOKEN }, logger: capturingLogger(logLines) });
-    mcp = await connect(runtime);
+    mcp = await connect(runtime, { persona: 'developer' });
   });
 
   afterAll(async () => {
@@ -361,7 +361,7 @@ describe('gitlab tools against the GitLab emulator', () => {
 
     it('rejects a wrong token the way GitLab does', async () => {
       const runtime = testRuntime({ config: { gitlab: { url: emulator.url } }, env: { GITLAB_TOKEN: 'glpat-wrong-token-0000' } });
-      const other = await connect(runtime);
+      const other = await connect(runtime, { persona: 'developer' });
       try {
         const result = await other.call('gitlab_mr_list', { project: PROJECT });
         expect(errorOf(result).code).toBe('auth');
@@ -403,8 +403,8 @@ describe('gitlab tools against the GitLab emulator', () => {
     });
 
     it('asks for gitlab.url and GITLAB_TOKEN with config errors at call time', async () => {
-      const noUrl = await connect(testRuntime({ env: { GITLAB_TOKEN: TOKEN } }));
-      const noToken = await connect(testRuntime({ config: { gitlab: { url: emulator.url } } }));
+      const noUrl = await connect(testRuntime({ env: { GITLAB_TOKEN: TOKEN } }), { persona: 'developer' });
+      const noToken = await connect(testRuntime({ config: { gitlab: { url: emulator.url } } }), { persona: 'developer' });
       try {
         const a = errorOf(await noUrl.call('gitlab_mr_list', { project: PROJECT }));
         expect(a).toMatchObject({ code: 'config' });

@@ -54,7 +54,7 @@ afterAll(async () => {
   await kube.stop();
 });
 beforeEach(async () => {
-  mcp = await connect(runtimeFor(TOKEN));
+  mcp = await connect(runtimeFor(TOKEN), { persona: 'devops' });
 });
 afterEach(async () => {
   kube.server.clearFaults();
@@ -89,7 +89,7 @@ describe('applications and components', () => {
 
   it('gives an expired token an auth error whose hint says how to log in again', async () => {
     await mcp.close();
-    mcp = await connect(runtimeFor('expired-token'));
+    mcp = await connect(runtimeFor('expired-token'), { persona: 'devops' });
     const error = errorOf(await mcp.call('konflux_list_applications', {}));
     expect(error.code).toBe('auth');
     expect(error.hint).toBe(LOGIN_HINT);
@@ -108,16 +108,16 @@ describe('applications and components', () => {
     await mcp.close();
     const unreachable = kube.kubeconfigFor(TOKEN);
     writeFileSync(unreachable, readFileSync(unreachable, 'utf8').replace(kube.url, 'http://127.0.0.1:1'));
-    mcp = await connect(testRuntime({ config: { konflux: { kubeconfig: unreachable, login_hint: LOGIN_HINT } } }));
+    mcp = await connect(testRuntime({ config: { konflux: { kubeconfig: unreachable, login_hint: LOGIN_HINT } } }), { persona: 'devops' });
     const network = errorOf(await mcp.call('konflux_list_applications', {}));
     expect(network.code).toBe('network');
     expect(network.hint).toContain('VPN');
 
     await mcp.close();
-    mcp = await connect(testRuntime({ config: { konflux: { kubeconfig: unreachable.replace(/config$/, 'missing') } } }));
+    mcp = await connect(testRuntime({ config: { konflux: { kubeconfig: unreachable.replace(/config$/, 'missing') } } }), { persona: 'devops' });
     expect(errorOf(await mcp.call('konflux_list_applications', {})).code).toBe('config');
     await mcp.close();
-    mcp = await connect(testRuntime({ config: {} }));
+    mcp = await connect(testRuntime({ config: {} }), { persona: 'devops' });
     const none = errorOf(await mcp.call('konflux_list_applications', {}));
     expect(none.code).toBe('config');
     expect(none.hint).toContain('KUBECONFIG');
@@ -126,7 +126,7 @@ describe('applications and components', () => {
   it('reads the kubeconfig path from KUBECONFIG and rebuilds the client after logging in again', async () => {
     await mcp.close();
     const path = kube.kubeconfigFor('stale-token');
-    mcp = await connect(testRuntime({ config: { konflux: { namespace: NS, login_hint: LOGIN_HINT } }, env: { KUBECONFIG: path } }));
+    mcp = await connect(testRuntime({ config: { konflux: { namespace: NS, login_hint: LOGIN_HINT } }, env: { KUBECONFIG: path } }), { persona: 'devops' });
     expect(errorOf(await mcp.call('konflux_list_applications', {})).code).toBe('auth');
     writeFileSync(path, readFileSync(path, 'utf8').replace('stale-token', TOKEN));
     expect((await mcp.call('konflux_list_applications', {})).isError).toBeFalsy();
@@ -293,7 +293,7 @@ describe('releases made before the labels existed, and long lists', () => {
     const all = kube.all('releases', NS).length;
     expect(all).toBeGreaterThan(4);
     await mcp.close();
-    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2 }));
+    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2 }), { persona: 'devops' });
     kube.listPages.length = 0;
     kube.server.requests.length = 0;
     const listed = await mcp.call('konflux_list_releases', { limit: 200 });
@@ -305,7 +305,7 @@ describe('releases made before the labels existed, and long lists', () => {
     expect(errorOf(await mcp.call('konflux_create_release', { snapshot: last.spec!.snapshot as string, release_plan: last.spec!.releasePlan as string })).code).toBe('conflict');
 
     await mcp.close();
-    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2, list_max_pages: 2 }));
+    mcp = await connect(runtimeFor(TOKEN, { list_page_size: 2, list_max_pages: 2 }), { persona: 'devops' });
     const cut = errorOf(await mcp.call('konflux_list_releases', {}));
     expect(cut.code).toBe('precondition');
     expect(cut.hint).toContain('konflux.list_max_pages');

@@ -9,7 +9,7 @@ const CLI = join(process.cwd(), 'dist', 'cli.js');
 
 async function startServer(memoryPath: string): Promise<Client> {
   const client = new Client({ name: 'writer', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', join(process.cwd(), 'config.json'), '--memory', memoryPath], stderr: 'pipe' }));
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', join(process.cwd(), 'config.json'), '--memory', memoryPath, '--persona', 'developer'], stderr: 'pipe' }));
   return client;
 }
 

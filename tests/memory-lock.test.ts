@@ -45,7 +45,7 @@ describe('a memory file locked by another writer', () => {
 
   it('fails a write fast with a conflict naming the file, while /health answers at once', async () => {
     const path = join(dir.path, 'memory.db');
-    runtime = testRuntime({ memoryPath: path });
+    runtime = testRuntime({ memoryPath: path, persona: 'developer' });
     handle = await serveHttp(runtime, { host: '127.0.0.1', port: 0 });
     const client = new Client({ name: 'lock-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(handle.url)));

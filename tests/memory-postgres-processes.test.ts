@@ -47,7 +47,7 @@ describe.skipIf(!server)('four server processes on one PostgreSQL memory', () =>
     bare.password = '';
     const start = async () => {
       const client = new Client({ name: 'writer', version: '1.0.0' });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', config], env: { ...process.env, RELEASE_MCP_DATABASE_URL: bare.toString(), PGPASSWORD: password } as Record<string, string>, stderr: 'pipe' }));
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', config, '--persona', 'all'], env: { ...process.env, RELEASE_MCP_DATABASE_URL: bare.toString(), PGPASSWORD: password } as Record<string, string>, stderr: 'pipe' }));
       return client;
     };
     const servers = await Promise.all([start(), start(), start(), start()]);

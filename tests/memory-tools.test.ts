@@ -19,7 +19,7 @@ describe('memory tools through an MCP client', () => {
       'gotchas:\n  quay:\n    - short SHAs are not tags\n  konflux: VPN required\nknown_issues:\n  - topic: quay\n    pattern: manifest unknown\n    meaning: the image was never pushed\n    fix: rebuild the component\n',
     );
     runtime = testRuntime({ config: { knowledge_dirs: [join(dir.path, 'knowledge')] }, env: { GITLAB_TOKEN: 'glpat-supersecret-123' } });
-    c = await connect(runtime);
+    c = await connect(runtime, { persona: 'developer' });
   });
   afterEach(async () => {
     await c.close();
@@ -145,7 +145,7 @@ describe('memory tools through an MCP client', () => {
 describe('learned fix patterns', () => {
   it('are plain text: a pattern that would backtrack for ever as a regular expression is matched as words, at once', async () => {
     const runtime = testRuntime();
-    const c = await connect(runtime);
+    const c = await connect(runtime, { persona: 'developer' });
     await c.call('learn_tool_fix', { tool_name: 'git_push', error_pattern: '(a+)+$', root_cause: 'x', fix_description: 'y' });
     await c.call('learn_tool_fix', { tool_name: 'git_push', error_pattern: 'rejected non-fast-forward', root_cause: 'remote moved', fix_description: 'fetch and rebase' });
     const started = performance.now();

@@ -15,9 +15,9 @@ describe('personas', () => {
     expect(before).toContain('persona_load');
     expect(before).not.toContain('memory_append');
 
-    const loaded = await c.call('persona_load', { persona: 'release' });
+    const loaded = await c.call('persona_load', { persona: 'developer' });
     expect(loaded.isError).toBeFalsy();
-    expect(loaded.structuredContent).toMatchObject({ persona: 'release', previous: 'core' });
+    expect(loaded.structuredContent).toMatchObject({ persona: 'developer', previous: 'core' });
     await new Promise((r) => setTimeout(r, 20));
     expect(notified).toEqual(['notifications/tools/list_changed']);
     const after = (await c.client.listTools()).tools.map((t) => t.name);
@@ -26,7 +26,7 @@ describe('personas', () => {
     expect((loaded.structuredContent as { tools: string[] }).tools.sort()).toEqual([...after].sort());
 
     const list = await c.call('persona_list');
-    expect(list.structuredContent).toMatchObject({ active: 'release' });
+    expect(list.structuredContent).toMatchObject({ active: 'developer' });
     await c.close();
     runtime.close();
   });
@@ -45,11 +45,11 @@ describe('personas', () => {
       expect(counts(await writer.call('persona_list'))).toEqual(expected(false));
       expect(counts(await reader.call('persona_list'))).toEqual(expected(true));
     }
-    await writer.call('persona_load', { persona: 'release' });
+    await writer.call('persona_load', { persona: 'developer' });
     const afterLoad = await writer.call('persona_list');
-    expect(afterLoad.structuredContent).toMatchObject({ active: 'release' });
+    expect(afterLoad.structuredContent).toMatchObject({ active: 'developer' });
     expect(counts(afterLoad)).toEqual(expected(false));
-    // The visibility check follows the persona: a release tool is callable now, hidden again back in core.
+    // The visibility check follows the persona: a developer tool is callable now, hidden again back in core.
     expect((await writer.call('memory_append', { key: 'k', list: 'l', item: 1 })).isError).toBeFalsy();
     expect(errorOf(await reader.call('memory_append', { key: 'k', list: 'l', item: 1 })).code).toBe('not_found');
     await writer.call('persona_load', { persona: 'core' });
@@ -72,11 +72,11 @@ describe('personas', () => {
   });
 
   it('fails an unknown persona with the list of known ones, at start and at persona_load', async () => {
-    expect(() => testRuntime({ persona: 'nope' })).toThrow(/unknown persona "nope"; known personas: core, developer, devops, release/);
+    expect(() => testRuntime({ persona: 'nope' })).toThrow(/unknown persona "nope"; known personas: all, core, developer, devops, release/);
     const runtime = testRuntime();
     const c = await connect(runtime);
     const result = await c.call('persona_load', { persona: 'nope' });
-    expect(errorOf(result).message).toMatch(/known personas: core/);
+    expect(errorOf(result).message).toMatch(/known personas: all, core/);
     expect(c.session.persona).toBe('release');
     await c.close();
     runtime.close();

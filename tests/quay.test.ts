@@ -11,7 +11,7 @@ const quay = new QuayEmulator();
 let mcp: ConnectedClient;
 
 async function open(env: Record<string, string> = { QUAY_TOKEN: TOKEN }, extra: Record<string, unknown> = {}) {
-  mcp = await connect(testRuntime({ config: { quay: { url: quay.url, repositories: { backend: REPO }, timeout_ms: 2000, cve_list_limit: 3, ...extra } }, env }));
+  mcp = await connect(testRuntime({ config: { quay: { url: quay.url, repositories: { backend: REPO }, timeout_ms: 2000, cve_list_limit: 3, ...extra } }, env }), { persona: 'devops' });
 }
 
 function features(vulns: Array<[string, string, string | undefined]>, pkg = 'openssl'): QuayFeature[] {
@@ -111,7 +111,7 @@ describe('quay_get_tag', () => {
     expect(errorOf(await mcp.call('quay_get_tag', { repository: REPO, tag: SHA })).code).toBe('timeout');
 
     await mcp.close();
-    mcp = await connect(testRuntime({ config: { quay: { url: 'http://127.0.0.1:1', timeout_ms: 2000 } }, env: {} }));
+    mcp = await connect(testRuntime({ config: { quay: { url: 'http://127.0.0.1:1', timeout_ms: 2000 } }, env: {} }), { persona: 'devops' });
     expect(errorOf(await mcp.call('quay_get_tag', { repository: REPO, tag: SHA })).code).toBe('network');
   });
 });

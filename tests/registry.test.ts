@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ALL_TOOLS, ToolCatalog, defineTool } from '../src/tools/index.js';
+import { listedAnnotations } from '../src/tools/listing.js';
 import { loadPersonas } from '../src/personas/index.js';
 
 const catalog = new ToolCatalog(ALL_TOOLS);
@@ -41,6 +42,11 @@ describe('tool registry', () => {
       const snapshot = { name: tool.name, family: tool.family, annotations: tool.annotations, input: catalog.inputSchema(tool.name), output: catalog.outputSchema(tool.name) };
       await expect(`${JSON.stringify(snapshot, null, 2)}\n`).toMatchFileSnapshot(`./__snapshots__/schemas/${tool.name}.json`);
     }
+  });
+
+  it('matches the committed snapshot of what tools/list publishes of every tool (the listed schemas and hints)', async () => {
+    const listed = ALL_TOOLS.map((tool) => ({ name: tool.name, annotations: listedAnnotations(tool.annotations), ...catalog.listedSchemas(tool.name) }));
+    await expect(`${JSON.stringify(listed, null, 1)}\n`).toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
 
   it('is referenced by personas only through tools and families that exist', () => {

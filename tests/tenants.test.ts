@@ -71,7 +71,8 @@ describe('tenants over HTTP', () => {
     mkdirSync(join(dir.path, 'skills'));
     writeFileSync(join(dir.path, 'skills', 'gated_note.yaml'), GATED);
     const config = ledgerConfig(dir.path, { http: { tokens: TOKEN_CONFIG }, skills_dirs: [join(dir.path, 'skills')], memory: { item_max_bytes: 1024 } });
-    runtime = testRuntime({ config, env: TOKENS, memoryPath: join(dir.path, 'memory.db') });
+    // The tenant checks use tools of every family (memory lists, skills, releases).
+    runtime = testRuntime({ config, env: TOKENS, memoryPath: join(dir.path, 'memory.db'), persona: 'all' });
     http = await serveHttp(runtime, { host: '127.0.0.1', port: 0 });
     [aAdmin, aOperator, bAdmin, bOperator, bViewer, cAdmin] = await Promise.all(Object.values(TOKENS).map((t) => httpClient(http.url, t)));
   });
@@ -230,7 +231,7 @@ describe('memory written before tenants', () => {
     `);
     old.close();
 
-    const runtime = testRuntime({ config: { releases: { default_tenant: 'acme' } }, memoryPath: path });
+    const runtime = testRuntime({ config: { releases: { default_tenant: 'acme' } }, memoryPath: path, persona: 'all' });
     try {
       expect(await runtime.memory.schemaVersion()).toBeGreaterThanOrEqual(4);
       const local = await connect(runtime);

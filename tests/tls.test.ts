@@ -102,7 +102,7 @@ afterAll(async () => {
 
 describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
   it('without the CA each client fails with a certificate failure whose hint names tls.ca_file', async () => {
-    const mcp = await connect(testRuntime({ config: config(), env: SECRETS }));
+    const mcp = await connect(testRuntime({ config: config(), env: SECRETS }), { persona: 'all' });
     try {
       for (const call of CALLS) {
         const error = errorOf(await mcp.call(call.tool, call.args));
@@ -118,7 +118,7 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
   });
 
   it('with tls.ca_file each client verifies the server and gets its answer', async () => {
-    const mcp = await connect(testRuntime({ config: config({ tls: { ca_file: ca.caFile } }), env: SECRETS }));
+    const mcp = await connect(testRuntime({ config: config({ tls: { ca_file: ca.caFile } }), env: SECRETS }), { persona: 'all' });
     try {
       for (const call of CALLS) {
         const result = await mcp.call(call.tool, call.args);
@@ -145,7 +145,7 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
   it('a kubeconfig with its own certificate-authority keeps it: tls.ca_file does not replace the cluster CA', async () => {
     const path = join(dir.path, 'kubeconfig-other-ca');
     writeFileSync(path, readFileSync(kubeconfig, 'utf8').replace(`    server: ${kube.url}`, `    server: ${kube.url}\n    certificate-authority: ${otherCa.caFile}`));
-    const mcp = await connect(testRuntime({ config: config({ tls: { ca_file: ca.caFile }, konflux: { kubeconfig: path, namespace: NS, timeout_ms: 5000 } }), env: SECRETS }));
+    const mcp = await connect(testRuntime({ config: config({ tls: { ca_file: ca.caFile }, konflux: { kubeconfig: path, namespace: NS, timeout_ms: 5000 } }), env: SECRETS }), { persona: 'all' });
     try {
       const error = errorOf(await mcp.call('konflux_list_applications', {}));
       expect(error.message).toMatch(/^certificate failure: Konflux/);
@@ -169,7 +169,7 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
       '    on_error: auto_heal',
       '',
     ].join('\n'));
-    const mcp = await connect(testRuntime({ config: config({ skills_dirs: [skills], heal: { network: { command: ['sh', '-c', 'echo healed'] } } }), env: SECRETS }));
+    const mcp = await connect(testRuntime({ config: config({ skills_dirs: [skills], heal: { network: { command: ['sh', '-c', 'echo healed'] } } }), env: SECRETS }), { persona: 'all' });
     const tagRequests = () => quay.server.requests.filter((r) => r.path.includes('/tag/')).length;
     try {
       const before = tagRequests();
@@ -191,10 +191,10 @@ describe('tls.ca_file: every HTTPS client trusts a private CA', () => {
   });
 
   it('a missing or non-PEM tls.ca_file is a config error naming the setting, and nothing is called', async () => {
-    const missing = await connect(testRuntime({ config: config({ tls: { ca_file: join(dir.path, 'nope.pem') } }), env: SECRETS }));
+    const missing = await connect(testRuntime({ config: config({ tls: { ca_file: join(dir.path, 'nope.pem') } }), env: SECRETS }), { persona: 'all' });
     const notPem = join(dir.path, 'not.pem');
     writeFileSync(notPem, 'not a certificate\n');
-    const garbage = await connect(testRuntime({ config: config({ tls: { ca_file: notPem } }), env: SECRETS }));
+    const garbage = await connect(testRuntime({ config: config({ tls: { ca_file: notPem } }), env: SECRETS }), { persona: 'all' });
     const before = prom.server.requests.length;
     try {
       const a = errorOf(await missing.call('prometheus_pre_deploy_check', { environment: 'production' }));
@@ -216,7 +216,7 @@ describe('NODE_EXTRA_CA_CERTS (read by Node at start) in the server process', ()
     writeFileSync(configPath, JSON.stringify(configJson));
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [join(process.cwd(), 'dist', 'cli.js'), 'serve', '--config', configPath, '--memory', join(dir.path, `memory-${Date.now()}.db`)],
+      args: [join(process.cwd(), 'dist', 'cli.js'), 'serve', '--config', configPath, '--memory', join(dir.path, `memory-${Date.now()}.db`), '--persona', 'all'],
       env: { ...getDefaultEnvironment(), ...SECRETS, ...env },
       stderr: 'pipe',
     });

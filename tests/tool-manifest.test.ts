@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, STARTUP_MANIFEST, manifestOfModules } from '../src/tools/manifest.js';
 import { TOOL_MODULES } from '../src/tools/modules.js';
-import { ALL_TOOLS, ToolCatalog, jsonSchemaOf } from '../src/tools/index.js';
+import { ALL_TOOLS, ToolCatalog, listedSchemasOf } from '../src/tools/index.js';
 import { connect, errorOf, tempDir, testRuntime } from './helpers/harness.js';
 
 const ROOT = process.cwd();
@@ -23,8 +23,7 @@ function expectedEntry(name: string, module: string) {
     title: tool.title,
     description: tool.description,
     annotations: tool.annotations,
-    input: jsonSchemaOf(tool.input, 'input'),
-    output: jsonSchemaOf(tool.output, 'output'),
+    ...listedSchemasOf(tool),
   };
 }
 

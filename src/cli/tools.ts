@@ -25,7 +25,7 @@ export async function toolsCommand(argv: string[]): Promise<number> {
     const persona = runtime.personas.get(runtime.defaultPersona)!;
     const tools = selectTools(runtime.catalog.all, { core, persona, readOnly: runtime.readOnly });
     if (values.json) {
-      const rows = tools.map((t) => ({ name: t.name, family: t.family, title: t.title, description: t.description, annotations: t.annotations, inputSchema: runtime.catalog.inputSchema(t.name) }));
+      const rows = tools.map((t) => ({ name: t.name, family: t.family, title: t.title, description: t.description, annotations: t.annotations, inputSchema: runtime.catalog.listedSchemas(t.name).input }));
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     } else {
       const width = Math.max(...tools.map((t) => t.name.length));

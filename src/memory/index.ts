@@ -7,3 +7,4 @@ export { findKnowledgeFile, selectSection, syncKnownIssues } from './knowledge.j
 export { abandonRun, addRunStep, childRun, claimRun, createRun, finishRun, finishStepCalls, getRun, listRuns, openStepCall, renewLease, startStepCall, type NewRun, type RunRecord, type RunStepRecord, type StepCall } from './runs.js';
 export { savedPersona, savePersona } from './personas.js';
 export { effectiveStatus, markOwnerLive, newOwner, ownerAlive } from './lease.js';
+export { consumeApprovalNonce, recordApproval, runApprovals, storedStateKey, type ApprovalDecision, type ApprovalRecord, type ApprovalVia } from './approvals.js';

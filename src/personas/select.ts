@@ -25,3 +25,12 @@ export function isToolVisible(tool: Pick<ToolListing, 'name' | 'family' | 'annot
 export function selectTools<T extends Pick<ToolListing, 'name' | 'family' | 'annotations'>>(tools: readonly T[], filter: ToolFilter): T[] {
   return tools.filter((tool) => isToolVisible(tool, filter));
 }
+
+/**
+ * A kind of MCP resource (skill files, run records, ...) is read through tools: a session sees
+ * the kind when it sees one of those tools. So the persona and the read-only rule above decide
+ * resources too, and a resource never shows what the session's tools could not.
+ */
+export function isResourceKindVisible(kind: { tools: readonly string[] }, visibleTools: readonly Pick<ToolListing, 'name'>[]): boolean {
+  return visibleTools.some((tool) => kind.tools.includes(tool.name));
+}

@@ -60,12 +60,18 @@ export class McpHttp {
         const saved = await savedPersona(runtime.memory, principal);
         // A persona removed from the config since it was loaded falls back to the default.
         const persona = saved && runtime.personas.has(saved) ? saved : undefined;
-        return new McpSession(runtime, { principal, era: 'modern', persona, personaStore, onToolListChanged: () => this.modern.notify.toolsChanged() }).server;
+        return new McpSession(runtime, { principal, era: 'modern', persona, personaStore, onListsChanged: () => this.notifyListsChanged() }).server;
       },
       { legacy: 'reject', maxRequestBodySize: maxBodyBytes, onerror: (error) => runtime.logger.warn('mcp request refused', { message: error.message }) },
     );
     this.sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, Math.max(1_000, limits.idleMs / 4)));
     this.sweeper.unref();
+  }
+
+  /** Open subscriptions/listen streams of this process hear that a persona change changed both lists. */
+  private notifyListsChanged(): void {
+    this.modern.notify.toolsChanged();
+    this.modern.notify.resourcesChanged();
   }
 
   /** Open 2025-era sessions. */

@@ -15,8 +15,11 @@ import {
   type ToolListing,
   type ToolOutcome,
 } from '../tools/registry.js';
+import { listedAnnotations } from '../tools/listing.js';
 import { localPrincipal } from './auth.js';
+import { callOnModernEra, CONFIRM_SCHEMA } from './approvals.js';
 import { toCallToolResult } from './tool-result.js';
+import { CONTENT_CAPABILITIES, registerContentHandlers } from './mcp-content.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
 import type { Runtime } from './runtime.js';
 
@@ -31,10 +34,10 @@ export interface SessionOptions {
    */
   era?: ProtocolEra;
   /**
-   * Where a persona change is told: the session's own server by default (list_changed on its
-   * connection); a stateless HTTP request has no connection of its own, so its server passes one.
+   * Where a persona change is told (tools and resources list_changed): the session's own server by
+   * default; a stateless HTTP request has no connection of its own, so its server passes one.
    */
-  onToolListChanged?: () => void;
+  onListsChanged?: () => void;
   /** Where a persona change is kept: in the session by default; in the store for stateless HTTP. */
   personaStore?: PersonaStore;
 }
@@ -63,12 +66,12 @@ export class McpSession implements SessionControl {
     // A viewer sees and may call read-only tools only, whatever the persona.
     this.readOnly = (options.readOnly ?? runtime.readOnly) || this.principal.role === 'viewer';
     this.era = options.era ?? 'legacy';
-    this.onToolListChanged = options.onToolListChanged;
+    this.onListsChanged = options.onListsChanged;
     this.personaStore = options.personaStore;
     this.server = new Server(
       { name: 'release-mcp', title: 'release-mcp', version: runtime.version },
       {
-        capabilities: { tools: { listChanged: true }, logging: {} },
+        capabilities: { tools: { listChanged: true }, logging: {}, ...CONTENT_CAPABILITIES },
         instructions:
           'Release engineering tools. Tools are grouped into personas (persona_list, persona_load). Skills (skill_list, skill_run) chain tools into whole release procedures; run them with dry_run first. On a failure, check_known_issues shows what fixed it before.',
       },
@@ -80,12 +83,18 @@ export class McpSession implements SessionControl {
         if (progressToken === undefined) return;
         await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...update } });
       };
-      const outcome = await this.call(request.params.name, request.params.arguments ?? {}, { signal: ctx.mcpReq.signal, progress });
-      return toCallToolResult(outcome);
+      const options = { signal: ctx.mcpReq.signal, progress };
+      if (this.era === 'modern') {
+        // No server-to-client requests on this era: a confirm step is asked in the result instead.
+        const answer = await callOnModernEra(this, request.params.name, request.params.arguments ?? {}, ctx, options);
+        return 'resultType' in answer ? answer : toCallToolResult(answer);
+      }
+      return toCallToolResult(await this.call(request.params.name, request.params.arguments ?? {}, options));
     });
+    registerContentHandlers(this.server, this);
   }
 
-  private readonly onToolListChanged: (() => void) | undefined;
+  private readonly onListsChanged: (() => void) | undefined;
   private readonly personaStore: PersonaStore | undefined;
 
   /** Kept until the persona changes: every call checks visibility against it. */
@@ -109,20 +118,17 @@ export class McpSession implements SessionControl {
   }
 
   private describe(tool: ToolListing): Tool {
-    const { catalog } = this.runtime;
-    return {
-      name: tool.name,
-      title: tool.title,
-      description: tool.description,
-      inputSchema: catalog.inputSchema(tool.name) as Tool['inputSchema'],
-      // Our schema type is looser than the SDK's JSON value types; the values are JSON all the same.
-      outputSchema: catalog.outputSchema(tool.name) as Tool['outputSchema'],
-      annotations: { title: tool.title, ...tool.annotations },
-    };
+    const { input, output } = this.runtime.catalog.listedSchemas(tool.name);
+    // Our schema type is looser than the SDK's JSON value types; the values are JSON all the same.
+    const schemas = { inputSchema: input as Tool['inputSchema'], outputSchema: output as Tool['outputSchema'] };
+    return { name: tool.name, title: tool.title, description: tool.description, ...schemas, annotations: listedAnnotations(tool.annotations) };
   }
 
-  /** A call from the client: the persona filter applies, and hidden tools look unknown. */
-  async call(name: string, args: unknown, options: CallOptions): Promise<ToolOutcome> {
+  /**
+   * A call from the client: the persona filter applies, and hidden tools look unknown. `as` is the
+   * session the tool sees (an approval answer's resume passes one that carries the answer).
+   */
+  async call(name: string, args: unknown, options: CallOptions, as: SessionControl = this): Promise<ToolOutcome> {
     const tool = this.runtime.catalog.get(name);
     if (!tool || !isToolVisible(tool, this.filter)) {
       if (tool && this.principal.role === 'viewer' && isToolVisible(tool, { ...this.filter, readOnly: this.runtime.readOnly })) await this.auditRefusal(name, 'the viewer role may call read-only tools only');
@@ -131,12 +137,13 @@ export class McpSession implements SessionControl {
       this.runtime.metrics.countToolCall(tool ? name : '(unknown)', error.code);
       return { ok: false, error, text: renderError(name, error) };
     }
-    const outcome = await this.runtime.catalog.invoke(name, args, this.context(options), this.runtime.secretValues);
+    const outcome = await this.runtime.catalog.invoke(name, args, this.context(options, as), this.runtime.secretValues);
     this.runtime.metrics.countToolCall(name, outcome.ok ? 'ok' : outcome.error.code);
     return outcome;
   }
 
-  private async auditRefusal(tool: string, reason: string): Promise<void> {
+  /** An access.refused audit event of this principal (a failure to record it is logged, not raised). */
+  async auditRefusal(tool: string, reason: string): Promise<void> {
     try {
       await recordEvent(this.runtime.memory, { event: 'access.refused', actor: this.principal, details: { tool, reason } });
     } catch (error) {
@@ -145,8 +152,8 @@ export class McpSession implements SessionControl {
   }
 
   /** The ctx handed to handlers. Tools called from inside (skills) skip the persona filter only. */
-  context(options: CallOptions): ToolContext {
-    return toolContext(this.runtime, this, options);
+  context(options: CallOptions, as: SessionControl = this): ToolContext {
+    return toolContext(this.runtime, as, options);
   }
 
   async loadPersona(name: string): Promise<{ persona: string; tools: string[] }> {
@@ -156,8 +163,12 @@ export class McpSession implements SessionControl {
     if (this.personaStore) await this.personaStore.save(this.principal, persona.name);
     this.persona = persona.name;
     if (changed) {
-      if (this.onToolListChanged) this.onToolListChanged();
-      else await this.server.sendToolListChanged().catch(() => undefined);
+      // Resource kinds follow the tools a persona shows, so both lists change together.
+      if (this.onListsChanged) this.onListsChanged();
+      else {
+        await this.server.sendToolListChanged().catch(() => undefined);
+        await this.server.sendResourceListChanged().catch(() => undefined);
+      }
     }
     this.runtime.logger.info('persona loaded', { persona: persona.name });
     return { persona: persona.name, tools: this.visibleTools().map((t) => t.name) };
@@ -176,11 +187,7 @@ export class McpSession implements SessionControl {
     return async (message) => {
       const result = await this.server.elicitInput({
         message,
-        requestedSchema: {
-          type: 'object',
-          properties: { confirm: { type: 'boolean', title: 'Proceed', description: 'Proceed with this step' } },
-          required: ['confirm'],
-        },
+        requestedSchema: CONFIRM_SCHEMA,
       });
       if (result.action !== 'accept') return result.action;
       // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.

@@ -365,7 +365,13 @@ async function restore(deps: EngineDeps, tenant: string, state: RunState, sandbo
   const stopStep = state.skill.steps[startAt];
   const stoppedAt = latest.get(stopStep?.name ?? '');
   if (stoppedAt?.error && stoppedAt.tool) state.retrying = { tool: stoppedAt.tool, error: stoppedAt.error };
-  state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'declined', 'cancelled'].includes(stoppedAt.status);
+  if (stoppedAt?.kind === 'confirm' && stoppedAt.status === 'declined') {
+    // A person said no to this step: neither a resume with approve nor asking again turns that into a yes.
+    throw new ToolError('precondition', `run ${runId} was declined at its confirm step ${stoppedAt.name}${stoppedAt.note ? ` (${stoppedAt.note})` : ''}: a declined approval is final`, {
+      hint: 'start a new run of the skill if the change is wanted after all; skill_abandon ends this one',
+    });
+  }
+  state.asked = stoppedAt?.kind === 'confirm' && ['awaiting_approval', 'cancelled'].includes(stoppedAt.status);
   if (stopStep?.tool === 'skill_run') {
     // The inner run keeps its own record: continue it, or take how it ended, rather than start the nested skill again.
     const inner = await childRun(memory, runId, stopStep.name);

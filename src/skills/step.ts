@@ -3,6 +3,7 @@ import { isTransient, ToolError, type ErrorCode, type ToolErrorJSON } from '../e
 import { countMatches, findKnownIssues, learnFix, type MemoryDb } from '../memory/index.js';
 import type { ToolContext, ToolListing, ToolOutcome } from '../tools/registry.js';
 import type { StepResult } from '../tools/skills.js';
+import { recordConfirmDecision } from './approvals.js';
 import { ExpressionError, type ExpressionKind, type ExpressionSandbox } from './expressions.js';
 import { classifyError, describeHeal, runHeal } from './heal.js';
 import { stepKind, type Step } from './schema.js';
@@ -167,7 +168,7 @@ async function confirmStep(step: Step, env: StepEnv, result: StepResult): Promis
     return {};
   }
   if (env.approved) {
-    result.note = `${question} (approved on resume)`;
+    result.note = `${question} (${env.run ? await recordConfirmDecision(env.ctx, env.run.id, step.name, 'approved', true) : 'approved on resume'})`;
     return {};
   }
   const ask = env.ctx.session.confirm;
@@ -185,6 +186,7 @@ async function confirmStep(step: Step, env: StepEnv, result: StepResult): Promis
     return {};
   }
   result.status = answer === 'accept' ? 'succeeded' : answer === 'decline' ? 'declined' : 'cancelled';
+  if (answer !== 'cancel' && env.run) result.note = `${question} (${await recordConfirmDecision(env.ctx, env.run.id, step.name, answer === 'accept' ? 'approved' : 'declined', false)})`;
   return {};
 }
 

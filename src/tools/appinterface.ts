@@ -29,7 +29,7 @@ async function readFileAtRev(ctx: ToolContext, repo: string, rev: string, file: 
   return shown.stdout;
 }
 
-const repo = notOption('repo').optional().describe('app-interface checkout: name in config `repositories` or a path (default: config app_interface.repo)');
+const repo = notOption('repo').optional().describe('app-interface checkout, a configured name or a path (default: config app_interface.repo)');
 const file = notOption('file').optional().describe('Deploy file relative to the repository (default: config app_interface.deploy_file)');
 const namespace = z
   .string()
@@ -78,7 +78,7 @@ export const appinterfaceSetRef = defineTool({
   family: 'appinterface',
   title: 'Set a deploy ref',
   description:
-    'Set the `ref` of the deploy target for a namespace to a full SHA, changing only that value (comments and formatting kept). Refuses when no target or several match, and when expect_current is given and differs (someone released meanwhile).',
+    'Set the `ref` of the deploy target for a namespace to a full SHA, keeping comments and formatting. Refuses when no or several targets match, or expect_current differs.',
   input: z.object({
     repo,
     file,
@@ -122,7 +122,7 @@ export const appinterfaceValidate = defineTool({
   family: 'appinterface',
   title: 'Validate app-interface changes',
   description:
-    'Run config app_interface.validate_command (e.g. make bundle validate) with a timeout; without one, check the YAML files changed on the branch: they parse, production refs are 40-hex SHAs on the source upstream (when that repository is configured), namespace $ref files exist. Fails (precondition) when validation fails.',
+    'Run config app_interface.validate_command; without one, check the YAML files changed on the branch (they parse, production refs are 40-hex SHAs, $ref files exist). Fails (precondition) when invalid.',
   input: z.object({ repo }),
   output: z.object({
     mode: z.enum(['command', 'checks']),
@@ -161,7 +161,7 @@ export const releaseBranchNameTool = defineTool({
   name: 'release_branch_name',
   family: 'appinterface',
   title: 'Name the release branch',
-  description: 'The release branch name for a date: <prefix><date> (aa-release-YYYY-MM-DD), or -v2, -v3... when it already exists locally or on the remote. Fetch first to see branches pushed by others.',
+  description: 'The release branch name for a date: <prefix><date>, or -v2, -v3... when it already exists locally or on the remote (fetch first).',
   input: z.object({
     repo,
     date: z.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').optional().describe('Default: today (UTC)'),

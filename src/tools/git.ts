@@ -23,7 +23,7 @@ import { defineTool, type ToolContext } from './registry.js';
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 const local = (idempotent: boolean) => ({ readOnlyHint: false, destructiveHint: false, idempotentHint: idempotent, openWorldHint: false }) as const;
 
-const repo = notOption('repo').describe('Name in config `repositories`, or the path of a checkout under `workspace_roots`');
+const repo = notOption('repo').describe('A repository named in config repositories, or a checkout path');
 const ref = (what: string) => notOption(what);
 
 const open = (ctx: ToolContext, name: string): Promise<GitRunner> => openRepo(ctx.config, name, { signal: ctx.signal });
@@ -76,7 +76,7 @@ export const gitLog = defineTool({
     const { commits, more } = await readLog(await open(ctx, args.repo), args);
     return { commits, count: commits.length, more };
   },
-  summarize: (r) => `${r.count} commit(s)${r.more ? ' (more available)' : ''}${r.commits[0] ? `; newest ${r.commits[0].short} ${r.commits[0].subject}` : ''}`,
+  summarize: (r) => [`${r.count} commit(s)${r.more ? ' (more available)' : ''}`, ...r.commits.map((c) => `${c.short} ${c.date} ${c.author}: ${c.subject}`)].join('\n'),
 });
 
 export const gitCommitExists = defineTool({
@@ -111,7 +111,12 @@ export const gitBranchList = defineTool({
   }),
   annotations: readOnly,
   handler: async (args, ctx) => listBranches(await open(ctx, args.repo), args.pattern),
-  summarize: (r) => `${r.local.length} local, ${r.remote.length} remote branch(es); current ${r.current ?? 'none'}`,
+  summarize: (r) =>
+    [
+      `${r.local.length} local, ${r.remote.length} remote branch(es); current ${r.current ?? 'none'}`,
+      ...r.local.map((b) => `${b.current ? '*' : ' '} ${b.name} ${b.sha.slice(0, 7)}${b.upstream ? ` -> ${b.upstream}` : ''}`),
+      ...r.remote.map((b) => `  ${b.ref} ${b.sha.slice(0, 7)}`),
+    ].join('\n'),
 });
 
 export const gitDiff = defineTool({
@@ -138,7 +143,13 @@ export const gitDiff = defineTool({
   }),
   annotations: readOnly,
   handler: async (args, ctx) => readDiff(await open(ctx, args.repo), { ...args, maxBytes: args.max_bytes ?? ctx.config.git.diff_max_bytes }),
-  summarize: (r) => `${r.files.length} file(s), +${r.insertions}/-${r.deletions}${r.truncated ? ' (patch trimmed)' : ''}`,
+  // The patch is what a reviewer reads: the report carries it (already trimmed to max_bytes).
+  summarize: (r) =>
+    [
+      `${r.compared}: ${r.files.length} file(s), +${r.insertions}/-${r.deletions}${r.truncated ? ` (patch trimmed${r.note ? `: ${r.note}` : ''})` : ''}`,
+      ...r.files.map((f) => `  ${f.path} +${f.added ?? '?'}/-${f.deleted ?? '?'}`),
+      ...(r.patch ? ['', r.patch] : []),
+    ].join('\n'),
 });
 
 export const gitFetch = defineTool({
@@ -198,7 +209,7 @@ export const gitCommit = defineTool({
   family: 'git',
   title: 'Commit staged changes',
   description:
-    'Commit what is staged, with `message` (issue_key, when given, is added after a blank line) or a message built from config commit_format out of type, scope, subject and issue_key (taken from the branch name when absent). Refuses an empty commit.',
+    'Commit what is staged, with `message`, or a message built from config commit_format out of type, scope, subject and issue_key (from the branch name when absent). Refuses an empty commit.',
   input: z.object({
     repo,
     message: z.string().trim().min(1).max(20_000).optional(),
@@ -218,7 +229,7 @@ export const gitPush = defineTool({
   family: 'git',
   title: 'Push a branch or a tag',
   description:
-    "Push a branch (default: the current one), or with `tag` one tag, to a remote (default: the repository's push remote). `force` is only ever --force-with-lease and never applies to tags. A non-fast-forward rejection, or a tag the remote has on another commit, is a conflict.",
+    "Push a branch (default: current) or one `tag` to a remote (default: the push remote). `force` is --force-with-lease, never for tags; a rejected push is a conflict.",
   input: z.object({
     repo,
     branch: ref('branch').optional(),

@@ -100,7 +100,7 @@ export const gitlabMrCreate = defineTool({
   family: 'gitlab',
   title: 'Open a GitLab merge request',
   description:
-    'Open a merge request from source_branch into project. When the branch was pushed to a fork (the usual app-interface flow), name the fork with source_project, or with source_repo (a configured checkout: its gitlab_fork, else the project of its push remote URL); the MR is created on the fork with target_project_id, as GitLab requires. Idempotent: when an open MR from the same source project and branch into the same target branch exists, it is returned with existing: true instead of failing. Assignees and reviewers are GitLab usernames.',
+    'Open a merge request from source_branch into project. From a fork, name it with source_project or source_repo (a configured checkout). Returns an open MR of the same branches with existing: true instead of failing.',
   input: z.object({
     project: project.describe('Project that receives the merge request (the upstream, e.g. service/app-interface): path or numeric id'),
     source_project: z.string().trim().min(1).optional().describe('Fork that holds source_branch (path, e.g. jdoe/app-interface); default: project itself'),
@@ -231,7 +231,7 @@ export const gitlabMrList = defineTool({
     const mergeRequests = list.slice(0, args.limit).map(mergeRequestSummary);
     return { project: args.project, count: mergeRequests.length, merge_requests: mergeRequests };
   },
-  summarize: (r) => `${r.count} merge request(s) in ${r.project}`,
+  summarize: (r) => [`${r.count} merge request(s) in ${r.project}`, ...r.merge_requests.map((m) => `!${m.iid} ${m.state}${m.draft ? ' draft' : ''} ${m.source_branch} -> ${m.target_branch}: ${m.title} ${m.web_url}`)].join('\n'),
 });
 
 export const gitlabPipelineStatus = defineTool({
@@ -302,7 +302,7 @@ export const gitlabPipelineTrigger = defineTool({
   family: 'gitlab',
   title: 'Start a GitLab pipeline',
   description:
-    'Start a new pipeline for a branch or tag (POST /projects/:id/pipeline), with CI/CD variables, e.g. a deploy pipeline. Not idempotent: each call starts another pipeline. Returns its id, status and web_url.',
+    'Start a new pipeline for a branch or tag, with CI/CD variables (e.g. a deploy pipeline). Not idempotent: each call starts another. Returns its id, status and web_url.',
   input: z.object({
     project,
     ref: z.string().trim().min(1).max(255).describe('Branch or tag to run the pipeline on'),

@@ -22,7 +22,7 @@ export const httpHealthCheck = defineTool({
   family: 'http',
   title: 'Check environment health URLs',
   description:
-    "Call an environment's configured health URLs (config environments[].health_urls only), or with kind \"smoke\" its smoke checks (environments[].smoke_checks), and check the status code and, when configured, a JSON field and its value; retries each URL until it passes. Fails when a URL stays unhealthy unless fail_on_unhealthy is false.",
+    "Call an environment's configured health URLs (or with kind \"smoke\" its smoke checks), checking status and, when configured, a JSON field; retries until each passes. Fails when one stays unhealthy unless fail_on_unhealthy is false.",
   input: z.object({
     environment: z.string().trim().min(1).describe('Environment name, e.g. staging'),
     kind: z.enum(['health', 'smoke']).default('health').describe('health: environments[].health_urls; smoke: environments[].smoke_checks'),

@@ -165,7 +165,7 @@ export const jiraSearch = defineTool({
   family: 'jira',
   title: 'Search Jira with JQL',
   description:
-    'Issues matching a JQL query, following result pages up to `limit`. Each has key, summary, status, labels, assignee and created; `fields` adds raw fields. Pass next_cursor back as cursor to continue.',
+    'Issues matching a JQL query, up to `limit` (key, summary, status, labels, assignee, created; `fields` adds raw fields). Pass next_cursor back as cursor to continue.',
   input: z.object({
     jql: z.string().trim().min(1).max(5000).describe('e.g. project = AAP AND labels = release AND summary ~ "Service Release" ORDER BY created DESC'),
     fields: z.array(z.string().trim().min(1)).default([]).describe('Extra fields to return raw under `fields`'),
@@ -189,7 +189,8 @@ export const jiraSearch = defineTool({
     }));
     return { count: issues.length, total: result.total ?? null, next_cursor: result.next ?? null, issues };
   },
-  summarize: (r) => `${r.count}${r.total !== null ? ` of ${r.total}` : ''} issue(s)${r.next_cursor ? ' (more available)' : ''}`,
+  summarize: (r) =>
+    [`${r.count}${r.total !== null ? ` of ${r.total}` : ''} issue(s)${r.next_cursor ? ` (more: cursor ${r.next_cursor})` : ''}`, ...r.issues.map((i) => `${i.key} [${i.status ?? 'no status'}] ${i.summary}${i.assignee ? ` (${i.assignee})` : ''}`)].join('\n'),
 });
 
 /** Required fields of a transition's screen that the call does not set (and Jira has no default for). */
@@ -204,7 +205,7 @@ export const jiraTransitionIssue = defineTool({
   family: 'jira',
   title: 'Move a Jira issue through its workflow',
   description:
-    'Apply a workflow transition by name (case-insensitive), target status or id. Only transitions valid from the current status are offered; when none matches, the error lists them. `fields` sets fields of the transition screen (e.g. { "resolution": { "name": "Done" } }); `resolution` is a shorthand. A required field left out is refused before anything changes, with its allowed values.',
+    'Apply a workflow transition by name, target status or id; when none matches, the error lists the valid ones. `fields` (or `resolution`) sets fields of the transition screen; a missing required field is refused first.',
   input: z.object({
     issue_key: issueKey,
     transition: z.string().trim().min(1).describe('Transition name (e.g. "Start Progress", "Done"), target status or id'),

@@ -11,7 +11,7 @@ export const konfluxListBuilds = defineTool({
   family: 'konflux',
   title: 'List Konflux builds',
   description:
-    'Build PipelineRuns (tekton.dev/v1, label pipelines.appstudio.openshift.io/type=build) of a component and/or commit, newest first, with status (Succeeded, Failed, Running, Pending from the Succeeded condition), reason, times and the image they pushed. Use it when an image is missing in Quay: is the build still running, did it fail, or was it never started?',
+    'Build PipelineRuns of a component and/or commit, newest first, with status, reason, times and pushed image. Use it when an image is missing in Quay: running, failed or never started?',
   input: z.object({
     component: resourceName('component').optional().describe('Component whose builds to list (label appstudio.openshift.io/component)'),
     commit_sha: z

@@ -20,7 +20,7 @@ export const namespaceInput = z
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes namespace')
   .optional()
-  .describe('Konflux tenant namespace; config konflux.namespace when absent');
+  .describe('Konflux namespace (default: config konflux.namespace)');
 
 export const conditionSchema = z.object({
   type: z.string(),

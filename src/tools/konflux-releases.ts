@@ -44,7 +44,7 @@ export const konfluxListReleases = defineTool({
   family: 'konflux',
   title: 'List Konflux releases',
   description:
-    'Releases in a namespace, newest first, with their status from the Released condition; filter by application, release plan or snapshot (matched on spec, so Releases without the snapshot/plan labels are found too; every page is read).',
+    'Releases in a namespace, newest first, with their status; filter by application, release plan or snapshot (matched on spec).',
   input: z.object({
     namespace: namespaceInput,
     application: resourceName('application').optional().describe('Releases through the release plans of this application'),
@@ -103,7 +103,7 @@ export const konfluxCreateRelease = defineTool({
   family: 'konflux',
   title: 'Create a Konflux release',
   description:
-    'Create a Release of a snapshot through a release plan. Refuses (conflict, naming it) when a Release for the same snapshot and plan exists, unless allow_duplicate. Returns the generated name.',
+    'Create a Release of a snapshot through a release plan. Refuses (conflict) when one exists for the same snapshot and plan, unless allow_duplicate.',
   input: z.object({
     snapshot: resourceName('snapshot'),
     release_plan: resourceName('release plan').optional().describe('config konflux.release_plan when absent'),
@@ -169,7 +169,7 @@ export const konfluxWaitRelease = defineTool({
   family: 'konflux',
   title: 'Wait for a Konflux release',
   description:
-    'Poll a Release until its Released condition is Succeeded or Failed, sending progress. A Failed release returns normally with succeeded=false and the reason; running out of time is a timeout error.',
+    'Poll a Release until Released is Succeeded or Failed, sending progress. A Failed release returns succeeded=false with the reason; running out of time is a timeout error.',
   input: z.object({
     name: resourceName('release'),
     namespace: namespaceInput,

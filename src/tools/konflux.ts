@@ -71,7 +71,7 @@ export const konfluxListApplications = defineTool({
     const apps = await withKonflux(ctx, (k) => k.list('applications', namespace, { signal: ctx.signal }));
     return { namespace, applications: apps.map(applicationView).sort((a, b) => a.name.localeCompare(b.name)) };
   },
-  summarize: (r) => `${r.applications.length} application(s) in ${r.namespace}`,
+  summarize: (r) => [`${r.applications.length} application(s) in ${r.namespace}`, ...r.applications.map((a) => a.name)].join('\n'),
 });
 
 export const konfluxGetComponent = defineTool({
@@ -103,7 +103,8 @@ export const konfluxListComponents = defineTool({
     const components = items.map(componentView).filter((c) => !args.application || c.application === args.application);
     return { namespace, components: components.sort((a, b) => a.name.localeCompare(b.name)) };
   },
-  summarize: (r) => `${r.components.length} component(s) in ${r.namespace}`,
+  summarize: (r) =>
+    [`${r.components.length} component(s) in ${r.namespace}`, ...r.components.map((c) => `${c.name} (${c.application ?? 'no application'}): ${c.container_image ?? 'no image'}, last built ${c.last_built_commit ?? 'never'}`)].join('\n'),
 });
 
 export const konfluxFindSnapshot = defineTool({

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { buildArtifact } from '../paths.js';
 import { TOOL_MODULES } from './modules.js';
-import { jsonSchemaOf, type AnyToolDefinition, type ToolManifestEntry, type ToolModules } from './registry.js';
+import { listedSchemasOf, type AnyToolDefinition, type ToolManifestEntry, type ToolModules } from './registry.js';
 
 /** The file the build writes into dist/ (scripts/copy-assets.mjs). */
 export const MANIFEST_FILE = 'tool-manifest.json';
 
 /**
- * The tool list as tools/list publishes it, computed from the tools' zod schemas: the zod
- * schemas stay the one source of truth, and the build writes this so that a server can list
+ * The tool list as tools/list publishes it (the listed schemas of src/tools/listing.ts),
+ * computed from the tools' zod schemas: the zod schemas stay the one source of truth, and the build writes this so that a server can list
  * its tools without importing any tool module.
  */
 export function toolManifest(modules: ReadonlyArray<readonly [module: string, tools: readonly AnyToolDefinition[]]>): ToolManifestEntry[] {
@@ -20,8 +20,7 @@ export function toolManifest(modules: ReadonlyArray<readonly [module: string, to
       title: tool.title,
       description: tool.description,
       annotations: tool.annotations,
-      input: jsonSchemaOf(tool.input, 'input'),
-      output: jsonSchemaOf(tool.output, 'output'),
+      ...listedSchemasOf(tool),
     })),
   );
 }

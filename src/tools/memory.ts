@@ -1,4 +1,4 @@
-import { parseYaml } from '../lazy-yaml.js';
+import { parseYaml, yamlModule } from '../lazy-yaml.js';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { FILE_CAPS, readFileSafely } from '../safe-read.js';
@@ -69,7 +69,7 @@ export const memoryAppend = defineTool({
   name: 'memory_append',
   family: 'memory',
   title: 'Append to a memory list',
-  description: "Append an item (any JSON value) to a named list under a key, e.g. key \"state/releases\", list \"release_history\". Lists are your tenant's own; an item is at most memory.item_max_bytes of JSON.",
+  description: "Append an item (any JSON value) to a named list under a key (e.g. key \"state/releases\", list \"release_history\"); lists are your tenant's own, items at most memory.item_max_bytes.",
   input: z.object({
     key: name('key').describe('Namespace, e.g. state/releases'),
     list: name('list').describe('List name, e.g. release_history'),
@@ -98,7 +98,7 @@ export const memoryRead = defineTool({
   family: 'memory',
   title: 'Read memory lists',
   description:
-    "Read your tenant's lists under a key (or one list), oldest first, keeping the newest `limit` items of each. totals gives each list's length; pass next_before[list] as before to page to older items.",
+    "Read your tenant's lists under a key (or one list), oldest first, the newest `limit` items of each; page to older items with next_before[list] as before.",
   input: z.object({
     key: name('key'),
     list: name('list').optional(),
@@ -124,14 +124,18 @@ export const memoryRead = defineTool({
       more_lists: read.more_lists,
     };
   },
-  summarize: (r) => `${Object.keys(r.lists).length} list(s) under ${r.key}: ${Object.entries(r.totals).map(([n, t]) => `${n} (${r.lists[n]!.length} of ${t})`).join(', ') || 'none'}`,
+  summarize: (r) =>
+    [
+      `${Object.keys(r.lists).length} list(s) under ${r.key}: ${Object.entries(r.totals).map(([n, t]) => `${n} (${r.lists[n]!.length} of ${t})`).join(', ') || 'none'}`,
+      ...Object.entries(r.lists).flatMap(([n, items]) => items.map((i) => `${n} #${i.id} ${i.created_at}: ${JSON.stringify(i.item)}`)),
+    ].join('\n'),
 });
 
 export const learnToolFix = defineTool({
   name: 'learn_tool_fix',
   family: 'memory',
   title: 'Remember a fix',
-  description: "Record what fixed a tool failure, so your tenant's next failure with the same error shows the fix. Upserts by (tool_name, error_pattern) within your tenant, records who taught it, and counts how often it was recorded.",
+  description: "Record what fixed a tool failure, so your tenant's next failure with the same error shows the fix. Upserts by (tool_name, error_pattern).",
   input: z.object({
     tool_name: name('tool name'),
     error_pattern: name('error pattern').describe('Text found in the error (plain text, matched case-insensitively; not a regular expression)'),
@@ -173,7 +177,10 @@ export const checkKnownIssues = defineTool({
     });
     return { matches, count: matches.length };
   },
-  summarize: (r) => (r.count ? `${r.count} match(es); best: ${r.matches[0]!.fix}` : 'no known issues match'),
+  summarize: (r) =>
+    r.count
+      ? [`${r.count} match(es), best first:`, ...r.matches.map((m) => `- ${m.kind} #${m.id} (${m.tool}, score ${m.score.toFixed(2)}): ${m.root_cause} Fix: ${m.fix}`)].join('\n')
+      : 'no known issues match',
 });
 
 export const knowledgeQuery = defineTool({
@@ -203,7 +210,8 @@ export const knowledgeQuery = defineTool({
     if (content === undefined) throw new ToolError('not_found', `no section "${section}" in ${file}`);
     return { project, persona, ...(section ? { section } : {}), file, content };
   },
-  summarize: (r) => `knowledge ${r.project}/${r.persona}${r.section ? ` § ${r.section}` : ''}`,
+  // The knowledge is what was asked for: the report is its YAML.
+  summarize: (r) => `knowledge ${r.project}/${r.persona}${r.section ? ` § ${r.section}` : ''} (${r.file}):\n${yamlModule().stringify(r.content).trimEnd()}`,
 });
 
 export const memoryTools = [memorySessionLog, memorySessionRead, memoryAppend, memoryRead, learnToolFix, checkKnownIssues, knowledgeQuery] as const;

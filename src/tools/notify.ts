@@ -9,7 +9,7 @@ export const notifyTeam = defineTool({
   family: 'notify',
   title: 'Notify the team in Slack',
   description:
-    'Post a release message (Block Kit) to the team Slack webhook. Templates: release_started, release_done, release_failed (data: sha, short, component, environment, jira_key, jira_url, mr_url, mr_iid, release_name, release_url, step, error, fixes[], note), custom (data.text). dry_run returns the message without sending.',
+    'Post a release message to the team Slack webhook. Templates: release_started, release_done, release_failed (data: sha, component, environment, jira_key, mr_url, release_name, step, error...), custom (data.text). dry_run only renders it.',
   input: z.object({
     template: z.enum(NOTIFY_TEMPLATES),
     data: z.record(z.string(), z.unknown()).default({}).describe('Facts for the template, e.g. { "sha": "...", "jira_key": "AAP-1", "jira_url": "...", "mr_url": "..." }'),

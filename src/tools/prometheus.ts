@@ -27,7 +27,7 @@ export const prometheusPreDeployCheck = defineTool({
   family: 'prometheus',
   title: 'Check alerts before a deploy',
   description:
-    'Firing alerts of an environment (config prometheus.environments: its namespace, or match_labels), grouped by severity. ok=false when any critical alert, or any alert listed in the environment\'s blocking_alerts, is firing. Fails closed: such an alert without the labels (absent() rules, cluster-wide alerts) blocks too, unless the environment sets unlabelled_alerts "ignore"; exported_<label> counts as the label.',
+    'Firing alerts of an environment (config prometheus.environments), by severity. ok=false when a critical alert or one of its blocking_alerts fires; unlabelled alerts block too unless unlabelled_alerts is "ignore".',
   input: z.object({ environment: z.string().trim().min(1).max(100).describe('Name under config prometheus.environments, e.g. "production"') }),
   output: z.object({
     environment: z.string(),
@@ -52,7 +52,7 @@ export const prometheusWatchAlerts = defineTool({
   family: 'prometheus',
   title: 'Watch alerts after a deploy',
   description:
-    "Poll an environment's firing alerts (config prometheus.environments) every interval_seconds for window_minutes, and stop at the first critical alert, or alert listed in blocking_alerts, of the environment (placed as prometheus_pre_deploy_check does, unlabelled ones included). ok=false names that alert. Failed polls are counted and the watch goes on; a window with no successful poll is an error. Sends progress per poll; a cancel stops it.",
+    "Poll an environment's firing alerts every interval_seconds for window_minutes; stop at the first blocking alert (as prometheus_pre_deploy_check), ok=false naming it. Sends progress per poll.",
   input: z.object({
     environment: z.string().trim().min(1).max(100).describe('Name under config prometheus.environments, e.g. "production"'),
     window_minutes: z.number().min(0).max(720).describe('How long to watch; 0 polls once'),

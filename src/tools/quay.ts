@@ -12,7 +12,7 @@ const repository = z
   .trim()
   .min(1)
   .max(255)
-  .describe('namespace/repo (several path segments allowed) or a short name from config quay.repositories, e.g. "backend"');
+  .describe('namespace/repo, or a short name from config quay.repositories (e.g. "backend")');
 const tag = z.string().trim().regex(TAG_PATTERN, 'expected a Quay tag name').describe('Tag name, e.g. the full commit SHA');
 const digest = z.string().trim().regex(DIGEST_PATTERN, 'expected sha256:<64 hex>').describe('Manifest digest, sha256:...');
 const severityCounts = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<(typeof SEVERITIES)[number], z.ZodNumber>);
@@ -92,7 +92,7 @@ export const quayCheckImageExists = defineTool({
   family: 'quay',
   title: 'Does the image exist in Quay?',
   description:
-    'Whether a live image is tagged `tag` in a Quay repository: exists true with its digest, or exists false with the reason (never pushed, or deleted/expired) and what to do. `namespace` prefixes a repository given without it (e.g. namespace "redhat-user-workloads", repository "tenant/app/component"). An unreachable or unreadable repository is an error, not false.',
+    'Whether a live image is tagged `tag` in a Quay repository: exists with its digest, or not with the reason (never pushed, deleted/expired). An unreadable repository is an error, not false.',
   input: z.object({
     repository,
     tag,
@@ -165,7 +165,8 @@ export const quayListTags = defineTool({
       tags: (result.tags ?? []).slice(0, args.limit).map((t) => ({ ...tagView(t), active: isActiveTag(t) })),
     };
   },
-  summarize: (r) => `${r.tags.length} tag(s) of ${r.repository} (page ${r.page}${r.has_additional ? ', more' : ''})`,
+  summarize: (r) =>
+    [`${r.tags.length} tag(s) of ${r.repository} (page ${r.page}${r.has_additional ? ', more' : ''})`, ...r.tags.map((t) => `${t.name} ${t.manifest_digest}${t.last_modified ? ` ${t.last_modified}` : ''}${t.active ? '' : ' (inactive)'}`)].join('\n'),
 });
 
 const target = { repository, tag: tag.optional(), digest: digest.optional() };
@@ -215,7 +216,7 @@ export const quayGetVulnerabilities = defineTool({
   family: 'quay',
   title: 'Get image vulnerabilities',
   description:
-    'Quay security scan of an image (by tag or digest): scan status (scanned, queued, failed, unsupported), counts by severity, fixable counts and the CVE list, most severe first, trimmed to config quay.cve_list_limit. A manifest list (multi-arch image) is followed to each architecture\'s image: `architectures` has each one, and the totals cover all of them under the worst status.',
+    'Quay security scan of an image (tag or digest): status, counts by severity, fixable counts and the CVE list, most severe first. A multi-arch image is scanned per architecture and summed.',
   input: z.object(target),
   output: z.object({
     repository: z.string(),
@@ -243,7 +244,13 @@ export const quayGetVulnerabilities = defineTool({
     };
   },
   summarize: (r) =>
-    r.status === 'scanned' ? `${r.total} vulnerabilities (${r.counts.Critical} critical, ${r.counts.High} high) in ${r.manifest_digest}` : `scan ${r.status} for ${r.manifest_digest}`,
+    r.status === 'scanned'
+      ? [
+          `${r.total} vulnerabilities (${r.counts.Critical} critical, ${r.counts.High} high, ${r.counts.Medium} medium; fixable: ${r.fixable.Critical} critical, ${r.fixable.High} high) in ${r.manifest_digest}`,
+          ...r.cves.map((c) => `${c.severity} ${c.id} ${c.package} ${c.version}${c.fixed_by ? ` (fixed by ${c.fixed_by})` : ''}`),
+          ...(r.trimmed ? [r.trimmed] : []),
+        ].join('\n')
+      : `scan ${r.status} for ${r.manifest_digest}`,
 });
 
 /** A manifest list's verdict: the worst of its images', with the reasons of those that did not pass. */
@@ -258,7 +265,7 @@ export const quayCheckPolicy = defineTool({
   family: 'quay',
   title: 'Check image vulnerability policy',
   description:
-    'Release policy on the image scan: verdict pass, block (findings at or above fail_on), pending (scan still queued) or unknown (scan failed/unsupported). Only a finished clean scan passes. A manifest list (multi-arch image) is judged on every architecture\'s image, and its verdict is the worst of them.',
+    'Release policy on the image scan: pass, block (findings at or above fail_on), pending (scan queued) or unknown (scan failed). Only a finished clean scan passes; multi-arch takes the worst.',
   input: z.object({ ...target, fail_on: z.enum(['critical', 'high']).default('critical').describe('Lowest severity that blocks') }),
   output: z.object({
     repository: z.string(),

@@ -5,6 +5,7 @@ import { redactValue, type Logger } from '../logger.js';
 import type { MemoryDb } from '../memory/store.js';
 import type { Principal } from '../principal.js';
 import { coerceToSchema, formatIssues, overlongStrings, shortEcho } from '../validation.js';
+import { listedInputSchema, listedOutputSchema } from './listing.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -34,6 +35,8 @@ export interface SessionControl {
   listPersonas(): PersonaSummary[];
   /** Ask the user to confirm, when the client supports elicitation. */
   confirm?: ConfirmFn;
+  /** The MCP protocol era of the client (legacy 2025, modern 2026-07-28); absent without MCP (CLI, REST). */
+  readonly era?: 'legacy' | 'modern';
 }
 
 export interface PersonaSummary {
@@ -97,6 +100,22 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
    * The call is then a failure (`isError`) that still carries its structured result.
    */
   failureOf?: (result: z.output<O>) => ToolErrorJSON | undefined;
+  /**
+   * A field of the result that is its readable report (a skill run's markdown): it becomes the
+   * text content and is left out of structuredContent and of the published output schema, so the
+   * report is sent once. summarize is not used then.
+   */
+  reportField?: keyof z.output<O> & string;
+  /** Records the result stands for, which a client reads in full as MCP resources (sent as resource links). */
+  links?: (result: z.output<O>) => ResourceLink[];
+}
+
+/** A pointer to a record a client can read as an MCP resource (a `resource_link` content block). */
+export interface ResourceLink {
+  uri: string;
+  name: string;
+  mimeType: string;
+  description: string;
 }
 
 // A tool list mixes definitions of different schemas; the handler is checked where it is defined.
@@ -112,8 +131,8 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(definition:
 }
 
 export type ToolOutcome =
-  | { ok: true; data: Record<string, unknown>; text: string }
-  | { ok: false; error: ToolErrorJSON; text: string; data?: Record<string, unknown> };
+  | { ok: true; data: Record<string, unknown>; text: string; links?: ResourceLink[] }
+  | { ok: false; error: ToolErrorJSON; text: string; data?: Record<string, unknown>; links?: ResourceLink[] };
 
 export interface JsonSchemaObject {
   type: 'object';
@@ -131,11 +150,25 @@ export function jsonSchemaOf(schema: AnyObject, io: 'input' | 'output'): JsonSch
 /** What tools/list and the persona filter need of a tool; a definition is one, and so is a manifest entry. */
 export type ToolListing = Pick<AnyToolDefinition, 'name' | 'family' | 'title' | 'description' | 'annotations'>;
 
-/** A tool as the build lists it: its listing, the module that defines it, and its JSON Schemas. */
-export interface ToolManifestEntry extends ToolListing {
-  module: string;
+/** The JSON Schemas tools/list publishes of a tool (src/tools/listing.ts); calls are checked against the full ones. */
+export interface ListedSchemas {
   input: JsonSchemaObject;
   output: JsonSchemaObject;
+}
+
+/** The output a client receives as structuredContent: the tool's output without its report field. */
+export function structuredOutput(tool: Pick<AnyToolDefinition, 'output' | 'reportField'>): AnyObject {
+  return tool.reportField ? (tool.output as z.ZodObject).omit({ [tool.reportField]: true } as never) : tool.output;
+}
+
+/** The listed schemas of a tool, from its zod schemas. */
+export function listedSchemasOf(tool: Pick<AnyToolDefinition, 'input' | 'output' | 'reportField'>): ListedSchemas {
+  return { input: listedInputSchema(jsonSchemaOf(tool.input, 'input')), output: listedOutputSchema(jsonSchemaOf(structuredOutput(tool), 'output')) };
+}
+
+/** A tool as the build lists it: its listing, the module that defines it, and its listed JSON Schemas. */
+export interface ToolManifestEntry extends ToolListing, ListedSchemas {
+  module: string;
 }
 
 /** The tool modules by name, each imported when first needed. */
@@ -147,6 +180,7 @@ export class ToolCatalog {
   private readonly definitions = new Map<string, AnyToolDefinition>();
   private readonly inputSchemas = new Map<string, JsonSchemaObject>();
   private readonly outputSchemas = new Map<string, JsonSchemaObject>();
+  private readonly listed = new Map<string, ListedSchemas>();
   /** Lazy catalogs only: each tool's module, how to import it, and the imports started. */
   private readonly moduleOf = new Map<string, string>();
   private modules: ToolModules = {};
@@ -172,8 +206,7 @@ export class ToolCatalog {
       if (!Object.hasOwn(modules, module)) throw new Error(`tool ${listing.name}: no tool module "${module}"`);
       catalog.add(listing);
       catalog.moduleOf.set(listing.name, module);
-      catalog.inputSchemas.set(listing.name, input);
-      catalog.outputSchemas.set(listing.name, output);
+      catalog.listed.set(listing.name, { input, output });
     }
     return catalog;
   }
@@ -236,6 +269,17 @@ export class ToolCatalog {
     this.imported.add(module);
   }
 
+  /** The schemas tools/list publishes: from the manifest, or computed from a loaded tool's zod schemas. */
+  listedSchemas(name: string): ListedSchemas {
+    let schemas = this.listed.get(name);
+    if (!schemas) {
+      schemas = listedSchemasOf(this.requireLoaded(name));
+      this.listed.set(name, schemas);
+    }
+    return schemas;
+  }
+
+  /** The full input schema of a loaded tool (every guard), which arguments are coerced and checked against. */
   inputSchema(name: string): JsonSchemaObject {
     let schema = this.inputSchemas.get(name);
     if (!schema) {
@@ -245,10 +289,11 @@ export class ToolCatalog {
     return schema;
   }
 
+  /** The full schema of a loaded tool's structuredContent. */
   outputSchema(name: string): JsonSchemaObject {
     let schema = this.outputSchemas.get(name);
     if (!schema) {
-      schema = jsonSchemaOf(this.requireLoaded(name).output, 'output');
+      schema = jsonSchemaOf(structuredOutput(this.requireLoaded(name)), 'output');
       this.outputSchemas.set(name, schema);
     }
     return schema;
@@ -309,10 +354,13 @@ export class ToolCatalog {
         });
       }
       const data = redactValue(checked.data as Record<string, unknown>, secrets);
-      const summary = redactValue(tool.summarize ? tool.summarize(data as never) : `${name} succeeded`, secrets);
+      const summary = tool.reportField ? String(data[tool.reportField]) : redactValue(tool.summarize ? tool.summarize(data as never) : `${name} succeeded`, secrets);
       const failure = tool.failureOf?.(data as never);
-      if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data };
-      return { ok: true, data, text: summary };
+      const links = tool.links?.(data as never);
+      const linked = links?.length ? { links: redactValue(links, secrets) } : {};
+      const structured = tool.reportField ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== tool.reportField)) : data;
+      if (failure) return { ok: false, error: redactValue(failure, secrets), text: `${renderError(name, failure)}\n\n${summary}`, data: structured, ...linked };
+      return { ok: true, data: structured, text: summary, ...linked };
     } catch (thrown) {
       const error = redactValue(boundedError(toToolError(ctx.memory.lockError(thrown) ?? thrown).toJSON()), secrets);
       if (error.code === 'internal') ctx.logger.error(`${name} failed unexpectedly`, { message: error.message });

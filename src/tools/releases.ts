@@ -13,7 +13,8 @@ import {
   type PromotionSkillRunner,
   type ReleaseManifest,
 } from '../releases/index.js';
-import { defineTool, type ToolContext } from './registry.js';
+import { resourceUris } from '../resources/uris.js';
+import { defineTool, type ResourceLink, type ToolContext } from './registry.js';
 import { promotionSkillRunner } from '../releases/promotion-skill.js';
 
 const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
@@ -80,14 +81,38 @@ const manifestSchema = z.object({
 
 const deps = (ctx: ToolContext) => ({ config: ctx.config, memory: ctx.memory, secrets: ctx.secrets });
 
+/** The release manifest (migrations with their SQL, dry-run results, flags), read as the release resource. */
+const releaseLink = (r: Pick<ReleaseManifest, 'id' | 'from_env' | 'to_env' | 'status'>): ResourceLink[] => [
+  { uri: resourceUris.release(r.id), name: r.id, mimeType: 'application/json', description: `Release manifest ${r.id} (${r.from_env} -> ${r.to_env}, ${r.status})` },
+];
+
 const describeRelease = (r: Pick<ReleaseManifest, 'id' | 'from_env' | 'to_env' | 'status'>) => `${r.id} ${r.from_env} -> ${r.to_env}: ${r.status}`;
+
+type ManifestResult = z.output<typeof manifestSchema>;
+
+/** What a release engineer acts on: each migration with its dry run and data loss, each finding with its fix, the flags, the error. */
+function releaseReport(headline: string, r: ManifestResult): string {
+  const sha = typeof r.bundle.commit_sha === 'string' ? r.bundle.commit_sha.slice(0, 12) : 'none';
+  const lines = [`${headline} (commit ${sha}, bundle ${r.bundle_sha256.slice(0, 12)}${r.target_kind ? `, ${r.target_kind} target` : ''}${r.hotfix ? ', hotfix' : ''})`];
+  lines.push(`migrations: ${r.migrations.length}`);
+  for (const m of r.migrations) {
+    const dry = m.dry_run_result.ok ? 'dry run ok' : `dry run FAILED: ${m.dry_run_result.error ?? 'no detail'}`;
+    lines.push(`  ${m.index}. ${m.operation} ${m.table}: ${dry}; ${m.reversible ? 'reversible' : 'not reversible'}${m.data_loss ? `; DATA LOSS${m.data_loss_detail ? ` (${m.data_loss_detail})` : ''}` : ''}`);
+  }
+  for (const f of r.findings ?? []) lines.push(`${f.severity} ${f.rule} (migration ${f.migration}): ${f.message} Fix: ${f.fix}`);
+  const flags = Object.entries(r.feature_flags);
+  if (flags.length) lines.push(`feature flags: ${flags.map(([name, value]) => `${name}=${String(value)}`).join(', ')}`);
+  if (r.backup_path) lines.push(`backup: ${r.backup_path}`);
+  if (r.error_message) lines.push(`error: ${r.error_message}`);
+  return lines.join('\n');
+}
 
 export const releasePrepare = defineTool({
   name: 'release_prepare',
   family: 'releases',
   title: 'Prepare a staged release',
   description:
-    'Check that to_env follows from_env, plan each migration into SQL and rollback SQL for the target (SQLite or PostgreSQL), check them against the safe-migration rules (an error finding refuses, naming rule and fix), dry-run them on the target database (always rolled back), and store the release manifest as prepared with its findings and plan hash. Needs the admin role.',
+    'Plan each migration into SQL and rollback SQL for the target, check the safe-migration rules (an error refuses, naming rule and fix), dry-run them (rolled back) and store the release as prepared. Admin role.',
   input: z.object({
     from_env: envName,
     to_env: envName,
@@ -98,7 +123,8 @@ export const releasePrepare = defineTool({
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   handler: (args, ctx) => prepareRelease(deps(ctx), ctx.session.principal, args),
-  summarize: (r) => `prepared ${describeRelease(r)} (${r.migrations.length} migration(s), bundle ${r.bundle_sha256.slice(0, 12)})`,
+  summarize: (r) => releaseReport(`prepared ${describeRelease(r)}`, r),
+  links: releaseLink,
 });
 
 export const releasePromote = defineTool({
@@ -106,12 +132,13 @@ export const releasePromote = defineTool({
   family: 'releases',
   title: 'Promote a prepared release',
   description:
-    "Back up the target database (pg_dump for PostgreSQL), apply exactly the prepared migrations in one transaction and commit, apply its feature flags, then run the environment's promotion skill (no database lock held) and mark it promoted. A failure rolls the transaction back, or after the commit applies the planned rollback SQL; the flags are restored and the release is failed. Needs the admin role.",
+    "Back up the target database, apply the prepared migrations in one transaction, apply the feature flags, run the environment's promotion skill and mark it promoted; a failure rolls back and fails the release. Admin role.",
   input: z.object({ release_id: releaseId }),
   output: manifestSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   handler: (args, ctx) => promoteRelease(deps(ctx), ctx.session.principal, args.release_id, promotionSkillRunner((name, args) => ctx.callTool(name, args))),
-  summarize: (r) => `promoted ${describeRelease(r)}; backup ${r.backup_path}`,
+  summarize: (r) => releaseReport(`promoted ${describeRelease(r)}`, r),
+  links: releaseLink,
 });
 
 export const releaseRollback = defineTool({
@@ -119,7 +146,7 @@ export const releaseRollback = defineTool({
   family: 'releases',
   title: 'Roll back a release',
   description:
-    'Undo a promoted (or failed) release: run its rollback SQL when every migration is reversible and nothing was written to the structures it created, restore the previous feature flags, mark it rolled_back. Otherwise refuses and points at the backup. Needs the admin role.',
+    'Undo a promoted or failed release: run its rollback SQL when every migration is reversible and untouched, restore the previous flags, mark it rolled_back; otherwise refuse and name the backup. Admin role.',
   input: z.object({ release_id: releaseId }),
   output: manifestSchema.extend({ rolled_back: z.literal(true), reverted_migrations: z.number().int() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
@@ -127,7 +154,8 @@ export const releaseRollback = defineTool({
     const { release, reverted_migrations } = await rollbackRelease(deps(ctx), ctx.session.principal, args.release_id);
     return { ...release, rolled_back: true as const, reverted_migrations };
   },
-  summarize: (r) => `rolled back ${r.id} (${r.reverted_migrations} migration(s) reverted)`,
+  summarize: (r) => releaseReport(`rolled back ${r.id} (${r.reverted_migrations} migration(s) reverted)`, r),
+  links: releaseLink,
 });
 
 const releaseSummarySchema = manifestSchema.pick({
@@ -161,7 +189,7 @@ export const releaseList = defineTool({
     const rows = releases.map((r) => ({ ...r, commit_sha: typeof r.bundle.commit_sha === 'string' ? r.bundle.commit_sha : null, migrations: r.migrations.length }));
     return { releases: rows, count: rows.length };
   },
-  summarize: (r) => (r.count ? r.releases.map((x) => `${x.id} ${x.from_env}->${x.to_env} ${x.status}`).join('; ') : 'no releases'),
+  summarize: (r) => (r.count ? r.releases.map((x) => `${x.id} ${x.from_env}->${x.to_env} ${x.status}, commit ${x.commit_sha?.slice(0, 12) ?? 'none'}, ${x.migrations} migration(s), by ${x.created_by} at ${x.created_at}`).join('\n') : 'no releases'),
 });
 
 export const releaseGet = defineTool({
@@ -173,7 +201,8 @@ export const releaseGet = defineTool({
   output: manifestSchema,
   annotations: readOnly,
   handler: (args, ctx) => readRelease(deps(ctx), ctx.session.principal, args.release_id),
-  summarize: describeRelease,
+  summarize: (r) => releaseReport(describeRelease(r), r),
+  links: releaseLink,
 });
 
 export const releaseEvents = defineTool({
@@ -204,7 +233,8 @@ export const releaseEvents = defineTool({
   handler: async (args, ctx) => ({
     events: await listEvents(ctx.memory, ctx.session.principal.tenant, { limit: args.limit, ...(args.release_id ? { release_id: args.release_id } : {}), ...(args.event ? { event: args.event } : {}) }),
   }),
-  summarize: (r) => `${r.events.length} event(s)`,
+  summarize: (r) =>
+    [`${r.events.length} event(s)`, ...r.events.map((e) => `${e.ts} ${e.event}${e.release_id ? ` ${e.release_id}` : ''} by ${e.actor} (${e.role})${e.duration_ms !== null ? `, ${e.duration_ms} ms` : ''}`)].join('\n'),
 });
 
 export const releaseTools = [releasePrepare, releasePromote, releaseRollback, releaseList, releaseGet, releaseEvents] as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, ToolError, type ErrorCode, type ToolErrorJSON } from '../errors.js';
-import { defineTool, type ToolContext } from './registry.js';
+import { resourceUris } from '../resources/uris.js';
+import { defineTool, type ResourceLink, type ToolContext } from './registry.js';
 
 /**
  * The skill tools. The engine lives in src/skills/ (a layer above this one): it implements
@@ -25,6 +26,18 @@ function runFailure(run: z.output<typeof runResultSchema>): ToolErrorJSON | unde
     ...(hint ? { hint } : {}),
     details: { run_id: run.run_id, step: failed?.name },
   };
+}
+
+/** The run's full record (every step, its arguments, outputs and matches), read as the run resource. */
+function runLink(run: Pick<z.output<typeof runResultSchema>, 'run_id' | 'skill' | 'status' | 'dry_run' | 'steps'>): ResourceLink[] {
+  return [
+    {
+      uri: resourceUris.run(run.run_id),
+      name: run.run_id,
+      mimeType: 'application/json',
+      description: `Full record of the ${run.dry_run ? 'plan' : 'run'} of ${run.skill} (${run.status}, ${run.steps.length} steps)`,
+    },
+  ];
 }
 
 export const STEP_STATUSES = ['succeeded', 'failed', 'skipped', 'planned', 'continued', 'healed', 'awaiting_approval', 'declined', 'cancelled'] as const;
@@ -173,7 +186,7 @@ export const skillRun = defineTool({
   family: 'skills',
   title: 'Run a skill',
   description:
-    'Run a skill (a YAML procedure of tool steps) step by step. dry_run plans it: read-only steps run, mutating steps show their rendered arguments. A run that failed, waits for approval or was interrupted (its process died) continues with resume (its run id); approve: true approves a pending confirm step.',
+    'Run a skill (a YAML procedure of tool steps) step by step; dry_run plans it. Continue a failed, paused or interrupted run with resume (its run id); approve: true approves a pending confirm step.',
   input: z.object({
     name: skillName.optional().describe('Skill to run (not needed with resume)'),
     inputs: z.record(z.string(), z.unknown()).default({}).describe('Input values by name, see skill_describe'),
@@ -192,8 +205,9 @@ export const skillRun = defineTool({
     if (!args.name && !args.resume) throw new ToolError('invalid_input', 'skill_run needs a skill name or a run id to resume', { hint: 'call skill_list for names, skill_runs for run ids' });
     return service(ctx).run(args, ctx);
   },
-  summarize: (r) => r.report,
+  reportField: 'report',
   failureOf: runFailure,
+  links: runLink,
 });
 
 export const skillPlan = defineTool({
@@ -201,7 +215,7 @@ export const skillPlan = defineTool({
   family: 'skills',
   title: 'Plan a skill',
   description:
-    'Dry-run a skill: read-only steps run for real, mutating steps are not run and show their fully rendered arguments. The same as skill_run with dry_run: true, and available on a read-only server.',
+    'Dry-run a skill: read-only steps run for real, mutating steps show their rendered arguments without running. Works on a read-only server.',
   input: z.object({
     name: skillName,
     inputs: z.record(z.string(), z.unknown()).default({}).describe('Input values by name, see skill_describe'),
@@ -209,8 +223,9 @@ export const skillPlan = defineTool({
   output: runResultSchema,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   handler: ({ name, inputs }, ctx) => service(ctx).run({ name, inputs, dry_run: true }, ctx),
-  summarize: (r) => r.report,
+  reportField: 'report',
   failureOf: runFailure,
+  links: runLink,
 });
 
 export const skillList = defineTool({
@@ -234,7 +249,11 @@ export const skillDescribe = defineTool({
   output: skillDescriptionSchema,
   annotations: readOnly,
   handler: ({ name }, ctx) => service(ctx).describe(name),
-  summarize: (r) => `${r.name} v${r.version}: ${r.steps.length} steps, tools ${r.tools.join(', ') || 'none'}`,
+  summarize: (r) =>
+    [
+      `${r.name} v${r.version}: ${r.steps.length} steps, tools ${r.tools.join(', ') || 'none'}`,
+      ...r.inputs.map((i) => `input ${i.name} (${i.type}${i.required ? ', required' : ''}${i.default !== undefined ? `, default ${JSON.stringify(i.default)}` : ''}): ${i.description}`),
+    ].join('\n'),
 });
 
 export const skillLint = defineTool({
@@ -262,7 +281,13 @@ export const skillRuns = defineTool({
   output: runsResultSchema,
   annotations: readOnly,
   handler: (args, ctx) => service(ctx).runs(args, ctx.session.principal.tenant),
-  summarize: (r) => (r.run ? `run ${r.run.summary.run_id}: ${r.run.summary.status}, ${r.run.steps.length} step record(s)` : `${r.runs.length} run(s)`),
+  summarize: (r) =>
+    r.run
+      ? [
+          `run ${r.run.summary.run_id} of ${r.run.summary.skill}: ${r.run.summary.status}, ${r.run.steps.length} step record(s)${r.run.summary.error ? `; ${r.run.summary.error}` : ''}`,
+          ...r.run.steps.map((s) => `${s.round}. ${s.name}: ${s.status}${s.error ? ` [${s.error.code}] ${s.error.message}` : ''}`),
+        ].join('\n')
+      : [`${r.runs.length} run(s)`, ...r.runs.map((x) => `${x.run_id} ${x.skill} ${x.status}${x.dry_run ? ' (dry run)' : ''} ${x.started_at}${x.error ? `: ${x.error}` : ''}`)].join('\n'),
 });
 
 export const skillAbandon = defineTool({

@@ -181,7 +181,10 @@ describe('release_aa_backend_prod releases', () => {
     expect(JSON.stringify(env.slack.payloads.at(-1)!.payload)).toContain(mr.web_url);
     const runs = await mcp.call('skill_runs', { run_id: outcome.run_id });
     expect(JSON.stringify(runs.structuredContent)).toContain('"status":"succeeded"');
+    // Key-value lists are the developer persona's: a release engineer loads it to look.
+    await mcp.call('persona_load', { persona: 'developer' });
     const history = await mcp.call('memory_read', { key: 'state/releases', list: 'aa_backend_prod' });
+    await mcp.call('persona_load', { persona: 'release' });
     expect(JSON.stringify(history.structuredContent)).toContain(mr.web_url);
     const db = new Database(env.memoryPath, { readonly: true });
     try {

@@ -6,7 +6,7 @@ import { GitlabEmulator } from '../emulators/gitlab.js';
 import { PrometheusEmulator } from '../emulators/prometheus.js';
 import { SlackEmulator } from '../emulators/slack.js';
 import { git, gitFixture, type GitFixture } from '../helpers/git-fixture.js';
-import { connect, testRuntime, type ConnectedClient } from '../helpers/harness.js';
+import { connect, testRuntime, textOf, type ConnectedClient } from '../helpers/harness.js';
 import { columnsOf, data, seedUsers } from '../releases/fixtures.js';
 import type { Runtime } from '../../src/server/runtime.js';
 
@@ -28,7 +28,8 @@ interface Run {
   report: string;
 }
 
-const run = (result: CallToolResult) => result.structuredContent as unknown as Run;
+/** The run record of a result, with its report: the text of the result. */
+const run = (result: CallToolResult): Run => ({ ...(result.structuredContent as unknown as Omit<Run, 'report'>), report: textOf(result) });
 const step = (r: Run, name: string) => r.steps.find((s) => s.name === name);
 
 describe('release_runbook against the emulators', () => {

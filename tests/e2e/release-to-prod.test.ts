@@ -125,7 +125,10 @@ describe('release_to_prod', () => {
     expect(release.spec).toMatchObject({ snapshot: `aap-aa-main-${env.commits.release.slice(0, 7)}`, releasePlan: RELEASE_PLAN });
     expect(run(result).outputs).toMatchObject({ release: release.metadata.name, status: 'Succeeded' });
     expect(step(result, 'approve').status).toBe('succeeded');
+    // Key-value lists are the developer persona's: a release engineer loads it to look.
+    await mcp.call('persona_load', { persona: 'developer' });
     const history = await mcp.call('memory_read', { key: 'state/releases', list: 'release_history' });
+    await mcp.call('persona_load', { persona: 'release' });
     expect(JSON.stringify(history.structuredContent)).toContain(release.metadata.name);
     expect(JSON.stringify(env.slack.payloads.at(-1)!.payload)).toContain(release.metadata.name);
   });

@@ -53,9 +53,9 @@ export function errorOf(result: CallToolResult): { code: string; message: string
   return (result._meta as Record<string, { code: string; message: string; hint?: string }>)['release-mcp/error']!;
 }
 
-/** The skill run record a skill_run/skill_plan result carries (also when it failed). */
-export function runOf(result: CallToolResult): RunResult {
-  return result.structuredContent as unknown as RunResult;
+/** The skill run record a skill_run/skill_plan result carries (also when it failed); its report is the text (textOf). */
+export function runOf(result: CallToolResult): Omit<RunResult, 'report'> {
+  return result.structuredContent as unknown as Omit<RunResult, 'report'>;
 }
 
 /** The last record of a step in a run result; a missing step fails the test with the list of steps. */
@@ -65,7 +65,7 @@ export function stepOf(result: CallToolResult, name: string): StepResult {
   return found;
 }
 
-/** All text content of a result. */
+/** All text content of a result (its report; resource links and other blocks are left out). */
 export function textOf(result: CallToolResult): string {
-  return (result.content as Array<{ text: string }>).map((c) => c.text).join('\n');
+  return result.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
 }

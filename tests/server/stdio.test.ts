@@ -40,7 +40,7 @@ describe('stdio server (node dist/cli.js serve)', () => {
   it('exits 2 for an unknown persona, listing the known ones', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--config', configPath, '--memory', memoryPath, '--persona', 'ghost'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/unknown persona "ghost"; known personas: core, developer, devops, release/);
+    expect(run.stderr).toMatch(/unknown persona "ghost"; known personas: all, core, developer, devops, release/);
   });
 
   it('lists tools for a persona in read-only mode from the command line', () => {

@@ -1,8 +1,8 @@
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getRun } from '../../src/memory/index.js';
+import { getRun, runApprovals } from '../../src/memory/index.js';
 import type { RunResult } from '../../src/tools/index.js';
-import { connect, errorOf, testRuntime } from '../helpers/harness.js';
+import { connect, errorOf, testRuntime, textOf } from '../helpers/harness.js';
 import { skillHarness, type SkillHarness } from './fixtures.js';
 
 const GATED = `name: gated
@@ -28,7 +28,8 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const structured = (result: CallToolResult) => result.structuredContent as unknown as RunResult;
+/** The run record of a result, with its report: the text of the result. */
+const structured = (result: CallToolResult): RunResult => ({ ...(result.structuredContent as unknown as Omit<RunResult, 'report'>), report: textOf(result) });
 
 describe('skill tools through an MCP client', () => {
   it('reports a run that fails only in its outputs as a failed call that says why', async () => {
@@ -76,6 +77,10 @@ outputs:
     expect(questions).toEqual(['Ship shipped?']);
     expect(h.fx.mutations).toEqual(['shipped']);
     expect((result.content as Array<{ text: string }>)[0]!.text).toContain('## gated v1: succeeded');
+    // Who approved, when and how is recorded with the run.
+    const approvals = await runApprovals(h.runtime.memory, structured(result).run_id);
+    expect(approvals).toEqual([expect.objectContaining({ step: 'approve', decision: 'approved', role: 'admin', tenant: 'primary', era: 'legacy', via: 'elicitation' })]);
+    expect(structured(result).steps[1]!.note).toBe(`Ship shipped? (approved by ${approvals[0]!.subject} (admin, tenant primary) at ${approvals[0]!.decided_at} through elicitation (2025))`);
     await c.close();
   });
 
@@ -85,6 +90,12 @@ outputs:
     const result = await c.call('skill_run', { name: 'gated' });
     expect(structured(result).status).toBe('declined');
     expect(structured(result).steps.map((s) => s.status)).toEqual(['succeeded', 'declined']);
+    expect(h.fx.mutations).toEqual([]);
+    expect((await runApprovals(h.runtime.memory, structured(result).run_id)).map((a) => a.decision)).toEqual(['declined']);
+    // A decline is final: a resume with approve does not turn it into a yes.
+    const resumed = await c.call('skill_run', { resume: structured(result).run_id, approve: true });
+    expect(errorOf(resumed)).toMatchObject({ code: 'precondition', hint: expect.stringContaining('start a new run') });
+    expect(errorOf(resumed).message).toMatch(/was declined at its confirm step approve .*: a declined approval is final$/);
     expect(h.fx.mutations).toEqual([]);
     await c.close();
   });
@@ -105,6 +116,7 @@ outputs:
     expect(paused.report).toContain(`"resume": "${paused.run_id}", "approve": true`);
     const done = structured(await c.call('skill_run', { resume: paused.run_id, approve: true }));
     expect(done).toMatchObject({ run_id: paused.run_id, status: 'succeeded' });
+    expect(await runApprovals(h.runtime.memory, paused.run_id)).toEqual([expect.objectContaining({ step: 'approve', decision: 'approved', era: 'legacy', via: 'approve_flag' })]);
     expect(h.fx.mutations).toEqual(['v2']);
     const history = await c.call('skill_runs', { run_id: paused.run_id });
     expect((history.structuredContent as { run: { steps: Array<{ name: string; round: number; status: string }> } }).run.steps.map((s) => `${s.round}:${s.name}:${s.status}`)).toEqual([
