@@ -80,8 +80,28 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return redactSorted(text, longestFirst(secrets), secrets);
 }
 
+/**
+ * Whether no string of `value` (keys included) can be changed by redactSorted, decided on its JSON
+ * text in one pass instead of string by string. Sound only for secrets JSON writes as they are (no
+ * quote, backslash or control character): every secret, and every piece maskCut looks for, then
+ * appears in the text exactly where it appears in a string. Anything else takes the walk.
+ */
+function surelyClean(value: unknown, secrets: readonly string[]): boolean {
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined || MAY_HAVE_SHAPE.test(text)) return false;
+  for (const secret of secrets) {
+    if (!secret) continue;
+    if (JSON.stringify(secret).length !== secret.length + 2 || text.includes(secret)) return false;
+    const cuttable = secret.length >= PARTIAL_SECRET_MIN && !secret.includes('://');
+    if (cuttable && (text.includes(secret.slice(0, PARTIAL_MIN)) || text.includes(secret.slice(-PARTIAL_MIN)))) return false;
+  }
+  return true;
+}
+
 /** Deep redaction for structured values bound for output or memory (keys included). */
 export function redactValue<T>(value: T, secrets: readonly string[]): T {
+  // Most results hold nothing to mask: one scan of their JSON spares the walk and its copy.
+  if (surelyClean(value, secrets)) return value;
   // Sorted once for the whole value, not once per string in it.
   const sorted = longestFirst(secrets);
   const walk = (item: unknown): unknown => {

@@ -56,6 +56,20 @@ describe('redactSecrets', () => {
     expect(redactSecrets(value.webhook, secrets)).toBe(out.webhook);
   });
 
+  it('masks what the string-by-string walk masks when it decides on the JSON text in one pass, and leaves a clean value as it is', () => {
+    const clean = { tools: ['persona_list', 'skill_run'], count: 2, nested: [{ 'a key': 'a value' }] };
+    expect(redactValue(clean, [TOKEN, 'short'])).toBe(clean);
+    // Only a piece of a secret, in a key: the one-pass check must still send it to the walk.
+    expect(redactValue({ [`tok ${TOKEN.slice(0, 13)}`]: 1 }, [TOKEN])).toEqual({ [`tok ${MASK}`]: 1 });
+    expect(redactValue({ deep: [[{ x: `…${TOKEN.slice(-13)}` }]] }, [TOKEN])).toEqual({ deep: [[{ x: `…${MASK}` }]] });
+    // A secret JSON writes escaped (a quote, a backslash, a newline) is looked for string by string.
+    for (const odd of ['pa"ss', 'back\\sl', 'line\nbr', '"0123456789abcdef"']) {
+      expect(redactValue({ said: `got ${odd} back`, list: [odd] }, [odd])).toEqual({ said: `got ${MASK} back`, list: [MASK] });
+    }
+    // A quote before a secret in the same string does not hide it.
+    expect(redactValue({ said: `"quoted" ${TOKEN}` }, [TOKEN])).toEqual({ said: `"quoted" ${MASK}` });
+  });
+
   it('counts the base64 Jira Cloud credential among the secrets', () => {
     const values = secretValues({ JIRA_EMAIL: 'dev@example.com', JIRA_TOKEN: 'jira-token-0123456789' });
     expect(values).toContain(Buffer.from('dev@example.com:jira-token-0123456789').toString('base64'));
