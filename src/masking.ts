@@ -87,7 +87,13 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * appears in the text exactly where it appears in a string. Anything else takes the walk.
  */
 function surelyClean(value: unknown, secrets: readonly string[]): boolean {
-  const text = JSON.stringify(value) as string | undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value) as string | undefined;
+  } catch {
+    // Not JSON (a BigInt, a cycle): the walk decides, as it did before this check.
+    return false;
+  }
   if (text === undefined || MAY_HAVE_SHAPE.test(text)) return false;
   for (const secret of secrets) {
     if (!secret) continue;

@@ -190,9 +190,10 @@ async function answerApproval(
   // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.
   const decision = answer.action === 'accept' ? (answer.content?.confirm === true ? 'accept' : 'decline') : answer.action;
   runtime.logger.info('approval answered', { run_id: claim.run, step: claim.step, decision, subject: principal.subject });
-  const resume = { resume: claim.run };
-  if (decision === 'cancel') return { outcome: await session.call(tool, resume, options, new AnsweringSession(session)), cancelled: true };
-  return { outcome: await session.call(tool, resume, options, new AnsweringSession(session, decision)), cancelled: false };
+  // A cancel resumes with no answer: the confirm step finds no one to ask and keeps waiting.
+  const cancelled = decision === 'cancel';
+  const outcome = await session.call(tool, { resume: claim.run }, options, new AnsweringSession(session, cancelled ? undefined : decision));
+  return { outcome, cancelled };
 }
 
 /**
