@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Backend } from './dialect.js';
+import { ScopedStorage } from './scoped-storage.js';
 
 /**
  * The memory's storage behind one small async interface, with two implementations: SQLite
@@ -10,8 +10,8 @@ import type { Backend } from './dialect.js';
  *
  * A transaction is the async function given to `transaction`: every call of the same store made
  * while it runs (awaited inside it, at any depth) goes to the transaction, found through
- * AsyncLocalStorage, so code that takes the store keeps working inside one; a nested
- * `transaction` is a savepoint.
+ * AsyncLocalStorage (on only while a transaction runs: scoped-storage.ts), so code that takes
+ * the store keeps working inside one; a nested `transaction` is a savepoint.
  */
 export interface Store {
   readonly backend: Backend;
@@ -31,7 +31,7 @@ export interface TxState {
   client?: pg.PoolClient;
 }
 
-export const current = new AsyncLocalStorage<TxState>();
+export const current = new ScopedStorage<TxState>();
 
 export function activeTx(store: object): TxState | undefined {
   const tx = current.getStore();

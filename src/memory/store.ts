@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +7,7 @@ import type { Backend } from './dialect.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './migrate-postgres.js';
 import type { PgStore } from './pg-store.js';
+import { ScopedStorage } from './scoped-storage.js';
 import { SqliteStore, type Store } from './sql-store.js';
 
 export type Db = Database.Database;
@@ -81,7 +81,7 @@ export class MemoryDb {
   private opening: Promise<void> | undefined;
   private openFailure: unknown;
   /** Marks the startup tasks' own queries, which must not wait for themselves. */
-  private static readonly starting = new AsyncLocalStorage<MemoryDb>();
+  private static readonly starting = new ScopedStorage<MemoryDb>();
 
   constructor(options: OpenMemoryOptions) {
     // The caller's list is kept by reference (a runtime adds to it); the database password joins it.
