@@ -80,34 +80,48 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return redactSorted(text, longestFirst(secrets), secrets);
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * Whether no string of `value` (keys included) can be changed by redactSorted, decided on its JSON
- * text in one pass instead of string by string. Sound only for secrets JSON writes as they are (no
- * quote, backslash or control character): every secret, and every piece maskCut looks for, then
- * appears in the text exactly where it appears in a string. Anything else takes the walk.
+ * One pattern that every string redactSorted could change matches: MAY_HAVE_SHAPE, every secret
+ * too short to be cut whole, and the first and last PARTIAL_MIN characters of every other one (in
+ * any whole or cut occurrence, one of these is present). Case-blind, so it may match more, never less.
  */
-function surelyClean(value: unknown, secrets: readonly string[]): boolean {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value) as string | undefined;
-  } catch {
-    // Not JSON (a BigInt, a cycle): the walk decides, as it did before this check.
-    return false;
+function changeablePattern(secrets: readonly string[]): RegExp {
+  const pieces = secrets.filter(Boolean).flatMap((secret) => (secret.length < PARTIAL_SECRET_MIN || secret.includes('://') ? [secret] : [secret.slice(0, PARTIAL_MIN), secret.slice(-PARTIAL_MIN)]));
+  return new RegExp([MAY_HAVE_SHAPE.source, ...pieces.map(escapeRegExp)].join('|'), 'i');
+}
+
+/** The pattern of the secrets last seen: the list is one per runtime and rarely changes. */
+let cachedPattern: { key: string; pattern: RegExp } | undefined;
+
+function patternFor(secrets: readonly string[]): RegExp {
+  const key = JSON.stringify(secrets);
+  if (cachedPattern?.key !== key) cachedPattern = { key, pattern: changeablePattern(secrets) };
+  return cachedPattern.pattern;
+}
+
+/**
+ * Whether no string of `value` (keys included) can be changed by redactSorted: one test of each
+ * string against one pattern, with nothing copied, spares the walk that rebuilds the value.
+ */
+function surelyClean(value: unknown, pattern: RegExp): boolean {
+  if (typeof value === 'string') return !pattern.test(value);
+  if (!value || typeof value !== 'object') return true;
+  // Plain loops: this runs on every result, and callbacks or entry pairs would allocate per item.
+  if (Array.isArray(value)) {
+    for (const item of value) if (!surelyClean(item, pattern)) return false;
+    return true;
   }
-  if (text === undefined || MAY_HAVE_SHAPE.test(text)) return false;
-  for (const secret of secrets) {
-    if (!secret) continue;
-    if (JSON.stringify(secret).length !== secret.length + 2 || text.includes(secret)) return false;
-    const cuttable = secret.length >= PARTIAL_SECRET_MIN && !secret.includes('://');
-    if (cuttable && (text.includes(secret.slice(0, PARTIAL_MIN)) || text.includes(secret.slice(-PARTIAL_MIN)))) return false;
-  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (pattern.test(key) || !surelyClean(record[key], pattern)) return false;
   return true;
 }
 
 /** Deep redaction for structured values bound for output or memory (keys included). */
 export function redactValue<T>(value: T, secrets: readonly string[]): T {
-  // Most results hold nothing to mask: one scan of their JSON spares the walk and its copy.
-  if (surelyClean(value, secrets)) return value;
+  // Most results hold nothing to mask: one check of their strings spares the walk and its copy.
+  if (surelyClean(value, patternFor(secrets))) return value;
   // Sorted once for the whole value, not once per string in it.
   const sorted = longestFirst(secrets);
   const walk = (item: unknown): unknown => {

@@ -56,7 +56,7 @@ describe('redactSecrets', () => {
     expect(redactSecrets(value.webhook, secrets)).toBe(out.webhook);
   });
 
-  it('masks what the string-by-string walk masks when it decides on the JSON text in one pass, and leaves a clean value as it is', () => {
+  it('masks what the string-by-string walk masks when one check of every string decides, and leaves a clean value as it is', () => {
     const clean = { tools: ['persona_list', 'skill_run'], count: 2, nested: [{ 'a key': 'a value' }] };
     expect(redactValue(clean, [TOKEN, 'short'])).toBe(clean);
     // Only a piece of a secret, in a key: the one-pass check must still send it to the walk.
@@ -68,6 +68,15 @@ describe('redactSecrets', () => {
     }
     // A quote before a secret in the same string does not hide it.
     expect(redactValue({ said: `"quoted" ${TOKEN}` }, [TOKEN])).toEqual({ said: `"quoted" ${MASK}` });
+    // Secrets are looked for as text, not as patterns: brackets and dots neither break the check nor match other text.
+    const patterned = ['(open[paren', 'a.b*c+d?e|f^g$h{1}-0123456789'];
+    expect(redactValue({ plain: 'axb', list: ['(open[paren]'] }, patterned)).toEqual({ plain: 'axb', list: [`${MASK}]`] });
+    expect(redactValue({ cut: `…${patterned[1]!.slice(-12)}` }, patterned)).toEqual({ cut: `…${MASK}` });
+    // The secrets can change between calls (a runtime adds to its list): the check follows them.
+    const growing = ['first-secret-0000'];
+    expect(redactValue({ x: 'later-secret-1111' }, growing)).toEqual({ x: 'later-secret-1111' });
+    growing.push('later-secret-1111');
+    expect(redactValue({ x: 'later-secret-1111' }, growing)).toEqual({ x: MASK });
   });
 
   it('counts the base64 Jira Cloud credential among the secrets', () => {

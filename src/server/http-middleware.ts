@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal } from '../principal.js';
@@ -46,12 +47,13 @@ export interface HostRules {
 
 /** DNS-rebinding and cross-origin protection: a foreign Host or browser Origin is refused before anything runs. */
 export function hostAndOrigin(rules: HostRules): MiddlewareHandler<HttpEnv> {
-  return async (c, next) => {
+  // Not async, here and below: every request passes these, and an async wrapper costs it a promise.
+  return (c, next) => {
     const host = c.req.header('host');
     if (rules.hosts && (!host || !rules.hosts.has(host.toLowerCase()))) throw new HttpProblem(403, `host ${host ?? '(none)'} is not allowed`);
     const origin = c.req.header('origin');
     if (origin && rules.origins && !rules.origins.has(origin.toLowerCase())) throw new HttpProblem(403, `origin ${origin} is not allowed`);
-    await next();
+    return next();
   };
 }
 
@@ -70,13 +72,14 @@ export interface BearerAuth {
  * `path` names the route in the audit (one row per address, minute, path and reason).
  */
 export function bearerAuth(auth: BearerAuth, path: string): MiddlewareHandler<HttpEnv> {
-  return async (c, next) => {
+  return (c, next) => {
     c.set('principal', principalOf(auth, c, path));
-    await next();
+    return next();
   };
 }
 
-function principalOf(auth: BearerAuth, c: HttpContext, path: string): Principal {
+/** The caller of this request (see bearerAuth), or a 401/429 HttpProblem. */
+export function principalOf(auth: BearerAuth, c: HttpContext, path: string): Principal {
   if (!auth.tokens.length) return auth.local;
   const header = c.req.header('authorization');
   const principal = authenticate(header, auth.tokens);
@@ -95,23 +98,55 @@ function principalOf(auth: BearerAuth, c: HttpContext, path: string): Principal 
  */
 export function jsonBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
-    if (c.req.method !== 'POST') return next();
-    const tooLarge = () => new HttpProblem(413, `request body over ${maxBytes} bytes`);
-    const declared = Number(c.req.header('content-length'));
-    if (declared > maxBytes) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of c.env.incoming) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw tooLarge();
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-      c.set('body', JSON.parse(text));
-    } catch {
-      throw new HttpProblem(400, text.trim() ? 'request body is not valid JSON' : 'request body is empty: expected a JSON object');
-    }
+    if (c.req.method === 'POST') c.set('body', await readJsonBody(c, maxBytes));
     await next();
   };
+}
+
+/** The JSON body of a request (see jsonBody), or a 400/413 HttpProblem. */
+export async function readJsonBody(c: HttpContext, maxBytes: number): Promise<unknown> {
+  const tooLarge = () => new HttpProblem(413, `request body over ${maxBytes} bytes`);
+  const declared = Number(c.req.header('content-length'));
+  if (declared > maxBytes) throw tooLarge();
+  const text = await readText(c.env.incoming, maxBytes, tooLarge);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpProblem(400, text.trim() ? 'request body is not valid JSON' : 'request body is empty: expected a JSON object');
+  }
+}
+
+/**
+ * The whole of a request body as UTF-8, refused past `maxBytes` while it arrives. Events, not an
+ * async iterator: one promise per body instead of one per chunk. Past the limit the rest is no
+ * longer kept: it is dropped as it arrives, as Node drops any body a handler leaves unread.
+ */
+function readText(incoming: Readable, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      stop();
+      incoming.resume();
+      reject(tooLarge());
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks, size).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', onEnd);
+    incoming.once('error', onError);
+  });
 }

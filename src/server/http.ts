@@ -8,7 +8,7 @@ import { recordEvent, updateEventDetails } from '../releases/index.js';
 import { DEFAULT_AUTH_FAILURE_LIMITS, FailureBuckets, RefusalAudit, type AuthFailureLimits, type RefusalWindow } from './auth-failures.js';
 import { localPrincipal, singleTokenEntry, type TokenEntry } from './auth.js';
 import { healthReport } from './health.js';
-import { bearerAuth, HttpProblem, hostAndOrigin, jsonBody, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
+import { bearerAuth, HttpProblem, hostAndOrigin, jsonBody, principalOf, readJsonBody, type BearerAuth, type HostRules, type HttpContext, type HttpEnv } from './http-middleware.js';
 import { McpHttp } from './mcp-http.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { REST_PREFIX, restApi, restError, type RestApi } from './rest-api.js';
@@ -127,7 +127,13 @@ function buildApp(runtime: Runtime, options: HttpOptions, auth: BearerAuth, host
   app.get('/metrics', bearerAuth(auth, '/metrics'), async (c) =>
     c.body(await renderMetrics(runtime.memory, runtime.metrics, runtime.config.skills.lease_ms), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
-  app.all('/mcp', bearerAuth(auth, '/mcp'), readBody, sessions.handler);
+  // Authentication and the body in the handler, not as two middleware: every MCP call passes
+  // here, and each middleware level costs it a promise and a closure.
+  app.all('/mcp', async (c) => {
+    c.set('principal', principalOf(auth, c, '/mcp'));
+    if (c.req.method === 'POST') c.set('body', await readJsonBody(c, maxBody));
+    return sessions.handle(c);
+  });
   app.route(REST_PREFIX, rest.app);
   return { app, sessions, rest };
 }

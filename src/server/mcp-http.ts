@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest, WebStandardStreamableHTTPServerTransport, type AuthInfo, type McpHttpHandler } from '@modelcontextprotocol/server';
-import type { Handler } from 'hono';
 import { savedPersona, savePersona } from '../memory/index.js';
 import type { Principal } from '../principal.js';
 import { samePrincipal } from './auth.js';
-import { HttpProblem, type HttpEnv } from './http-middleware.js';
+import { HttpProblem, type HttpContext } from './http-middleware.js';
 import { McpSession, type PersonaStore } from './mcp.js';
 import type { Runtime } from './runtime.js';
 
@@ -79,7 +78,8 @@ export class McpHttp {
     return this.sessions.size;
   }
 
-  readonly handler: Handler<HttpEnv> = async (c) => {
+  /** A request to /mcp, once authenticated (`principal`) and, for POST, read (`body`). */
+  readonly handle = async (c: HttpContext): Promise<Response> => {
     const principal = c.get('principal');
     const id = c.req.header('mcp-session-id');
     if (c.req.method === 'POST') {
