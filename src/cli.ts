@@ -1,6 +1,5 @@
 import { exitCodeFor, printError, UsageError } from './cli/common.js';
 import { serveCommand } from './cli/serve.js';
-import { skillCommand } from './cli/skill.js';
 import { toolsCommand } from './cli/tools.js';
 import { VERSION } from './version.js';
 
@@ -21,7 +20,8 @@ type Command = (argv: string[]) => Promise<number | 'running'>;
 const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   tools: toolsCommand,
-  skill: skillCommand,
+  // The skill commands load only for this command: `serve` starts without them.
+  skill: async (argv) => (await import('./cli/skill.js')).skillCommand(argv),
   // The release service (migration planner, SQL parser, PostgreSQL client) loads only for this command.
   release: async (argv) => (await import('./cli/release.js')).releaseCommand(argv),
 };

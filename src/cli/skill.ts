@@ -148,13 +148,13 @@ export async function skillCommand(argv: string[]): Promise<number> {
     switch (command) {
       case 'list': {
         arity(0, 0);
-        const skills = service.list();
+        const skills = await service.list();
         print({ skills }, values.json, () => skills.map((s) => `${s.name.padEnd(28)} v${s.version}  ${s.steps} steps  ${s.description.split('\n')[0]}`).join('\n') || 'no skills');
         return EXIT.ok;
       }
       case 'describe': {
         arity(1, 1);
-        const d = service.describe(args[0]!);
+        const d = await service.describe(args[0]!);
         print(d, values.json, () =>
           [
             `${d.name} v${d.version} (${d.file})`,

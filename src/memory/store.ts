@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { ToolError } from '../errors.js';
+import { openSqlite, type SqliteDatabase } from '../sqlite.js';
 import { redactSecrets, redactValue } from '../logger.js';
 import type { Backend } from './dialect.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -10,7 +10,7 @@ import type { PgStore } from './pg-store.js';
 import { ScopedStorage } from './scoped-storage.js';
 import { SqliteStore, type Store } from './sql-store.js';
 
-export type Db = Database.Database;
+export type Db = SqliteDatabase;
 
 export interface OpenMemoryOptions {
   /** File path, or ':memory:' for tests (SQLite). */
@@ -112,7 +112,7 @@ export class MemoryDb {
     let db: Db | undefined;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      db = new Database(options.path, { timeout: this.busyTimeoutMs });
+      db = openSqlite(options.path, { timeout: this.busyTimeoutMs });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../sqlite.js';
 import { canonicalJson, sha256Hex } from './bundle.js';
 import type { MigrationOp } from './migration-ops.js';
 import { PlanError, planMigration, quoteIdent, type ColumnInfo, type MigrationPlan, type SchemaView } from './migrations-plan.js';
@@ -47,14 +47,14 @@ export class MigrationError extends Error {
  * rebuild procedure requires) and a foreign_key_check before anything is kept.
  */
 export class TargetDb implements SchemaView {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
 
   private constructor(
     readonly path: string,
     busyTimeoutMs: number,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { timeout: busyTimeoutMs });
+    this.db = openSqlite(path, { timeout: busyTimeoutMs });
     this.db.pragma('foreign_keys = OFF');
   }
 

@@ -3,7 +3,8 @@ import { ToolError } from '../errors.js';
 import { redactSecrets } from '../masking.js';
 import { isResourceKindVisible } from '../personas/index.js';
 import type { Principal } from '../principal.js';
-import { complete, getPrompt, listPrompts, listResources, listResourceTemplates, readResource, RESOURCE_KIND_NAMES, RESOURCE_KINDS, type CompletionRef, type ContentDeps } from '../resources/index.js';
+import type { CompletionRef, ContentDeps } from '../resources/index.js';
+import { RESOURCE_KIND_NAMES, RESOURCE_KINDS } from '../resources/kinds.js';
 import type { ToolListing } from '../tools/registry.js';
 import type { Runtime } from './runtime.js';
 
@@ -49,25 +50,27 @@ function protocolError(error: unknown, secrets: readonly string[]): Error {
 
 /** Plain handlers (params in, result out), registered below. */
 export function contentHandlers(session: ContentSession) {
-  const guard = async <T>(work: (deps: ContentDeps) => Promise<T> | T): Promise<T> => {
+  // The readers (and the skill files they read) load on the first request for them: a server
+  // answers initialize and tools/list without them.
+  const guard = async <T>(work: (resources: typeof import('../resources/index.js'), deps: ContentDeps) => Promise<T> | T): Promise<T> => {
     try {
-      return await work(contentDeps(session));
+      return await work(await import('../resources/index.js'), contentDeps(session));
     } catch (error) {
       throw protocolError(error, session.runtime.secretValues);
     }
   };
   return {
-    listResources: (params: { cursor?: string | undefined } | undefined) => guard((deps) => listResources(deps, params?.cursor)),
-    listResourceTemplates: () => guard((deps) => ({ resourceTemplates: listResourceTemplates(deps) })),
-    readResource: (params: { uri: string }) => guard(async (deps) => ({ contents: [await readResource(deps, params.uri)] })),
-    listPrompts: () => guard((deps) => ({ prompts: listPrompts(deps) })),
+    listResources: (params: { cursor?: string | undefined } | undefined) => guard((r, deps) => r.listResources(deps, params?.cursor)),
+    listResourceTemplates: () => guard((r, deps) => ({ resourceTemplates: r.listResourceTemplates(deps) })),
+    readResource: (params: { uri: string }) => guard(async (r, deps) => ({ contents: [await r.readResource(deps, params.uri)] })),
+    listPrompts: () => guard((r, deps) => ({ prompts: r.listPrompts(deps) })),
     getPrompt: (params: { name: string; arguments?: Record<string, string> | undefined }) =>
-      guard((deps) => getPrompt(deps, params.name, params.arguments ?? {}, { canRun: session.visibleTools().some((t) => t.name === 'skill_run') })),
+      guard((r, deps) => r.getPrompt(deps, params.name, params.arguments ?? {}, { canRun: session.visibleTools().some((t) => t.name === 'skill_run') })),
     complete: (params: { ref: CompletionRef | { type: string }; argument: { name: string; value: string } }) =>
-      guard(async (deps) => {
+      guard(async (r, deps) => {
         const ref = params.ref as CompletionRef;
         if (ref.type !== 'ref/prompt' && ref.type !== 'ref/resource') throw new ToolError('invalid_input', `ref.type: expected ref/prompt or ref/resource`);
-        return { completion: await complete(deps, ref, params.argument) };
+        return { completion: await r.complete(deps, ref, params.argument) };
       }),
   };
 }

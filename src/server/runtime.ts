@@ -3,9 +3,9 @@ import { readSecrets, readTargetPasswords, secretValues, userDataDir, type Confi
 import { createLogger, type Logger } from '../logger.js';
 import { indexLegacyFixes, MemoryDb, MemoryOpenError, syncKnownIssues, type Migration } from '../memory/index.js';
 // The one module, not releases/index.js: the release service and its planners load with the release tools.
-import { reconcilePromotions } from '../releases/promotion-journal.js';
-// The service alone: the skill engine it imports when a skill first runs.
-import { installSkillService } from '../skills/service.js';
+import { hasOpenPromotions } from '../releases/open-promotions.js';
+// The service's module loads on first use; the engine when a skill first runs.
+import { installSkillService } from '../skills/install.js';
 import { checkPersonas, loadPersonas, unknownPersonaMessage, type Persona } from '../personas/index.js';
 // Not tools/index.js: that imports every tool module, which a server does only when a tool is called.
 import { STARTUP_MANIFEST } from '../tools/manifest.js';
@@ -127,8 +127,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw new StartupError((error as Error).message);
     }
     // A promotion whose process died between the target commit and the ledger is finished now.
+    // The journal's module loads only when there is one.
     try {
-      for (const r of await reconcilePromotions(memory)) logger.warn('promotion journal reconciled at start', { ...r });
+      if (await hasOpenPromotions(memory)) {
+        const { reconcilePromotions } = await import('../releases/promotion-journal.js');
+        for (const r of await reconcilePromotions(memory)) logger.warn('promotion journal reconciled at start', { ...r });
+      }
     } catch (error) {
       logger.error('could not reconcile the promotion journal', { message: (error as Error).message });
     }

@@ -1,4 +1,5 @@
-export { createSkillService, installSkillService, type SkillServiceDeps } from './service.js';
+export { createSkillService, type SkillServiceDeps } from './service.js';
+export { installSkillService } from './install.js';
 export { runSkill, type EngineDeps, type RunOptions } from './engine.js';
 export { ExpressionSandbox, ExpressionError, loadQuickJS, HELPER_NAMES, type SandboxLimits } from './expressions.js';
 export { BUILTIN_SKILLS_DIR, loadSkillFile, loadSkills, SkillFileError, SkillLoadError, type LoadedSkill } from './loader.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { ToolError } from '../errors.js';
 import { abandonRun, effectiveStatus, getRun, listRuns, type MemoryDb, type RunRecord } from '../memory/index.js';
-import type { ServiceMap, ToolCatalog } from '../tools/registry.js';
+import type { ToolCatalog } from '../tools/registry.js';
 import type { LintFinding, LintReport, RunsResult, SkillDescription, SkillService, SkillSummary } from '../tools/skills.js';
 // The engine, the linter and the expression sandbox are imported when a skill runs or is linted:
 // a server that starts does not load them.
@@ -90,10 +90,10 @@ export function createSkillService(deps: SkillServiceDeps): SkillService {
       return summary((await getRun(deps.memory, tenant, runId))!.run);
     },
 
-    list: (): SkillSummary[] =>
+    list: async (): Promise<SkillSummary[]> =>
       [...library().values()].map(({ skill, file }) => ({ name: skill.name, description: skill.description, version: skill.version, inputs: Object.keys(skill.inputs), steps: skill.steps.length, file })),
 
-    describe: (name: string): SkillDescription => {
+    describe: async (name: string): Promise<SkillDescription> => {
       const { skill, file } = find(name);
       const steps = [...skill.steps.map((s) => ({ s, phase: 'main' as const })), ...skill.finally.map((s) => ({ s, phase: 'finally' as const }))].map(({ s, phase }) => ({
         name: s.name,
@@ -203,7 +203,3 @@ function runSummary(run: RunRecord) {
   };
 }
 
-/** Install the skill engine into a runtime's services (the runtime calls this at creation). */
-export function installSkillService(runtime: SkillServiceDeps & { services: ServiceMap }): void {
-  runtime.services.skills = createSkillService(runtime);
-}

@@ -155,8 +155,8 @@ export interface SkillRunRequest {
 
 /** What the skill tools need from the engine. */
 export interface SkillService {
-  list(): SkillSummary[];
-  describe(name: string): SkillDescription;
+  list(): Promise<SkillSummary[]>;
+  describe(name: string): Promise<SkillDescription>;
   /** `anyFile`: the local user (CLI) may lint a file outside the skill folders. */
   lint(target?: string, options?: { anyFile?: boolean }): Promise<LintReport>;
   run(request: SkillRunRequest, ctx: ToolContext): Promise<RunResult>;
@@ -236,7 +236,7 @@ export const skillList = defineTool({
   input: z.object({}),
   output: z.object({ skills: z.array(skillSummarySchema) }),
   annotations: readOnly,
-  handler: (_args, ctx) => ({ skills: service(ctx).list() }),
+  handler: async (_args, ctx) => ({ skills: await service(ctx).list() }),
   summarize: (r) => r.skills.map((s) => `${s.name} (${s.inputs.join(', ') || 'no inputs'}): ${s.description.split('\n')[0]}`).join('\n') || 'no skills',
 });
 
