@@ -12,8 +12,14 @@ const ROOT = join(import.meta.dirname, '..');
 const TARGET = 1.2;
 
 interface Timing {
-  /** Spawn to the tools/list response: what the server costs. */
+  /**
+   * Spawn to the arrival of the tools/list response: what the server costs. Taken when the
+   * message reaches the client, before the client checks it against its schema: checking 45
+   * tools costs the client more than checking one, which is the client's cost, shown apart.
+   */
   answer: number;
+  /** Spawn to the end of that request, the client's check included. */
+  checked: number;
   /** CPU time the server process used up to that answer (Linux), which waiting for a busy CPU does not inflate. */
   cpu: number | undefined;
   /** The same list through Client.listTools(), which also compiles a validator per output schema. */
@@ -27,8 +33,16 @@ async function timeToFirstToolsList(args: string[]): Promise<Timing> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   const transport = new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
   await client.connect(transport);
+  // The client's handler of incoming messages, wrapped to note when each arrives.
+  let arrived = 0;
+  const receive = transport.onmessage!;
+  transport.onmessage = (message, extra) => {
+    arrived = performance.now();
+    receive(message, extra);
+  };
   await client.request({ method: 'tools/list', params: {} }, ListToolsResultSchema);
-  const answer = performance.now() - started;
+  const checked = performance.now() - started;
+  const answer = arrived - started;
   const cpu = cpuMsOf(transport.pid);
   let mark = performance.now();
   await client.request({ method: 'tools/list', params: {} }, ListToolsResultSchema);
@@ -37,7 +51,7 @@ async function timeToFirstToolsList(args: string[]): Promise<Timing> {
   await client.listTools();
   const listTools = performance.now() - mark;
   await client.close();
-  return { answer, cpu, listTools, rawList };
+  return { answer, checked, cpu, listTools, rawList };
 }
 
 /** The baseline: bench/minimal-server.mjs (one tool) bundled with the CLI's own esbuild settings. */
@@ -50,7 +64,7 @@ async function bundleMinimalServer(dir: string): Promise<string> {
   return join(dir, 'minimal-server.js');
 }
 
-export async function benchColdStart(runs = 10): Promise<{ ours: number; minimal: number }> {
+export async function benchColdStart(runs = 20): Promise<{ ours: number; minimal: number }> {
   const work = mkdtempSync(join(tmpdir(), 'release-mcp-bench-'));
   try {
     const minimalEntry = await bundleMinimalServer(join(work, 'minimal'));
@@ -70,6 +84,9 @@ export async function benchColdStart(runs = 10): Promise<{ ours: number; minimal
     const client = (list: Timing[], key: 'listTools' | 'rawList') => median(list.map((r) => r[key]));
     console.log(`cold start over stdio, median of ${runs} spawns each (release persona; baseline: a one-tool SDK server bundled with the same esbuild settings)`);
     console.log(`  ${figure('spawn to the first tools/list answer', ourAnswer, minimalAnswer, 'ms', { max: TARGET })}`);
+    // The fastest spawn of each, for reference: on a shared machine the least disturbed one.
+    console.log(`  ${figure('the same, fastest of the spawns', Math.min(...oursRuns.map((r) => r.answer)), Math.min(...minimalRuns.map((r) => r.answer)), 'ms')}`);
+    console.log(`  ${figure('spawn to the end of that request, the client checking the list included', median(oursRuns.map((r) => r.checked)), median(minimalRuns.map((r) => r.checked)), 'ms')}`);
     // On a busy machine wall time mostly measures the wait for a CPU; the server's own CPU time does not.
     const cpu = (list: Timing[]) => list.map((r) => r.cpu).filter((v): v is number => v !== undefined);
     if (cpu(oursRuns).length && cpu(minimalRuns).length) {
@@ -85,4 +102,4 @@ export async function benchColdStart(runs = 10): Promise<{ ours: number; minimal
 }
 
 // `node --import tsx bench/cold-start.ts [runs]`: this bench alone (after `npm run build`).
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchColdStart(Number(process.argv[2] ?? 10));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchColdStart(Number(process.argv[2] ?? 20));

@@ -1,4 +1,4 @@
-import { parseFlags, RUNTIME_FLAGS, runtimeFromFlags, UsageError } from './common.js';
+import { exitCodeFor, parseFlags, printError, RUNTIME_FLAGS, runtimeFromFlags, UsageError } from './common.js';
 
 export const SERVE_HELP = `Usage: release-mcp serve [options]
 
@@ -33,7 +33,9 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port: expected an integer 0-65535, got "${values.port}"`);
 
-  const runtime = await runtimeFromFlags(values);
+  // Over stdio the memory opens once the client's handshake is answered (serveStdio); over HTTP
+  // before the server listens.
+  const runtime = await runtimeFromFlags(values, values.http ? {} : { openMemoryWhenAsked: true });
   let handle: { close(): Promise<void> };
   try {
     if (values.http) {
@@ -54,7 +56,13 @@ export async function serveCommand(argv: string[]): Promise<number | 'running'> 
       handle = served;
     } else {
       const { serveStdio } = await import('../server/stdio.js');
-      handle = await serveStdio(runtime);
+      handle = await serveStdio(runtime, {
+        // As when it fails before serving: the message, exit 2.
+        onMemoryFailure: (error) => {
+          printError(error);
+          process.exit(exitCodeFor(error));
+        },
+      });
     }
   } catch (error) {
     await runtime.close();

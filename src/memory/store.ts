@@ -30,6 +30,11 @@ export interface OpenMemoryOptions {
    * blocks the event loop meanwhile), PostgreSQL's lock_timeout.
    */
   busyTimeoutMs?: number;
+  /**
+   * SQLite: open the file when first asked (a query, `ready()`), not in the constructor, so that a
+   * server can answer its client's handshake first. A failure to open is then `ready()`'s.
+   */
+  openWhenAsked?: boolean;
 }
 
 /** Short: better-sqlite3 waits synchronously, so a long wait stalls every request of the process. */
@@ -109,24 +114,34 @@ export class MemoryDb {
     }
     this.backend = 'sqlite';
     this.path = options.path;
-    let db: Db | undefined;
-    try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-      db = openSqlite(options.path, { timeout: this.busyTimeoutMs });
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, migrations, defaultTenant);
-    } catch (error) {
-      if (db?.open) db.close();
-      throw memoryOpenError(options.path, error);
+    const open = () => {
+      this.store = new SqliteStore(openSqliteMemory(options.path, this.busyTimeoutMs, migrations, defaultTenant));
+    };
+    if (!options.openWhenAsked) {
+      open();
+      return;
     }
-    this.store = new SqliteStore(db);
+    // Waited for outside afterOpen: its tasks run in the `starting` scope, whose storage costs
+    // every promise of the process while it is on.
+    this.opening = new Promise<'open' | 'closed'>((resolve) => (this.startOpening = resolve)).then((how) => {
+      if (how === 'closed') this.openFailure = new Error(`the memory ${this.path} was closed before it opened`);
+    });
+    this.afterOpen(async () => open());
+  }
+
+  /** Opens a memory made with `openWhenAsked` ('open'), or ends it unopened ('closed'); unset once called. */
+  private startOpening: ((how: 'open' | 'closed') => void) | undefined;
+
+  private ask(how: 'open' | 'closed'): void {
+    const start = this.startOpening;
+    this.startOpening = undefined;
+    start?.(how);
   }
 
   /** The SQLite connection (tests, tools that inspect the file); PostgreSQL has none. */
   get db(): Db {
-    if (!(this.store instanceof SqliteStore)) throw new Error('the memory is on PostgreSQL: there is no SQLite connection');
+    if (this.backend === 'postgresql') throw new Error('the memory is on PostgreSQL: there is no SQLite connection');
+    if (!(this.store instanceof SqliteStore)) throw new Error(`the memory ${this.path} is not open yet: await ready() first`);
     return this.store.db;
   }
 
@@ -152,6 +167,7 @@ export class MemoryDb {
   /** Resolves once the memory is open, migrated and its startup work done; throws what failed. */
   async ready(): Promise<void> {
     if (MemoryDb.starting.getStore() === this) return;
+    this.ask('open');
     while (this.opening) await this.opening;
     if (this.openFailure) throw this.openFailure;
   }
@@ -196,6 +212,7 @@ export class MemoryDb {
 
   /** Run `fn` with a shorter lock wait (SQLite busy_timeout; PostgreSQL lock_timeout of its transaction). */
   async withLockWait<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    await this.ready();
     if (this.store instanceof SqliteStore) {
       const db = this.store.db;
       const busy = db.pragma('busy_timeout', { simple: true }) as number;
@@ -224,6 +241,7 @@ export class MemoryDb {
 
   /** The highest applied migration. */
   async schemaVersion(): Promise<number> {
+    await this.ready();
     if (this.store instanceof SqliteStore) return this.store.db.pragma('user_version', { simple: true }) as number;
     const row = await this.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
     return row?.v ?? 0;
@@ -239,6 +257,8 @@ export class MemoryDb {
   }
 
   async close(): Promise<void> {
+    // A memory never asked for stays unopened: its file is not even created.
+    this.ask('closed');
     while (this.opening) await this.opening.catch(() => undefined);
     // Undefined when PostgreSQL's store could not even be made (its failure is ready()'s).
     await this.store?.close();
@@ -337,6 +357,23 @@ export function memoryOpenError(path: string, error: unknown): Error {
  * depend on config from `temp.migration_env` (one row: default_tenant), a connection-private table
  * that exists only while they run.
  */
+/** Open (creating it if needed) and migrate a SQLite memory file; a MemoryOpenError says what to fix. */
+function openSqliteMemory(path: string, busyTimeoutMs: number, migrations: readonly Migration[], defaultTenant: string): Db {
+  let db: Db | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = openSqlite(path, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations, defaultTenant);
+    return db;
+  } catch (error) {
+    if (db?.open) db.close();
+    throw memoryOpenError(path, error);
+  }
+}
+
 function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string): void {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const seen = new Set<number>();

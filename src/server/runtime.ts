@@ -52,6 +52,11 @@ export interface RuntimeOptions {
   /** Replace the tool list (tests register purpose-made tools this way). */
   tools?: readonly AnyToolDefinition[];
   migrations?: readonly Migration[];
+  /**
+   * Open a SQLite memory on first use (a query, `ready()`) instead of now: stdio serving answers the
+   * client's handshake first. Startup failures of the memory are then `ready()`'s.
+   */
+  openMemoryWhenAsked?: boolean;
   /** Hooks that add or replace services once the runtime exists (the skill engine is installed first). */
   extend?: ReadonlyArray<(runtime: Runtime) => void>;
 }
@@ -117,6 +122,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     defaultTenant: config.releases.default_tenant,
     busyTimeoutMs: config.memory.busy_timeout_ms,
     ...(options.migrations ? { migrations: options.migrations } : {}),
+    ...(options.openMemoryWhenAsked ? { openWhenAsked: true } : {}),
   });
   // Before the memory serves anyone (queries wait for it; ready() reports its failure).
   memory.afterOpen(async () => {
