@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ToolError } from '../errors.js';
-import { openSqlite, type SqliteDatabase } from '../sqlite.js';
 import { redactSecrets, redactValue } from '../logger.js';
+import { openSqlite, type SqliteDatabase } from '../sqlite.js';
 import type { Backend } from './dialect.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './migrate-postgres.js';
@@ -351,12 +351,6 @@ export function memoryOpenError(path: string, error: unknown): Error {
   return error instanceof Error ? error : new Error(detail);
 }
 
-/**
- * Which migrations a file has is a table of applied versions, not one number: a migration merged
- * with a lower number than one a file already has is still applied. Migrations read values that
- * depend on config from `temp.migration_env` (one row: default_tenant), a connection-private table
- * that exists only while they run.
- */
 /** Open (creating it if needed) and migrate a SQLite memory file; a MemoryOpenError says what to fix. */
 function openSqliteMemory(path: string, busyTimeoutMs: number, migrations: readonly Migration[], defaultTenant: string): Db {
   let db: Db | undefined;
@@ -374,6 +368,12 @@ function openSqliteMemory(path: string, busyTimeoutMs: number, migrations: reado
   }
 }
 
+/**
+ * Which migrations a file has is a table of applied versions, not one number: a migration merged
+ * with a lower number than one a file already has is still applied. Migrations read values that
+ * depend on config from `temp.migration_env` (one row: default_tenant), a connection-private table
+ * that exists only while they run.
+ */
 function migrate(db: Db, migrations: readonly Migration[], defaultTenant: string): void {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const seen = new Set<number>();
