@@ -36,9 +36,9 @@ async function timeToFirstToolsList(args: string[]): Promise<Timing> {
   // The client's handler of incoming messages, wrapped to note when each arrives.
   let arrived = 0;
   const receive = transport.onmessage!;
-  transport.onmessage = (message, extra) => {
+  transport.onmessage = (message) => {
     arrived = performance.now();
-    receive(message, extra);
+    receive(message);
   };
   await client.request({ method: 'tools/list', params: {} }, ListToolsResultSchema);
   const checked = performance.now() - started;
