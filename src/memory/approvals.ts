@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { cryptoModule } from '../lazy-crypto.js';
 import type { Principal } from '../principal.js';
 import { nowIso, type MemoryDb } from './store.js';
 
@@ -8,7 +8,7 @@ import { nowIso, type MemoryDb } from './store.js';
  * one. Two processes making it at once agree: the first insert wins and both read it back.
  */
 export async function storedStateKey(memory: MemoryDb): Promise<Buffer> {
-  const candidate = randomBytes(32).toString('base64');
+  const candidate = cryptoModule().randomBytes(32).toString('base64');
   await memory.run('INSERT INTO server_keys (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', 'approval_state', candidate, nowIso());
   const row = await memory.get<{ value: string }>('SELECT value FROM server_keys WHERE name = ?', 'approval_state');
   if (!row) throw new Error('the approval state key could not be kept in the memory');

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { cryptoModule } from '../lazy-crypto.js';
 
 /**
  * Run leases. A running run names its owner (host:pid:random) and renews a heartbeat; when the
@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 const liveHere = new Set<string>();
 
 export function newOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  return `${hostname()}:${process.pid}:${cryptoModule().randomBytes(4).toString('hex')}`;
 }
 
 export function markOwnerLive(owner: string, live: boolean): void {

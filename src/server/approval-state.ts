@@ -1,5 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ToolError } from '../errors.js';
+import { cryptoModule } from '../lazy-crypto.js';
 import type { Principal, Role } from '../principal.js';
 
 /**
@@ -29,11 +29,11 @@ const VERSION = 'ra1';
 const MAC_LABEL = 'release-mcp approval state v1\0';
 
 function mac(key: Buffer, body: string): Buffer {
-  return createHmac('sha256', key).update(MAC_LABEL).update(body).digest();
+  return cryptoModule().createHmac('sha256', key).update(MAC_LABEL).update(body).digest();
 }
 
 export function newNonce(): string {
-  return randomBytes(16).toString('base64url');
+  return cryptoModule().randomBytes(16).toString('base64url');
 }
 
 /** The wire string: `ra1.<base64url JSON claim>.<base64url HMAC-SHA256>`. */
@@ -49,7 +49,7 @@ export function openApproval(key: Buffer, state: string): ApprovalClaim | undefi
   const [, body, tag] = parts as [string, string, string];
   const given = Buffer.from(tag, 'base64url');
   const expected = mac(key, body);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (given.length !== expected.length || !cryptoModule().timingSafeEqual(given, expected)) return undefined;
   try {
     const claim = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as ApprovalClaim;
     const fields = [claim.run, claim.step, claim.tool, claim.tenant, claim.subject, claim.role, claim.nonce];

@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Config } from '../config.js';
+import { cryptoModule } from '../lazy-crypto.js';
 import type { Logger } from '../logger.js';
 import type { Principal } from '../principal.js';
 
@@ -42,7 +42,7 @@ export function singleTokenEntry(config: Config, token: string): TokenEntry {
 
 function sameSecret(given: Buffer, expected: string): boolean {
   const b = Buffer.from(expected);
-  return given.length === b.length && timingSafeEqual(given, b);
+  return given.length === b.length && cryptoModule().timingSafeEqual(given, b);
 }
 
 /** The principal of an Authorization header; every token is compared, in constant time each. */
