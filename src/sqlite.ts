@@ -7,12 +7,11 @@ import type BetterSqlite3 from 'better-sqlite3';
  * of its load time (about 10 ms of every start). Its native addon is opened by path, which spares
  * the `bindings` package's search of a dozen candidate paths (about 4 ms more).
  */
-const requireCommonJs = createRequire(import.meta.url);
-
 let driver: { Database: typeof BetterSqlite3; nativeBinding: string | undefined } | undefined;
 
 function loadDriver(): NonNullable<typeof driver> {
   if (!driver) {
+    const requireCommonJs = createRequire(import.meta.url);
     const Database = requireCommonJs('better-sqlite3') as typeof BetterSqlite3;
     let nativeBinding: string | undefined;
     try {
