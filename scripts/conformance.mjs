@@ -54,8 +54,10 @@ for (const { era, node, entry, args, baseline } of suites) {
   let output = '';
   suite.stdout.on('data', (chunk) => (output += chunk));
   const code = await new Promise((resolve) => suite.once('exit', (c) => resolve(c ?? 1)));
-  const summary = output.slice(output.indexOf('=== SUMMARY ==='));
-  process.stdout.write(`\n##### protocol era ${era} (baseline ${baseline}): ${code === 0 ? 'passed' : 'FAILED'}\n${summary || output}\n`);
+  // A suite that crashed before its summary shows everything it printed.
+  const at = output.indexOf('=== SUMMARY ===');
+  const summary = at >= 0 ? output.slice(at) : output;
+  process.stdout.write(`\n##### protocol era ${era} (baseline ${baseline}): ${code === 0 ? 'passed' : 'FAILED'}\n${summary}\n`);
   if (code !== 0) failed += 1;
 }
 server.kill('SIGTERM');

@@ -92,13 +92,18 @@ function changeablePattern(secrets: readonly string[]): RegExp {
   return new RegExp([MAY_HAVE_SHAPE.source, ...pieces.map(escapeRegExp)].join('|'), 'i');
 }
 
-/** The pattern of the secrets last seen: the list is one per runtime and rarely changes. */
-let cachedPattern: { key: string; pattern: RegExp } | undefined;
+/**
+ * The pattern of each secret list, rebuilt when the list changed (a runtime's list grows while it
+ * runs): checked against a copy, element by element, which costs less than the pattern.
+ */
+const patterns = new WeakMap<readonly string[], { seen: readonly string[]; pattern: RegExp }>();
 
 function patternFor(secrets: readonly string[]): RegExp {
-  const key = JSON.stringify(secrets);
-  if (cachedPattern?.key !== key) cachedPattern = { key, pattern: changeablePattern(secrets) };
-  return cachedPattern.pattern;
+  const cached = patterns.get(secrets);
+  if (cached && cached.seen.length === secrets.length && cached.seen.every((secret, i) => secret === secrets[i])) return cached.pattern;
+  const pattern = changeablePattern(secrets);
+  patterns.set(secrets, { seen: [...secrets], pattern });
+  return pattern;
 }
 
 /**

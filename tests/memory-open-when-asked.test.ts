@@ -55,4 +55,13 @@ describe('a SQLite memory that opens when asked', () => {
     await expect(memory.get('SELECT 1')).rejects.toThrow(/is not a usable SQLite database/);
     await memory.close();
   });
+
+  it('answers a lock error from another database without opening itself', async () => {
+    const path = join(dir.path, 'memory.db');
+    const memory = new MemoryDb({ path, openWhenAsked: true });
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    expect(memory.lockError(busy)).toMatchObject({ code: 'conflict', message: expect.stringMatching(/^a database is locked by another writer/) });
+    expect(existsSync(path)).toBe(false);
+    await memory.close();
+  });
 });

@@ -72,14 +72,15 @@ export function describeDatabaseUrl(url: string): string {
  * mode, so readers (health, lookups) go on while another process writes; a writer waits briefly for
  * another writer's lock, then fails with a conflict that names the file. PostgreSQL (memory.url,
  * RELEASE_MCP_DATABASE_URL): one database shared by several server processes; a lock waits
- * lock_timeout, then fails the same way. SQLite opens (and migrates) in the constructor; PostgreSQL
- * connects and migrates before its first query (`ready()` waits for it and throws its failure).
+ * lock_timeout, then fails the same way. SQLite opens (and migrates) in the constructor, or with
+ * `openWhenAsked` at the first query or `ready()`; PostgreSQL connects and migrates before its
+ * first query. `ready()` waits for either and throws its failure.
  */
 export class MemoryDb {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly backend: Backend;
-  /** Set in the constructor for SQLite; for PostgreSQL by the first startup task, before any query runs. */
+  /** Set when the memory opens (the constructor, or the first ask for SQLite; the first startup task for PostgreSQL), before any query runs. */
   store!: Store;
   private readonly secrets: readonly string[];
   /** Opening work still running (PostgreSQL migrations, the runtime's startup tasks); queries wait for it. */
@@ -285,7 +286,9 @@ export class MemoryDb {
   }
 
   private writeLocked(): boolean {
-    const db = this.db;
+    // A memory not open yet (openWhenAsked) holds no lock: the error came from another database.
+    if (!(this.store instanceof SqliteStore)) return false;
+    const db = this.store.db;
     if (!db.open || db.inTransaction) return false;
     const timeout = db.pragma('busy_timeout', { simple: true }) as number;
     db.pragma('busy_timeout = 0');

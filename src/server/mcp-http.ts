@@ -142,7 +142,11 @@ export class McpHttp {
 
   /** Close sessions idle past the limit; their clients get 404 next and start a new session. */
   async closeIdle(now = Date.now()): Promise<number> {
-    const idle = [...this.sessions.entries()].filter(([, open]) => open.inFlight === 0 && now - open.lastSeen >= this.limits.idleMs);
+    // A tool call answered over SSE runs after its request was handed over: the session's own count says so.
+    const idle = [...this.sessions.entries()].filter(([, open]) => {
+      const { running, lastEnded } = open.session.calls;
+      return open.inFlight === 0 && running === 0 && now - Math.max(open.lastSeen, lastEnded) >= this.limits.idleMs;
+    });
     for (const [id, open] of idle) {
       this.sessions.delete(id);
       await closeSession(open);

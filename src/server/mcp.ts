@@ -1,4 +1,4 @@
-import { Server, type Tool } from '@modelcontextprotocol/server';
+import { Server, type CallToolRequest, type CallToolResult, type InputRequiredResult, type ServerContext, type Tool } from '@modelcontextprotocol/server';
 import { ToolError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { recordEvent } from '../releases/ledger.js';
@@ -77,7 +77,16 @@ export class McpSession implements SessionControl {
       },
     );
     this.server.setRequestHandler('tools/list', () => ({ tools: this.visibleTools().map((tool) => this.describe(tool)) }));
-    this.server.setRequestHandler('tools/call', async (request, ctx) => {
+    this.server.setRequestHandler('tools/call', (request, ctx) => this.answerCall(request, ctx));
+    registerContentHandlers(this.server, this);
+  }
+
+  /** Tool calls still running, and when the last one ended: a session is not idle while one runs. */
+  readonly calls = { running: 0, lastEnded: 0 };
+
+  private async answerCall(request: CallToolRequest, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> {
+    this.calls.running += 1;
+    try {
       const progressToken = request.params._meta?.progressToken;
       const progress = async (update: Progress) => {
         if (progressToken === undefined) return;
@@ -90,8 +99,10 @@ export class McpSession implements SessionControl {
         return 'resultType' in answer ? answer : toCallToolResult(answer);
       }
       return toCallToolResult(await this.call(request.params.name, request.params.arguments ?? {}, options));
-    });
-    registerContentHandlers(this.server, this);
+    } finally {
+      this.calls.running -= 1;
+      this.calls.lastEnded = Date.now();
+    }
   }
 
   private readonly onListsChanged: (() => void) | undefined;

@@ -8,7 +8,7 @@ const HANDSHAKE_QUIET_MS = 10;
 const HANDSHAKE_MAX_WAIT_MS = 500;
 
 export interface StdioOptions {
-  /** The memory could not open (see below): the server has stopped serving; this hears why. */
+  /** The memory could not open (see below): the server has stopped serving; this hears why (default: logged). */
   onMemoryFailure?: (error: unknown) => void;
 }
 
@@ -32,7 +32,8 @@ export async function serveStdio(runtime: Runtime, options: StdioOptions = {}): 
     stopWatching();
     opening ??= runtime.ready().catch(async (error: unknown) => {
       await close();
-      options.onMemoryFailure?.(error);
+      if (options.onMemoryFailure) options.onMemoryFailure(error);
+      else runtime.logger.error('the memory could not open: the server stopped serving', { message: (error as Error).message });
     });
   };
   // After the handshake a client sends its first requests (tools/list, prompts/list...) in a

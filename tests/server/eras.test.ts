@@ -8,6 +8,7 @@ import { Client, StreamableHTTPClientTransport, type CallToolResult, type Versio
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { serveHttp, type HttpHandle } from '../../src/server/http.js';
 import { tempDir, testRuntime } from '../helpers/harness.js';
+import { skillHarness } from '../skills/fixtures.js';
 
 const CLI = join(process.cwd(), 'dist', 'cli.js');
 const TOKEN = 'eras-admin-token-0123456789';
@@ -230,6 +231,25 @@ describe('2025-era sessions over HTTP', () => {
     await modern.connect(new StreamableHTTPClientTransport(new URL(handle.url)));
     expect(toolNames(await modern.listTools())).toContain('persona_load');
     await modern.close();
+  });
+
+  it('are not closed as idle while a tool call answered over SSE still runs, past http.legacy_sessions.idle_minutes', async () => {
+    const h = skillHarness({ config: { http: { legacy_sessions: { idle_minutes: 0.01 } } } });
+    h.write('slow', 'name: slow\ndescription: d\nsteps:\n  - name: wait\n    tool: test_slow\n    args: { ms: 2500 }\n');
+    try {
+      handle = await serveHttp(h.runtime, { host: '127.0.0.1', port: 0 });
+      const client = v2Client('legacy');
+      await client.connect(new StreamableHTTPClientTransport(new URL(handle.url)));
+      // 2.5 s of running against 0.6 s of idle time, swept every second.
+      const run = (await client.callTool({ name: 'skill_run', arguments: { name: 'slow' } })) as CallToolResult;
+      expect(run.isError).toBeFalsy();
+      expect((run.structuredContent as { status: string }).status).toBe('succeeded');
+      // The same session answers right after: it was not closed under the call.
+      expect(toolNames(await client.listTools())).toContain('skill_run');
+      await client.close();
+    } finally {
+      h.close();
+    }
   });
 
   it('are closed after http.legacy_sessions.idle_minutes without a request: the old id is unknown, a new session opens', async () => {
