@@ -1,5 +1,6 @@
 import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ElicitRequestFormParams, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
-import { ToolError } from '../errors.js';
+import { toToolError, ToolError } from '../errors.js';
+import { redactValue } from '../masking.js';
 import { consumeApprovalNonce, effectiveStatus, getRun, storedStateKey } from '../memory/index.js';
 import { renderError, type ConfirmFn, type PersonaSummary, type SessionControl, type ToolOutcome } from '../tools/registry.js';
 import type { RunResult } from '../tools/skills.js';
@@ -23,6 +24,15 @@ export const CONFIRM_SCHEMA: ElicitRequestFormParams['requestedSchema'] = {
   properties: { confirm: { type: 'boolean', title: 'Proceed', description: 'Proceed with this step' } },
   required: ['confirm'],
 };
+
+/**
+ * What an answer to CONFIRM_SCHEMA decides. Only an explicit `confirm: true` approves: an accept
+ * without it (an untouched checkbox) is no approval.
+ */
+export function confirmDecision(answer: { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> | undefined }): 'accept' | 'decline' | 'cancel' {
+  if (answer.action !== 'accept') return answer.action;
+  return answer.content?.confirm === true ? 'accept' : 'decline';
+}
 
 /** The key of the one input request an approval asks. */
 const ASK_KEY = 'confirm';
@@ -64,10 +74,13 @@ export function canElicit(ctx: ServerContext): boolean {
 export async function callOnModernEra(session: McpSession, name: string, args: unknown, ctx: ServerContext, options: CallOptions): Promise<ToolOutcome | InputRequiredResult> {
   try {
     return await askOrAnswer(session, name, args, ctx, options);
-  } catch (error) {
-    // A key that cannot be had (too short, store down) is found before the run starts: nothing ran.
-    if (error instanceof ToolError) return failure(name, error);
-    throw error;
+  } catch (thrown) {
+    // A key that cannot be had (too short, store down) or a memory that fails while an answer is
+    // checked: a failed result that says why, masked and counted as a failed call is.
+    const { runtime } = session;
+    const error = toToolError(runtime.memory.lockError(thrown) ?? thrown);
+    runtime.metrics.countToolCall(name, error.code);
+    return failure(name, error, runtime.secretValues);
   }
 }
 
@@ -86,7 +99,13 @@ async function askOrAnswer(session: McpSession, name: string, args: unknown, ctx
     outcome = answered.outcome;
   }
   if (!asks) return outcome;
-  return (await askApproval(session, name, outcome)) ?? outcome;
+  try {
+    return (await askApproval(session, name, outcome)) ?? outcome;
+  } catch (error) {
+    // The run is paused and says so: it can still be resumed, only the question could not be asked.
+    session.runtime.logger.warn('could not ask for an approval: the run stays paused', { tool: name, message: (error as Error).message });
+    return outcome;
+  }
 }
 
 /** The confirm step a skill_run outcome waits on, when it waits on one. */
@@ -125,8 +144,8 @@ async function askApproval(session: McpSession, tool: string, outcome: ToolOutco
   });
 }
 
-function failure(tool: string, error: ToolError): ToolOutcome {
-  const json = error.toJSON();
+function failure(tool: string, error: ToolError, secrets: readonly string[]): ToolOutcome {
+  const json = redactValue(error.toJSON(), secrets);
   return { ok: false, error: json, text: renderError(tool, json) };
 }
 
@@ -146,7 +165,7 @@ async function answerApproval(
   const refused = (error: ToolError) => {
     runtime.metrics.countToolCall(tool, error.code);
     runtime.logger.warn('approval answer refused', { tool, code: error.code, subject: principal.subject, message: error.message });
-    return { outcome: failure(tool, error), cancelled: false };
+    return { outcome: failure(tool, error, runtime.secretValues), cancelled: false };
   };
   const claim = typeof raw === 'string' ? openApproval(await stateKey(runtime), raw) : undefined;
   if (!claim) {
@@ -187,8 +206,7 @@ async function answerApproval(
     const now = stored ? `${effectiveStatus(stored.run, runtime.config.skills.lease_ms)}${stored.steps.at(-1) ? ` at step ${stored.steps.at(-1)!.name}` : ''}` : 'gone';
     return refused(new ToolError('conflict', `${about} is out of date: the run moved on since it was asked (it is ${now})`, { hint: `skill_runs with {"run_id": "${claim.run}"} shows the run` }));
   }
-  // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.
-  const decision = answer.action === 'accept' ? (answer.content?.confirm === true ? 'accept' : 'decline') : answer.action;
+  const decision = confirmDecision(answer);
   runtime.logger.info('approval answered', { run_id: claim.run, step: claim.step, decision, subject: principal.subject });
   // A cancel resumes with no answer: the confirm step finds no one to ask and keeps waiting.
   const cancelled = decision === 'cancel';

@@ -17,7 +17,7 @@ import {
 } from '../tools/registry.js';
 import { listedAnnotations } from '../tools/listing.js';
 import { localPrincipal } from './auth.js';
-import { callOnModernEra, CONFIRM_SCHEMA } from './approvals.js';
+import { callOnModernEra, CONFIRM_SCHEMA, confirmDecision } from './approvals.js';
 import { toCallToolResult } from './tool-result.js';
 import { CONTENT_CAPABILITIES, registerContentHandlers } from './mcp-content.js';
 import { personaSummaries, toolContext, type CallOptions } from './context.js';
@@ -196,13 +196,7 @@ export class McpSession implements SessionControl {
   get confirm(): ConfirmFn | undefined {
     if (this.era !== 'legacy' || !this.server.getClientCapabilities()?.elicitation) return undefined;
     return async (message) => {
-      const result = await this.server.elicitInput({
-        message,
-        requestedSchema: CONFIRM_SCHEMA,
-      });
-      if (result.action !== 'accept') return result.action;
-      // Only an explicit `confirm: true` approves: an accept without it (an untouched checkbox) is no approval.
-      return result.content?.confirm === true ? 'accept' : 'decline';
+      return confirmDecision(await this.server.elicitInput({ message, requestedSchema: CONFIRM_SCHEMA }));
     };
   }
 
