@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pythonMcpClient, runPython, startCliHttpServer, type CliHttpServer } from './helpers/python-mcp.js';
+import { startCliHttpServer, type CliHttpServer } from './helpers/cli-server.js';
+import { pythonMcpClient, runPython } from './helpers/python-mcp.js';
 
 /**
  * release-mcp as the official Python MCP client (`mcp` on PyPI) sees it, over stdio and

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRun, MemoryDb, recentSessionLog, runApprovals } from '../../src/memory/index.js';
 import type { RunResult } from '../../src/tools/index.js';
+import { startCliHttpServer, type CliHttpServer } from '../helpers/cli-server.js';
 import { tempDir } from '../helpers/harness.js';
 
 /**
@@ -215,31 +215,11 @@ describe('a 2026-07-28 client without the elicitation capability (stdio)', () =>
   });
 });
 
-interface HttpServer {
-  url: string;
-  stderr(): string;
-  stop(): void;
-}
+type HttpServer = CliHttpServer;
 
-async function startHttp(config: string, memoryPath: string, env: Record<string, string> = {}): Promise<HttpServer> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--config', config, '--memory', memoryPath], {
-    env: { ...process.env, ...TOKENS, RELEASE_MCP_STATE_KEY: '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 20_000);
-    child.stderr!.on('data', (chunk) => {
-      log += String(chunk);
-      const match = /listening on (\S+)/.exec(log);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}:\n${log}`)));
-  });
-  return { url, stderr: () => log, stop: () => void child.kill() };
+/** `serve --http` of this file's config and memory, with its tokens and no state key unless given. */
+function startHttp(config: string, memoryPath: string, env: Record<string, string> = {}): Promise<HttpServer> {
+  return startCliHttpServer(CLI, ['--config', config, '--memory', memoryPath], { ...TOKENS, RELEASE_MCP_STATE_KEY: '', ...env });
 }
 
 /** One JSON-RPC tools/call on the 2026-07-28 wire, by hand: the envelope in _meta, the standard headers. */
@@ -286,9 +266,8 @@ describe('approvals on the 2026-07-28 era over HTTP (serve --http --port 0)', ()
     a = await startHttp(config, memoryPath);
     b = await startHttp(config, memoryPath);
   });
-  afterAll(() => {
-    a?.stop();
-    b?.stop();
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
   });
 
   it('answers the raw wire with an input_required result: one form elicitation and an opaque request state', async () => {
@@ -410,9 +389,8 @@ describe('approval expiry and the key from RELEASE_MCP_STATE_KEY (HTTP)', () => 
     // Another server with a key of its own (from its store): it cannot read the first one's states.
     other = await startHttp(writeConfig('other-key'), join(dir.path, 'other-key.db'));
   });
-  afterAll(() => {
-    server?.stop();
-    other?.stop();
+  afterAll(async () => {
+    await Promise.all([server?.stop(), other?.stop()]);
   });
 
   it('refuses an expired state with the run id and what to do; the run still waits', async () => {
@@ -453,7 +431,7 @@ describe('approval expiry and the key from RELEASE_MCP_STATE_KEY (HTTP)', () => 
       expect(errorOf(result as never)).toMatchObject({ code: 'config', message: 'RELEASE_MCP_STATE_KEY is 9 bytes: the key that seals approval requests must be at least 32 bytes' });
       expect(JSON.stringify(result)).not.toContain('too-short');
     } finally {
-      short.stop();
+      await short.stop();
     }
   });
 });

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport, type CallToolResult, type VersionNegotiationMode } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { serveHttp, type HttpHandle } from '../../src/server/http.js';
+import { startCliHttpServer, type CliHttpServer } from '../helpers/cli-server.js';
 import { tempDir, testRuntime } from '../helpers/harness.js';
 import { skillHarness } from '../skills/fixtures.js';
 
@@ -21,25 +21,6 @@ const ERAS: Array<{ era: 'legacy' | 'modern'; mode: VersionNegotiationMode }> = 
 
 function v2Client(mode: VersionNegotiationMode): Client {
   return new Client({ name: 'eras-test', version: '1.0.0' }, { versionNegotiation: { mode } });
-}
-
-/** `serve --http` as its own process; resolves with its /mcp URL. */
-async function startHttpServer(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: URL }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-  const url = await new Promise<URL>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${seen}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = /listening on (http:\/\/\S+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(new URL(match[1]!));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-  });
-  return { child, url };
 }
 
 /**
@@ -72,20 +53,20 @@ function toolNames(list: { tools: Array<{ name: string }> }): string[] {
 describe('both protocol eras with the SDK v2 client', () => {
   const dir = tempDir();
   const configPath = join(dir.path, 'config.json');
-  let http: { child: ChildProcess; url: URL } | undefined;
+  let http: CliHttpServer | undefined;
 
   beforeAll(async () => {
     writeFileSync(configPath, JSON.stringify({ default_persona: 'release', http: { tokens: [{ env: 'ERAS_TOKEN', role: 'admin' }] } }));
-    http = await startHttpServer(['--config', configPath, '--memory', join(dir.path, 'http.db')], { ERAS_TOKEN: TOKEN });
+    http = await startCliHttpServer(CLI, ['--config', configPath, '--memory', join(dir.path, 'http.db')], { ERAS_TOKEN: TOKEN });
   });
-  afterAll(() => {
-    http?.child.kill('SIGTERM');
+  afterAll(async () => {
+    await http?.stop();
     dir.cleanup();
   });
 
   const transports = {
     stdio: (memory: string) => new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', configPath, '--memory', join(dir.path, memory)], stderr: 'ignore' }),
-    http: () => new StreamableHTTPClientTransport(http!.url, { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
+    http: () => new StreamableHTTPClientTransport(new URL(http!.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
   };
 
   for (const kind of ['stdio', 'http'] as const) {
@@ -157,10 +138,10 @@ describe('both protocol eras with the SDK v2 client', () => {
 
 describe('two server processes behind one address', () => {
   const dir = tempDir();
-  const servers: ChildProcess[] = [];
+  const servers: CliHttpServer[] = [];
   let balancer: Server | undefined;
-  afterAll(() => {
-    for (const child of servers) child.kill('SIGTERM');
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
     balancer?.close();
     dir.cleanup();
   });
@@ -175,9 +156,9 @@ describe('two server processes behind one address', () => {
     writeFileSync(configPath, JSON.stringify({ http: { allowed_hosts: [lb.url.host], tokens: [{ env: 'ERAS_TOKEN', role: 'admin' }] } }));
     const memory = join(dir.path, 'shared.db');
     for (let i = 0; i < 2; i += 1) {
-      const started = await startHttpServer(['--config', configPath, '--memory', memory], { ERAS_TOKEN: TOKEN });
-      servers.push(started.child);
-      backends.push(started.url);
+      const started = await startCliHttpServer(CLI, ['--config', configPath, '--memory', memory], { ERAS_TOKEN: TOKEN });
+      servers.push(started);
+      backends.push(new URL(started.url));
     }
 
     const client = v2Client({ pin: MODERN });
